@@ -1,0 +1,1 @@
+"""Traytic core: settings, logging, errors, event schemas and the JetStream bus."""

@@ -1,0 +1,181 @@
+"""NATS JetStream: the connection, the `EVENTS` stream, the KV buckets and the subject names.
+
+Every declaration is idempotent (create, or update to the configured shape), so any replica of
+any service can run it at start-up. `BusSettings.namespace` prefixes every stream, bucket and
+subject, which lets tests (and several installs) share one NATS server without touching each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+import nats
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
+
+log = structlog.get_logger()
+
+
+class BusSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How to reach NATS and the shape of what Traytic declares on it (`TRAYTIC_*`)."""
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    """Comma-separated for a cluster: `nats://a:4222,nats://b:4222`."""
+    nats_user: str | None = None
+    nats_password: str | None = None
+    nats_token: str | None = None
+    nats_creds: str | None = None
+    """Path of a `.creds` file (NGS / decentralised auth)."""
+    namespace: str = ""
+    """Prefix for stream, bucket and subject names; empty in production."""
+    stream_replicas: int = 1
+    stream_max_age_s: float = 7 * 24 * 3600
+    """Unconsumed beacons are kept this long (consumer down for a week loses nothing sooner)."""
+    stream_max_bytes: int = -1
+    stream_duplicate_window_s: float = 120.0
+    stream_max_msg_bytes: int = 4 * 1024 * 1024
+    stream_storage: str = "file"
+    kv_replicas: int = 1
+
+
+class Names(msgspec.Struct, frozen=True):
+    """The concrete names for one namespace."""
+
+    stream: str
+    events_subject: str
+    events_filter: str
+    live_prefix: str
+    dead_letter_subject: str
+    sites_bucket: str
+    salts_bucket: str
+    sessions_bucket: str
+
+
+def names(namespace: str = "") -> Names:
+    subject_prefix = f"{namespace}.traytic" if namespace else "traytic"
+    bucket_prefix = f"{namespace}_" if namespace else ""
+    return Names(
+        stream=f"{bucket_prefix}EVENTS",
+        events_subject=f"{subject_prefix}.events.ingest",
+        events_filter=f"{subject_prefix}.events.>",
+        live_prefix=f"{subject_prefix}.live",
+        dead_letter_subject=f"{subject_prefix}.deadletter",
+        sites_bucket=f"{bucket_prefix}sites",
+        salts_bucket=f"{bucket_prefix}salts",
+        sessions_bucket=f"{bucket_prefix}sessions",
+    )
+
+
+def live_subject(namespace: str, site_id: str) -> str:
+    """`traytic.live.<site>`: the consumer publishes enriched events here for SSE."""
+    return f"{names(namespace).live_prefix}.{site_id}"
+
+
+async def connect(settings: BusSettings, *, name: str, **callbacks: Any) -> NatsClient:
+    """Connect, retrying until NATS answers, then reconnect forever.
+
+    `pending_size=0` makes a publish during a disconnect fail at once instead of being
+    buffered: the gateway must answer 503 then, never 204 for a beacon still in memory.
+    """
+    options: dict[str, Any] = {
+        "servers": [url.strip() for url in settings.nats_url.split(",")],
+        "name": name,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 0.5,
+        "connect_timeout": 2,
+        "pending_size": 0,
+        **callbacks,
+    }
+    if settings.nats_user:
+        options["user"] = settings.nats_user
+        options["password"] = settings.nats_password
+    if settings.nats_token:
+        options["token"] = settings.nats_token
+    if settings.nats_creds:
+        options["user_credentials"] = settings.nats_creds
+    delay = 0.2
+    while True:
+        try:
+            return await nats.connect(**options)
+        except (OSError, nats.errors.NoServersError, TimeoutError) as exc:
+            log.warning("nats_connect_retry", error=str(exc) or type(exc).__name__, delay_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def stream_config(settings: BusSettings) -> StreamConfig:
+    n = names(settings.namespace)
+    return StreamConfig(
+        name=n.stream,
+        description="Traytic beacons from the gateway, consumed once by the consumer",
+        subjects=[n.events_filter],
+        retention=RetentionPolicy.WORK_QUEUE,
+        max_age=settings.stream_max_age_s,
+        max_bytes=settings.stream_max_bytes,
+        max_msg_size=settings.stream_max_msg_bytes,
+        duplicate_window=settings.stream_duplicate_window_s,
+        storage=StorageType(settings.stream_storage),
+        num_replicas=settings.stream_replicas,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, settings: BusSettings) -> None:
+    """Create the `EVENTS` stream, or bring an existing one to the configured limits."""
+    config = stream_config(settings)
+    try:
+        await js.stream_info(config.name or "")
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+            log.info("stream_created", stream=config.name)
+            return
+        except BadRequestError:
+            # Another replica created it between our lookup and our add.
+            pass
+    await js.update_stream(config)
+
+
+async def ensure_bucket(
+    js: JetStreamContext,
+    bucket: str,
+    *,
+    replicas: int = 1,
+    ttl_s: float | None = None,
+    history: int = 1,
+) -> KeyValue:
+    """Open a KV bucket, creating it on first use."""
+    try:
+        return await js.key_value(bucket)
+    except BucketNotFoundError:
+        pass
+    config = KeyValueConfig(
+        bucket=bucket, replicas=replicas, ttl=ttl_s, history=history, storage=StorageType.FILE
+    )
+    try:
+        return await js.create_key_value(config)
+    except BadRequestError:
+        return await js.key_value(bucket)
+
+
+async def ensure_sites_bucket(js: JetStreamContext, settings: BusSettings) -> KeyValue:
+    """The site registry: key = site id, value = `SiteRecord` JSON. The gateway watches it."""
+    return await ensure_bucket(
+        js, names(settings.namespace).sites_bucket, replicas=settings.kv_replicas
+    )
+
+
+async def publish_with_id(
+    js: JetStreamContext, subject: str, payload: bytes, msg_id: str, *, timeout: float = 5.0
+) -> int:
+    """Publish once: JetStream drops a second message with the same id within the window.
+
+    Returns the stream sequence; `ack.duplicate` tells a retried publish that it had landed.
+    """
+    ack = await js.publish(subject, payload, timeout=timeout, headers={"Nats-Msg-Id": msg_id})
+    return int(ack.seq)

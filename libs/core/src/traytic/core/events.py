@@ -1,0 +1,115 @@
+"""The wire schema (what trackers POST to `/collect`) and the bus schema (what the gateway puts on
+JetStream), defined once for every service.
+
+Schema evolution follows msgspec's rules: new fields get defaults, old field types never change.
+The TypeScript types in `sdk/js` mirror the wire Structs; `tests/core/test_examples.py` checks
+both against the shared example payloads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+# -- wire: camelCase JSON from the tracker --------------------------------------------------------
+
+PropValue = str | int | float | bool | None
+"""A custom-event property value; nested objects are not accepted (they cannot be aggregated)."""
+
+VitalName = Literal["LCP", "CLS", "INP", "TTFB", "FCP"]
+
+Url = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class Pageview(msgspec.Struct, tag="pageview", tag_field="type", rename="camel", frozen=True):
+    """A page was shown (a full load or a single-page-app route change)."""
+
+    url: Url
+    referrer: str | None = None
+
+
+class CustomEvent(msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True):
+    """`track(name, props)` from the site's code."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    url: Url
+    props: dict[str, PropValue] = msgspec.field(default_factory=dict)
+
+
+class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", frozen=True):
+    """One Web Vitals measurement (milliseconds, except CLS which is unitless)."""
+
+    name: VitalName
+    value: Annotated[float, msgspec.Meta(ge=0)]
+    url: Url
+
+
+class ErrorEvent(msgspec.Struct, tag="error", tag_field="type", rename="camel", frozen=True):
+    """An uncaught error on the page, when the site turned error tracking on."""
+
+    message: Annotated[str, msgspec.Meta(min_length=1)]
+    url: Url
+
+
+Event = Pageview | CustomEvent | Vital | ErrorEvent
+"""The tagged union of everything a beacon can carry, told apart by `type`."""
+
+
+class Beacon(msgspec.Struct, rename="camel", frozen=True):
+    """The body of `POST /collect`."""
+
+    site_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    events: Annotated[list[Event], msgspec.Meta(min_length=1)]
+    screen: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
+
+
+# -- bus: msgpack on stream EVENTS ----------------------------------------------------------------
+
+
+class ReceivedBeacon(msgspec.Struct, array_like=True, frozen=True):
+    """A beacon as the gateway received it, with the server-side facts the body may not claim.
+
+    `ip` and `user_agent` exist only on the bus (work-queue retention deletes them once the
+    consumer acked): the consumer turns them into country and device columns and a salted
+    visitor hash, and never stores them.
+    """
+
+    site_id: str
+    received_at: float
+    """Unix time in seconds at the gateway."""
+    ip: str
+    user_agent: str
+    accept_language: str
+    screen: int | None
+    events: list[Event]
+
+
+class IngestBatch(msgspec.Struct, array_like=True, frozen=True):
+    """One JetStream message: the beacons of concurrent requests, coalesced by the gateway.
+
+    `batch_id` is also the message's `Nats-Msg-Id`; with the beacon and event positions it gives
+    every event a stable id, so a redelivered message inserts the same rows again (deduplicated).
+    """
+
+    batch_id: str
+    beacons: list[ReceivedBeacon]
+
+
+BEACON_DECODER = msgspec.json.Decoder(Beacon)
+INGEST_ENCODER = msgspec.msgpack.Encoder()
+INGEST_DECODER = msgspec.msgpack.Decoder(IngestBatch)
+JSON_ENCODER = msgspec.json.Encoder()
+
+
+def decode_beacon(body: bytes) -> Beacon:
+    """Decode and type-check a `/collect` body; raises `msgspec.ValidationError` / `DecodeError`."""
+    return BEACON_DECODER.decode(body)
+
+
+def encode_batch(batch: IngestBatch) -> bytes:
+    return INGEST_ENCODER.encode(batch)
+
+
+def decode_batch(data: bytes) -> IngestBatch:
+    return INGEST_DECODER.decode(data)

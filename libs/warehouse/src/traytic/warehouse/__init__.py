@@ -1,0 +1,1 @@
+"""Traytic warehouse: the ClickHouse side (migrations, backends, stats queries)."""

@@ -1,0 +1,65 @@
+"""The row of the `events` table, as the consumer produces it and the backends insert it.
+
+Field order is column order (the Struct is `array_like`, so msgspec encodes a row straight into
+a compact JSON array). No field holds a raw IP or a full user agent: only what was derived.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+EVENT_TYPES = ("pageview", "event", "vital", "error")
+
+
+class EventRow(msgspec.Struct, array_like=True, frozen=True, kw_only=True):
+    site_id: str
+    ts: int
+    """Unix seconds (UTC) when the gateway received the beacon."""
+    type: str
+    """One of `EVENT_TYPES`."""
+    name: str
+    """Custom event name, vital name (`LCP`...), or the error message; empty for pageviews."""
+    event_id: int
+    """UInt64, stable across redeliveries: dedupes a message inserted twice."""
+    visitor_id: int
+    """UInt64 keyed hash of (daily salt, site, IP, UA): not reversible, changes every day."""
+    session_id: int
+    hostname: str
+    pathname: str
+    referrer: str
+    """Referrer without query string or fragment; empty when direct or same-site."""
+    referrer_source: str
+    """`Google`, `Hacker News`... or the referrer's host; empty for direct."""
+    channel: str
+    """`Direct`, `Organic Search`, `Organic Social`, `Referral`, `Email`, `Paid`..."""
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    country: str
+    """ISO 3166-1 alpha-2, empty when unknown."""
+    region: str
+    """ISO 3166-2 subdivision code without the country (`ENG`), empty when unknown."""
+    city: str
+    browser: str
+    browser_version: str
+    os: str
+    os_version: str
+    device: str
+    """`desktop`, `mobile`, `tablet` (from the user agent)."""
+    screen: str
+    """Screen class from the viewport width: `mobile`, `tablet`, `laptop`, `desktop`, or empty."""
+    language: str
+    """Primary language tag from Accept-Language, e.g. `en-US`."""
+    props_key: list[str]
+    props_value: list[str]
+    value: float
+    """The vital's value; 0 for other types."""
+
+
+COLUMNS: tuple[str, ...] = tuple(
+    "props.key" if f == "props_key" else "props.value" if f == "props_value" else f
+    for f in EventRow.__struct_fields__
+)
+"""Table column names in row order (`props` is a Nested column of two arrays)."""

@@ -1,0 +1,1 @@
+"""Traytic consumer: JetStream batches, enriched, into ClickHouse, then live fan-out."""

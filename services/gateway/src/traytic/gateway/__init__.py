@@ -1,0 +1,1 @@
+"""Traytic ingest gateway: `POST /collect` into NATS JetStream."""

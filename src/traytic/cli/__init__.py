@@ -1,0 +1,1 @@
+"""The `traytic` command: run each service, the embedded dev mode, migrations and site admin."""
