@@ -1,0 +1,122 @@
+"""The `Warehouse` interface both ClickHouse engines implement, and `open_warehouse()`.
+
+Backends supply the I/O (`execute`, `query`, `insert_events`, `ping`, `close`); the rules that
+must not differ between engines (migrations, the dedupe lookup) live here once.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, load_migrations
+from traytic.warehouse.rows import EventRow
+from traytic.warehouse.settings import WarehouseSettings
+
+log = structlog.get_logger()
+
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDS_PER_LOOKUP = 2_000
+"""event ids per dedupe query: keeps each query well under 18.16's 256 KiB `max_query_size`."""
+
+
+def check_database_name(name: str) -> str:
+    if not _DATABASE_NAME.match(name):
+        raise ValueError(f"invalid ClickHouse database name {name!r}")
+    return name
+
+
+class Warehouse(ABC):
+    """The events store: migrations, bulk inserts, the dedupe lookup and read queries."""
+
+    database: str
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns no rows (DDL, INSERT ... SELECT) in `database`."""
+
+    @abstractmethod
+    async def query(
+        self, sql: str, params: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows of a SELECT as dicts; `{name}` / `{name:Type}` placeholders bind `params`."""
+
+    @abstractmethod
+    async def insert_events(self, rows: Sequence[EventRow]) -> None:
+        """Append rows to `events` in one insert (atomic per batch on both engines)."""
+
+    @abstractmethod
+    async def ping(self) -> bool:
+        """True when the engine answers; never raises."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def create_database(self) -> None:
+        """`CREATE DATABASE IF NOT EXISTS` for `database`."""
+
+    @abstractmethod
+    async def drop_database(self) -> None:
+        """Drop `database` and everything in it (tests, `traytic reset`)."""
+
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations; returns the names of all applied ones, in order."""
+        await self.create_database()
+        await self.execute(SCHEMA_MIGRATIONS)
+        applied = await self._applied_migrations()
+        for migration in load_migrations():
+            if migration.name in applied:
+                continue
+            for statement in migration.statements:
+                await self.execute(statement)
+            await self.execute(
+                "INSERT INTO schema_migrations (name, applied_at) SELECT {name:String}, now()",
+                {"name": migration.name},
+            )
+            log.info("warehouse_migration_applied", migration=migration.name, db=self.database)
+        return sorted(await self._applied_migrations())
+
+    async def _applied_migrations(self) -> set[str]:
+        rows = await self.query("SELECT DISTINCT name FROM schema_migrations")
+        return {row["name"] for row in rows}
+
+    async def existing_event_ids(
+        self,
+        site_ids: Iterable[str],
+        ts_min: int,
+        ts_max: int,
+        event_ids: Iterable[int],
+    ) -> set[int]:
+        """Which of `event_ids` are already stored (for sites `site_ids`, ts in [min, max])."""
+        sites = sorted(set(site_ids))
+        ids = sorted(set(event_ids))
+        found: set[int] = set()
+        if not sites or not ids:
+            return found
+        for start in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ids[start : start + IDS_PER_LOOKUP]
+            # Tuples bind as IN lists, which let both engines use the primary key on site_id.
+            rows = await self.query(
+                "SELECT DISTINCT event_id FROM events WHERE site_id IN {sites}"
+                " AND ts >= toDateTime({ts_min:UInt32}) AND ts <= toDateTime({ts_max:UInt32})"
+                " AND event_id IN {ids}",
+                {"sites": tuple(sites), "ts_min": ts_min, "ts_max": ts_max, "ids": tuple(chunk)},
+            )
+            found.update(row["event_id"] for row in rows)
+        return found
+
+
+def open_warehouse(settings: WarehouseSettings) -> Warehouse:
+    """The server backend when `clickhouse_url` is set, else chDB in `chdb_path`."""
+    if settings.clickhouse_url:
+        from traytic.warehouse.server import ServerWarehouse
+
+        return ServerWarehouse(settings)
+    from traytic.warehouse.chdb_backend import ChdbWarehouse
+
+    return ChdbWarehouse(settings)
