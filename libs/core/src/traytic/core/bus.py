@@ -170,6 +170,19 @@ async def ensure_sites_bucket(js: JetStreamContext, settings: BusSettings) -> Ke
     )
 
 
+async def close(nc: NatsClient, *, timeout: float = 5.0) -> None:
+    """Drain (finish in-flight work) when connected, else just close: draining a connection
+    that is reconnecting would wait forever."""
+    if nc.is_connected:
+        try:
+            await asyncio.wait_for(nc.drain(), timeout)
+        except Exception as exc:
+            log.warning("nats_drain_failed", error=type(exc).__name__)
+        else:
+            return
+    await nc.close()
+
+
 async def publish_with_id(
     js: JetStreamContext, subject: str, payload: bytes, msg_id: str, *, timeout: float = 5.0
 ) -> int:

@@ -12,6 +12,7 @@ import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 log = structlog.get_logger()
 
@@ -116,7 +117,7 @@ def _unexpected_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Resp
     return Response(ERROR_ENCODER.encode(body), status_code=500, media_type=MediaType.JSON)
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     TrayticError: _traytic_error_handler,
     HTTPException: _http_exception_handler,
     Exception: _unexpected_error_handler,

@@ -35,7 +35,9 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
-def load_settings(cls: type[S], environ: Mapping[str, str] | None = None, **overrides: Any) -> S:
+def load_settings(
+    cls: type[S], /, *, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> S:
     """Build `cls` from `TRAYTIC_*` variables; `overrides` win (tests and the dev mode use them).
 
     Lists are comma-separated (`TRAYTIC_TRUSTED_PROXIES=10.0.0.0/8,127.0.0.1`). A value of the

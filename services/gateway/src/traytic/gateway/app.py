@@ -1,0 +1,154 @@
+"""The gateway app: `create_app()` for Granian, and `Gateway` for hosts that mount it (dev mode).
+
+The lifespan opens the NATS connection, declares the stream and the `sites` bucket, starts the
+site watch and the coalescer; handlers reach them through `app.state.gateway`, never globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+from collections.abc import AsyncIterator
+from typing import Any
+
+import structlog
+from litestar import Litestar
+from litestar.handlers import asgi
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from traytic.core import bus
+from traytic.core.errors import EXCEPTION_HANDLERS
+from traytic.core.logging import configure_logging
+from traytic.gateway.coalescer import Coalescer
+from traytic.gateway.collect import CollectEndpoint
+from traytic.gateway.endpoints import healthz, readyz, tracker_script
+from traytic.gateway.registry import SiteRegistry
+from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.gateway.stats import GatewayStats
+
+log = structlog.get_logger()
+
+
+class Gateway:
+    """The gateway's routes and its lifespan, mountable into any Litestar app."""
+
+    def __init__(self, settings: GatewaySettings, bus_settings: bus.BusSettings) -> None:
+        self.settings = settings
+        self.bus_settings = bus_settings
+        self.names = bus.names(bus_settings.namespace)
+        self.registry = SiteRegistry()
+        self.stats = GatewayStats()
+        self.nc: NatsClient | None = None
+        self.js: JetStreamContext | None = None
+        self.coalescer = Coalescer(
+            self._publish,
+            max_beacons=settings.coalesce_max_beacons,
+            max_bytes=settings.coalesce_max_bytes,
+            max_inflight=settings.max_inflight_batches,
+        )
+        self.collect = CollectEndpoint(
+            settings, self.coalescer, self.registry, self.stats, self._is_connected
+        )
+        self.route_handlers: list[Any] = [
+            asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
+            healthz,
+            readyz,
+            tracker_script,
+        ]
+
+    def _is_connected(self) -> bool:
+        return self.nc is not None and self.nc.is_connected
+
+    async def _publish(self, payload: bytes, msg_id: str) -> object:
+        assert self.js is not None
+        return await bus.publish_with_id(
+            self.js,
+            self.names.events_subject,
+            payload,
+            msg_id,
+            timeout=self.settings.publish_timeout_s,
+        )
+
+    async def readiness_problem(self) -> str | None:
+        if not self._is_connected() or self.js is None:
+            return "not connected to NATS"
+        if not self.registry.ready.is_set():
+            return "site registry not loaded"
+        try:
+            await self.js.stream_info(self.names.stream)
+        except NotFoundError:
+            return f"stream {self.names.stream} missing"
+        except Exception as exc:
+            return f"NATS: {type(exc).__name__}"
+        return None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        app.state.gateway = self
+
+        async def on_disconnect() -> None:
+            log.warning("nats_disconnected")
+
+        async def on_reconnect() -> None:
+            log.info("nats_reconnected")
+            self.registry.resync()
+
+        async def on_error(exc: Exception) -> None:
+            log.warning("nats_error", error=type(exc).__name__, detail=str(exc))
+
+        self.nc = await bus.connect(
+            self.bus_settings,
+            name="traytic-gateway",
+            disconnected_cb=on_disconnect,
+            reconnected_cb=on_reconnect,
+            error_cb=on_error,
+        )
+        self.js = self.nc.jetstream()
+        await bus.ensure_stream(self.js, self.bus_settings)
+        kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
+        watch = asyncio.create_task(self.registry.run(kv), name="site-registry")
+        await asyncio.wait_for(self.registry.ready.wait(), timeout=30)
+        log.info("gateway_started", stream=self.names.stream, sites=len(self.registry))
+        try:
+            yield
+        finally:
+            await self.coalescer.drain()
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+            await bus.close(self.nc)
+            log.info(
+                "gateway_stopped",
+                beacons=self.stats.beacons_accepted,
+                batches=self.coalescer.batches_published,
+            )
+
+
+@contextlib.asynccontextmanager
+async def _freeze_gc(_: Litestar) -> AsyncIterator[None]:
+    # Everything allocated at start-up (routes, registry, clients) is permanent: moving it out of
+    # the collector's generations cut p99 from 32 ms to 4 ms in the prototype.
+    gc.collect()
+    gc.freeze()
+    yield
+
+
+def create_app(
+    settings: GatewaySettings | None = None, bus_settings: bus.BusSettings | None = None
+) -> Litestar:
+    """The gateway alone: what `traytic gateway` serves under Granian."""
+    if settings is None or bus_settings is None:
+        loaded, loaded_bus = load_gateway_settings()
+        settings = settings or loaded
+        bus_settings = bus_settings or loaded_bus
+    configure_logging(settings.log_level, settings.log_format)
+    gateway = Gateway(settings, bus_settings)
+    return Litestar(
+        route_handlers=gateway.route_handlers,
+        lifespan=[gateway.lifespan, _freeze_gc],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=None,
+    )

@@ -1,0 +1,104 @@
+"""Coalesced, acknowledged publishing: concurrent requests share one JetStream message.
+
+A request's beacon joins the open batch; the batch is published on the next event-loop tick (or
+as soon as it holds `max_beacons` or `max_bytes`), and every request in it awaits that one ack.
+So each 204 still means "durably in JetStream", while the NATS client does one round trip per
+batch instead of one per request (the client, not the server, limits awaited publishes to
+~10k/s). Several batches may be in flight at once, up to `max_inflight`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from traytic.core.errors import ServiceUnavailable
+from traytic.core.events import IngestBatch, ReceivedBeacon, encode_batch
+from traytic.core.ids import MessageIds
+
+log = structlog.get_logger()
+
+PublishFn = Callable[[bytes, str], Awaitable[object]]
+"""`publish(payload, msg_id)`: resolves once JetStream acked, raises otherwise."""
+
+
+class _OpenBatch:
+    __slots__ = ("beacons", "done", "handle", "size")
+
+    def __init__(self, done: asyncio.Future[None]) -> None:
+        self.beacons: list[ReceivedBeacon] = []
+        self.size = 0
+        self.done = done
+        self.handle: asyncio.Handle | None = None
+
+
+class Coalescer:
+    def __init__(
+        self,
+        publish: PublishFn,
+        *,
+        max_beacons: int = 256,
+        max_bytes: int = 512 * 1024,
+        max_inflight: int = 64,
+    ) -> None:
+        self._publish = publish
+        self._max_beacons = max_beacons
+        self._max_bytes = max_bytes
+        self._inflight = asyncio.Semaphore(max_inflight)
+        self._ids = MessageIds()
+        self._open: _OpenBatch | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches_published = 0
+        self.beacons_published = 0
+
+    def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[None]:
+        """Add a beacon to the open batch; the future resolves when its batch is acked."""
+        batch = self._open
+        if batch is None:
+            loop = asyncio.get_running_loop()
+            batch = self._open = _OpenBatch(loop.create_future())
+            batch.handle = loop.call_soon(self._flush_open)
+        batch.beacons.append(beacon)
+        batch.size += size
+        if len(batch.beacons) >= self._max_beacons or batch.size >= self._max_bytes:
+            self._flush_open()
+        return batch.done
+
+    def _flush_open(self) -> None:
+        batch, self._open = self._open, None
+        if batch is None:
+            return
+        if batch.handle is not None:
+            batch.handle.cancel()
+        task = asyncio.create_task(self._send(batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: _OpenBatch) -> None:
+        msg_id = self._ids.next()
+        payload = encode_batch(IngestBatch(msg_id, batch.beacons))
+        try:
+            async with self._inflight:
+                await self._publish(payload, msg_id)
+        except Exception as exc:  # every failure is the same to the waiting requests: 503
+            log.warning(
+                "publish_failed",
+                error=type(exc).__name__,
+                detail=str(exc),
+                beacons=len(batch.beacons),
+            )
+            if not batch.done.done():
+                batch.done.set_exception(ServiceUnavailable("event stream unavailable"))
+            return
+        self.batches_published += 1
+        self.beacons_published += len(batch.beacons)
+        if not batch.done.done():
+            batch.done.set_result(None)
+
+    async def drain(self) -> None:
+        """Publish what is open and wait for every batch in flight (graceful shutdown)."""
+        self._flush_open()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,181 @@
+"""`POST /collect`: the lean raw-ASGI route that takes beacons.
+
+The rest of the gateway is idiomatic Litestar; this one route talks ASGI directly because it is
+the hot path (measured here: the same work behind a regular handler reached 0.47 of bare Granian,
+this route 0.67 to 0.78). It reads at most `max_body_bytes`, decodes with msgspec, checks limits,
+stamps the server facts, and answers 204 only after JetStream acked the batch it joined.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+import structlog
+
+from traytic.core.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TrayticError,
+    UnsupportedMediaType,
+    error_body,
+)
+from traytic.core.events import ReceivedBeacon, decode_beacon
+from traytic.gateway.client_ip import ClientIpResolver
+from traytic.gateway.coalescer import Coalescer
+from traytic.gateway.registry import SiteRegistry
+from traytic.gateway.settings import GatewaySettings
+from traytic.gateway.stats import GatewayStats
+from traytic.gateway.validation import check_limits, field_of
+
+log = structlog.get_logger()
+
+_ACCEPTED_TYPES = (b"", b"application/json", b"text/plain")
+# The bus carries the UA for device parsing; nothing useful lies past the first 512 bytes.
+_MAX_UA = 512
+_MAX_LANGUAGE = 128
+
+
+class CollectEndpoint:
+    """The ASGI callable behind `/collect`, with its collaborators injected."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        coalescer: Coalescer,
+        registry: SiteRegistry,
+        stats: GatewayStats,
+        is_connected: Any,
+    ) -> None:
+        self._settings = settings
+        self._coalescer = coalescer
+        self._registry = registry
+        self._stats = stats
+        self._is_connected = is_connected
+        self._ips = ClientIpResolver(settings.trusted_proxies)
+        max_age = str(settings.cors_max_age_s).encode()
+        self._cors = [
+            (b"access-control-allow-origin", b"*"),
+            (b"vary", b"origin"),
+        ]
+        self._preflight = [
+            *self._cors,
+            (b"access-control-allow-methods", b"POST, OPTIONS"),
+            (b"access-control-allow-headers", b"content-type"),
+            (b"access-control-max-age", max_age),
+        ]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        method = scope["method"]
+        if method == "POST":
+            try:
+                await self._collect(scope, receive)
+            except TrayticError as error:
+                await self._send_error(send, error)
+                return
+            await send({"type": "http.response.start", "status": 204, "headers": self._cors})
+            await send({"type": "http.response.body", "body": b""})
+        elif method == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": self._preflight})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            await self._send_error(
+                send,
+                TrayticError("use POST", 405, headers={"Allow": "POST, OPTIONS"}),
+            )
+
+    async def _collect(self, scope: Any, receive: Any) -> None:
+        limit = self._settings.max_body_bytes
+        content_type = b""
+        content_length = -1
+        forwarded_for = user_agent = language = b""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.split(b";", 1)[0].strip().lower()
+            elif name == b"content-length":
+                content_length = int(value) if value.isdigit() else -1
+            elif name == b"user-agent":
+                user_agent = value[:_MAX_UA]
+            elif name == b"accept-language":
+                language = value[:_MAX_LANGUAGE]
+            elif name == b"x-forwarded-for":
+                forwarded_for = value
+        if content_type not in _ACCEPTED_TYPES:
+            self._stats.rejected("unsupported_media_type")
+            raise UnsupportedMediaType(
+                "send the beacon as application/json or text/plain", field="content-type"
+            )
+        if content_length > limit:
+            self._stats.rejected("too_large")
+            raise PayloadTooLarge(f"body larger than {limit} bytes")
+        body = await _read_body(receive, limit)
+        if body is None:
+            self._stats.rejected("too_large")
+            raise PayloadTooLarge(f"body larger than {limit} bytes")
+        try:
+            beacon = decode_beacon(body)
+        except msgspec.ValidationError as exc:
+            self._stats.rejected("invalid")
+            raise InvalidInput(str(exc).split(" - at `", 1)[0], field=field_of(exc)) from None
+        except msgspec.DecodeError as exc:
+            self._stats.rejected("invalid")
+            raise InvalidInput(f"body is not valid JSON: {exc}", field="$") from None
+        try:
+            check_limits(beacon, self._settings)
+        except InvalidInput:
+            self._stats.rejected("invalid")
+            raise
+        if beacon.site_id not in self._registry:
+            # Answered like a success: a scraper learns nothing about which site ids exist.
+            self._stats.dropped_unknown_site(len(beacon.events))
+            return
+        if not self._is_connected():
+            self._stats.rejected("unavailable")
+            raise ServiceUnavailable("event stream unavailable")
+        client = scope.get("client")
+        ip = self._ips.resolve(
+            client[0] if client else None, forwarded_for.decode("latin-1") or None
+        )
+        received = ReceivedBeacon(
+            site_id=beacon.site_id,
+            received_at=time.time(),
+            ip=ip,
+            user_agent=user_agent.decode("latin-1"),
+            accept_language=language.decode("latin-1"),
+            screen=beacon.screen,
+            events=beacon.events,
+        )
+        try:
+            await self._coalescer.submit(received, len(body) + len(user_agent) + 64)
+        except ServiceUnavailable:
+            self._stats.rejected("unavailable")
+            raise
+        self._stats.accepted(len(beacon.events))
+
+    async def _send_error(self, send: Any, error: TrayticError) -> None:
+        headers = [
+            *self._cors,
+            (b"content-type", b"application/json"),
+            *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": error_body(error)})
+
+
+async def _read_body(receive: Any, limit: int) -> bytes | None:
+    """The whole body, or None once it passes `limit` (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidInput("client disconnected before the body was complete")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)

@@ -1,0 +1,45 @@
+"""Gateway settings (`TRAYTIC_*`), with defaults that work embedded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from traytic.core.bus import BusSettings
+from traytic.core.logging import LogFormat
+from traytic.core.settings import load_settings
+
+
+class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 3001
+    workers: int = 1
+    log_level: str = "info"
+    log_format: LogFormat = "auto"
+
+    max_body_bytes: int = 64 * 1024
+    """A larger body is refused with 413 before it is read."""
+    max_events: int = 50
+    """Events in one beacon."""
+    max_props: int = 30
+    max_prop_key_length: int = 64
+    max_prop_value_length: int = 512
+    max_url_length: int = 2048
+    max_name_length: int = 128
+    max_error_message_length: int = 2048
+
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    """Peers (IPs or CIDRs) whose `X-Forwarded-For` is believed, e.g. your load balancer."""
+
+    publish_timeout_s: float = 5.0
+    """How long a request waits for JetStream's ack before answering 503."""
+    coalesce_max_beacons: int = 256
+    coalesce_max_bytes: int = 512 * 1024
+    """Keep below the NATS server's max_payload (1 MiB by default)."""
+    max_inflight_batches: int = 64
+    cors_max_age_s: int = 86400
+
+
+def load_gateway_settings(**overrides: Any) -> tuple[GatewaySettings, BusSettings]:
+    return load_settings(GatewaySettings, **overrides), load_settings(BusSettings)

@@ -1,0 +1,74 @@
+"""`traytic`: one command for every service, the embedded dev mode, migrations and sites."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from traytic.core.errors import TrayticError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="traytic",
+        description="Privacy-first web analytics. Settings come from TRAYTIC_* variables.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "dev", help="run the whole product in one process (embedded NATS, chDB, SQLite)"
+    )
+    commands.add_parser("gateway", help="run the ingest gateway (POST /collect) under Granian")
+    commands.add_parser("consumer", help="run the consumer: JetStream batches into ClickHouse")
+    commands.add_parser("migrate", help="apply the warehouse migrations")
+    commands.add_parser("settings", help="list every TRAYTIC_* setting with its default")
+
+    site = commands.add_parser("site", help="manage the site registry (JetStream KV `sites`)")
+    site_commands = site.add_subparsers(dest="site_command", required=True, metavar="ACTION")
+    create = site_commands.add_parser("create", help="register a site and print its id")
+    create.add_argument("--domain", required=True, help="the site's domain, e.g. example.com")
+    create.add_argument("--id", dest="site_id", help="a chosen site id (default: generated)")
+    site_commands.add_parser("list", help="list registered sites")
+    delete = site_commands.add_parser("delete", help="stop accepting beacons for a site")
+    delete.add_argument("site_id")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "dev":
+            from traytic.cli.dev import run_dev
+
+            return run_dev()
+        if args.command == "gateway":
+            from traytic.cli.serve import serve_gateway
+
+            return serve_gateway()
+        if args.command == "consumer":
+            from traytic.cli.serve import run_consumer
+
+            return run_consumer()
+        if args.command == "migrate":
+            from traytic.cli.serve import run_migrate
+
+            return asyncio.run(run_migrate())
+        if args.command == "settings":
+            from traytic.cli.serve import print_settings
+
+            return print_settings()
+        if args.command == "site":
+            from traytic.cli.sites import run_site_command
+
+            return asyncio.run(run_site_command(args))
+    except TrayticError as error:
+        print(f"traytic: {error.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

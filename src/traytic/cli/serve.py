@@ -1,0 +1,45 @@
+"""Each service alone, as the distributed mode runs it (one process per container)."""
+
+from __future__ import annotations
+
+from granian import Granian
+from granian.constants import Interfaces
+
+from traytic.core.bus import BusSettings
+from traytic.core.settings import describe
+from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+
+
+def serve_gateway() -> int:
+    settings, _ = load_gateway_settings()
+    Granian(
+        "traytic.gateway.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+        backlog=2048,
+    ).serve()
+    return 0
+
+
+def run_consumer() -> int:
+    from traytic.core.errors import ConfigurationError
+
+    raise ConfigurationError("the consumer is not available in this build yet")
+
+
+async def run_migrate() -> int:
+    from traytic.core.errors import ConfigurationError
+
+    raise ConfigurationError("the warehouse is not available in this build yet")
+
+
+def print_settings() -> int:
+    for cls in (BusSettings, GatewaySettings):
+        print(f"# {cls.__name__}")
+        for name, default in describe(cls):
+            print(f"{name}={default}")
+    return 0
