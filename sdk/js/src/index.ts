@@ -1,0 +1,58 @@
+/**
+ * `@traytic/analytics`: one tracker per page. `init()` starts it; `track()` and `pageview()`
+ * called earlier (a child component's effect runs before its parent's) wait for it.
+ */
+
+import { createTracker, type Tracker, type TrackerOptions } from "./tracker";
+
+export { hashPath } from "./paths";
+export type { TrackerOptions } from "./tracker";
+export type * from "./types";
+
+export interface InitOptions extends TrackerOptions {
+  /** Measure Web Vitals (LCP, CLS, INP, TTFB, FCP); loads `web-vitals` as a separate chunk. Default `true`. */
+  vitals?: boolean;
+}
+
+let tracker: Tracker | undefined;
+let waiting: Array<(tracker: Tracker) => void> = [];
+
+const inBrowser = (): boolean => typeof window !== "undefined" && typeof document !== "undefined";
+
+function whenStarted(call: (tracker: Tracker) => void): void {
+  if (tracker) call(tracker);
+  else if (inBrowser()) waiting.push(call);
+}
+
+/** Start tracking this page. Later calls are ignored: there is one tracker per page. */
+export function init(options: InitOptions): void {
+  if (tracker || !inBrowser()) return;
+  const started = createTracker(options);
+  tracker = started;
+  for (const call of waiting) call(started);
+  waiting = [];
+  if (started.enabled && options.vitals !== false) {
+    import("./vitals").then(({ observeVitals }) => observeVitals(started.vital), () => {});
+  }
+}
+
+/** Send a custom event; props are flat (string, number, boolean or null values). */
+export function track(name: string, props?: Record<string, unknown>): void {
+  whenStarted((t) => t.track(name, props));
+}
+
+/** Count a page view of the current URL by hand (route changes are counted automatically). */
+export function pageview(): void {
+  whenStarted((t) => t.pageview());
+}
+
+/** Send queued events now instead of after the short batching delay. */
+export function flush(): void {
+  whenStarted((t) => t.flush());
+}
+
+/** Forget the tracker; for tests only (listeners already added stay). */
+export function _resetForTests(): void {
+  tracker = undefined;
+  waiting = [];
+}

@@ -1,0 +1,37 @@
+/**
+ * The plain `script.js`: `<script defer src="https://host/script.js" data-site-id="...">`.
+ * Reads its `data-*` attributes, replays `traytic.track()` calls made before it loaded, and loads
+ * `script.vitals.js` from beside itself unless `data-vitals="false"`.
+ */
+
+import { createTracker } from "./tracker";
+
+interface Stub {
+  q?: ArrayLike<unknown>[];
+}
+
+const script = document.currentScript as HTMLScriptElement;
+const data = script.dataset;
+// A present attribute turns an option on (`data-hash-paths` or `data-hash-paths="true"`).
+const on = (value: string | undefined): boolean => value != null && value !== "false";
+const w = window as unknown as { traytic?: Stub & Record<string, unknown> };
+const queued = (w.traytic && w.traytic.q) || [];
+
+const tracker = createTracker({
+  siteId: data.siteId as string,
+  endpoint: data.endpoint || new URL("/collect", script.src).href,
+  respectDnt: data.respectDnt !== "false",
+  hashPaths: on(data.hashPaths),
+  hashRouting: on(data.hashRouting),
+  trackErrors: on(data.trackErrors),
+  allowLocalhost: on(data.allowLocalhost),
+});
+
+w.traytic = { track: tracker.track, pageview: tracker.pageview, _v: tracker.vital };
+for (const args of queued) tracker.track(...(Array.prototype.slice.call(args) as [string, Record<string, unknown>]));
+
+if (tracker.enabled && data.vitals !== "false") {
+  const vitals = document.createElement("script");
+  vitals.src = new URL("script.vitals.js", script.src).href;
+  document.head.appendChild(vitals);
+}

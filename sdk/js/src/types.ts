@@ -1,0 +1,62 @@
+/**
+ * The wire schema of `POST /collect`, mirroring `traytic.core.events` (Python) field for field.
+ * Limits that the gateway enforces are noted on each field; `examples/` holds payloads that both
+ * the TypeScript and the Python tests check against their side of this contract.
+ */
+
+/** A custom-event property value; nested objects are rejected by the gateway. */
+export type PropValue = string | number | boolean | null;
+
+export type VitalName = "LCP" | "CLS" | "INP" | "TTFB" | "FCP";
+
+export const VITAL_NAMES: readonly VitalName[] = ["LCP", "CLS", "INP", "TTFB", "FCP"];
+
+/** A page was shown (a full load or a single-page-app route change). */
+export interface WirePageview {
+  type: "pageview";
+  /** Non-empty. */
+  url: string;
+  referrer?: string | null;
+}
+
+/** `track(name, props)` from the site's code. */
+export interface WireCustomEvent {
+  type: "event";
+  /** Non-empty. */
+  name: string;
+  /** Non-empty. */
+  url: string;
+  props?: Record<string, PropValue>;
+}
+
+/** One Web Vitals measurement (milliseconds, except CLS which is unitless). */
+export interface WireVital {
+  type: "vital";
+  name: VitalName;
+  /** >= 0. */
+  value: number;
+  /** Non-empty. */
+  url: string;
+}
+
+/** An uncaught error on the page, when error tracking is on. */
+export interface WireError {
+  type: "error";
+  /** Non-empty. */
+  message: string;
+  /** Non-empty. */
+  url: string;
+}
+
+/** Everything a beacon can carry, told apart by `type`. */
+export type WireEvent = WirePageview | WireCustomEvent | WireVital | WireError;
+
+/** The body of `POST /collect`. */
+export interface Beacon {
+  /** 1 to 64 characters. */
+  siteId: string;
+  /** At least one event. */
+  events: WireEvent[];
+  /** Viewport width in CSS pixels, an integer from 0 to 100000. */
+  screen?: number | null;
+}
