@@ -32,7 +32,10 @@ export function init(options: InitOptions): void {
   for (const call of waiting) call(started);
   waiting = [];
   if (started.enabled && options.vitals !== false) {
-    import("./vitals").then(({ observeVitals }) => observeVitals(started.vital), () => {});
+    // A browser without the APIs web-vitals needs still gets page views and events.
+    import("./vitals")
+      .then(({ observeVitals }) => observeVitals(started.vital))
+      .catch(() => {});
   }
 }
 
