@@ -23,6 +23,8 @@ from traytic.warehouse import (
     WarehouseUnavailable,
     open_warehouse,
 )
+from traytic.warehouse.formats import CHDB_FORMATS, SERVER_FORMATS
+from traytic.warehouse.server import ServerWarehouse
 
 TS = 1_767_225_600  # 2026-01-01 00:00:00 UTC
 
@@ -163,6 +165,23 @@ async def test_rows_read_back_equal_in_every_column(warehouse: Warehouse) -> Non
     stored = await warehouse.query("SELECT * FROM events ORDER BY ts")
     assert [list(row) for row in stored] == [list(COLUMNS)] * len(rows)
     assert [as_row(row) for row in stored] == rows
+
+
+@pytest.mark.parametrize("fmt", sorted(CHDB_FORMATS))
+async def test_every_insert_format_round_trips(warehouse: Warehouse, fmt: str) -> None:
+    formats = SERVER_FORMATS if isinstance(warehouse, ServerWarehouse) else CHDB_FORMATS
+    if fmt not in formats:
+        pytest.skip(f"{fmt} is not an input format of ClickHouse 18.16")
+    row = make_row(
+        5,
+        name="a'b\\c\nd\te\0 ✓",
+        event_id=2**64 - 1,
+        props_key=["k'", ""],
+        props_value=["\\", "🎉"],
+        value=-1.5,
+    )
+    await warehouse.insert_events([row], fmt=fmt)  # type: ignore[call-arg]
+    assert [as_row(r) for r in await warehouse.query("SELECT * FROM events")] == [row]
 
 
 async def test_insert_of_nothing_is_a_no_op(warehouse: Warehouse) -> None:
