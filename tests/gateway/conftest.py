@@ -25,7 +25,9 @@ class StreamReader:
         self._names = bus.names(settings.namespace)
         self._sub: object | None = None
 
-    async def batches(self, *, expect: int | None = None, timeout: float = 1.0) -> list[IngestBatch]:
+    async def batches(
+        self, *, expect: int | None = None, timeout: float = 1.0
+    ) -> list[IngestBatch]:
         if self._sub is None:
             self._sub = await self._js.pull_subscribe(
                 self._names.events_filter,

@@ -12,7 +12,9 @@ from traytic.gateway.coalescer import Coalescer
 
 
 def _beacon(i: int) -> ReceivedBeacon:
-    return ReceivedBeacon("st_a", 1.0, "192.0.2.1", "ua", "en", None, [Pageview(url=f"https://x/{i}")])
+    return ReceivedBeacon(
+        "st_a", 1.0, "192.0.2.1", "ua", "en", None, [Pageview(url=f"https://x/{i}")]
+    )
 
 
 class Recorder:

@@ -19,8 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-
 from tests.gateway.conftest import StreamReader
+
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats, free_port
 from traytic.core.sites import create_site
@@ -42,7 +42,9 @@ def server_bus(own_nats: EmbeddedNats) -> bus.BusSettings:
 
 
 @pytest.fixture(scope="module")
-def gateway_url(server_bus: bus.BusSettings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def gateway_url(
+    server_bus: bus.BusSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
@@ -56,7 +58,10 @@ def gateway_url(server_bus: bus.BusSettings, tmp_path_factory: pytest.TempPathFa
     log_path = Path(tmp_path_factory.mktemp("gateway")) / "gateway.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "traytic.cli.main", "gateway"], env=env, stdout=log_file, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "traytic.cli.main", "gateway"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -109,7 +114,10 @@ async def _landed(nc, settings: bus.BusSettings) -> bool:  # type: ignore[no-unt
 
 def _beacon(site_id: str, name: str) -> bytes:
     return json.dumps(
-        {"siteId": site_id, "events": [{"type": "event", "name": name, "url": "https://example.org/"}]}
+        {
+            "siteId": site_id,
+            "events": [{"type": "event", "name": name, "url": "https://example.org/"}],
+        }
     ).encode()
 
 
@@ -142,7 +150,11 @@ async def test_chunked_body_over_limit_is_413(http: httpx.AsyncClient, server_si
     ],
 )
 async def test_forwarded_for_is_believed_from_trusted_proxy(
-    http: httpx.AsyncClient, server_site: str, server_reader: StreamReader, forwarded_for: str | None, expected: str
+    http: httpx.AsyncClient,
+    server_site: str,
+    server_reader: StreamReader,
+    forwarded_for: str | None,
+    expected: str,
 ) -> None:
     await server_reader.beacons(timeout=0.2)  # start from an empty stream
     headers = {"x-forwarded-for": forwarded_for} if forwarded_for else {}

@@ -36,16 +36,22 @@ class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The URL printed for trackers; default `http://localhost:<port>`."""
 
 
+def _known_site_id(info_file: Path) -> str | None:
+    if not info_file.exists():
+        return None
+    site_id = json.loads(info_file.read_text()).get("site_id")
+    return str(site_id) if site_id else None
+
+
 async def _ensure_demo_site(bus_settings: bus.BusSettings, info_file: Path) -> str:
     nc = await bus.connect(bus_settings, name="traytic-dev")
     try:
         js = nc.jetstream()
         await bus.ensure_stream(js, bus_settings)
         kv = await bus.ensure_sites_bucket(js, bus_settings)
-        if info_file.exists():
-            known = json.loads(info_file.read_text()).get("site_id")
-            if known and await get_site(kv, known):
-                return str(known)
+        known = await asyncio.to_thread(_known_site_id, info_file)
+        if known and await get_site(kv, known):
+            return known
         return (await create_site(kv, "localhost")).site_id
     finally:
         await nc.close()

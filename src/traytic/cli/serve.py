@@ -13,7 +13,7 @@ from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 def serve_gateway() -> int:
     settings, _ = load_gateway_settings()
     Granian(
-        "traytic.gateway.app:create_app",
+        "traytic.gateway.app:create_asgi",
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,

@@ -41,10 +41,18 @@ class ClientIpResolver:
     def resolve(self, peer: str | None, forwarded_for: str | None) -> str:
         """Walk `X-Forwarded-For` from the right past trusted proxies; the first hop that is not
         a trusted proxy is the client. Returns "" when nothing usable is known."""
-        peer_ip = _parse_ip(peer) if peer else None
+        if not peer:
+            return ""
+        if not forwarded_for or not self._trusted:
+            # The hot path: the server's socket peer is already an address; parsing it with
+            # `ipaddress` cost more than the rest of the request's validation.
+            if peer.startswith("::ffff:") and "." in peer:
+                return peer[7:]
+            return peer if peer[0].isdigit() or ":" in peer else ""
+        peer_ip = _parse_ip(peer)
         if peer_ip is None:
             return ""
-        if not forwarded_for or not self._trusted or not self._is_trusted(peer_ip):
+        if not self._is_trusted(peer_ip):
             return str(peer_ip)
         client = peer_ip
         for hop in reversed(forwarded_for.split(",")):

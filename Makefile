@@ -1,0 +1,60 @@
+# Traytic: `make dev` runs the product, `make test` runs every test. Both need only Python 3.11+
+# and make: uv is installed into .tools/ when it is not on PATH.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+NPM := $(shell command -v npm 2>/dev/null)
+PYTHON ?= python3
+SCRIPT_DEST := services/gateway/src/traytic/gateway/static
+
+.PHONY: help dev test lint format bench sync tracker tracker-test clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+sync: $(if $(findstring .tools,$(UV)),.tools/bin/uv) ## install the workspace (locked) into .venv
+	$(UV) sync --all-packages --frozen
+
+tracker: ## build the tracker (sdk/js) and hand script.js to the gateway (needs npm)
+ifeq ($(NPM),)
+	@echo "npm not found: /script.js will answer 404 until the tracker is built"
+else
+	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js $(SCRIPT_DEST)/script.js
+endif
+
+tracker-test: tracker ## the tracker's own unit tests (vitest)
+ifneq ($(NPM),)
+	cd sdk/js && npm test
+endif
+
+dev: sync ## run everything in one process on http://localhost:3001
+	@if [ -f sdk/js/package.json ] && [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory tracker; fi
+	$(UV) run traytic dev
+
+lint: sync ## ruff check, ruff format --check, mypy --strict
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run mypy src libs/*/src services/*/src
+
+format: sync ## apply ruff's fixes and formatting
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+test: lint ## lint, build and test the tracker, then every Python test against real services
+	@if [ -f sdk/js/package.json ]; then $(MAKE) --no-print-directory tracker-test; fi
+	$(UV) run pytest -q -p no:cacheprovider
+
+bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
+	$(UV) run python bench/gateway.py
+	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py; do \
+		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
+
+clean: ## remove build output and the embedded data in .traytic/
+	rm -rf .traytic sdk/js/dist $(SCRIPT_DEST)/script.js .pytest_cache .mypy_cache .ruff_cache
