@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ from granian.constants import Interfaces
 from granian.server.embed import Server
 from litestar import Litestar
 
+from traytic.consumer.main import running_consumer
+from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats
 from traytic.core.errors import EXCEPTION_HANDLERS
@@ -27,6 +30,7 @@ from traytic.core.settings import load_settings
 from traytic.core.sites import create_site, get_site
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
+from traytic.warehouse import WarehouseSettings
 
 
 class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -57,12 +61,24 @@ async def _ensure_demo_site(bus_settings: bus.BusSettings, info_file: Path) -> s
         await nc.close()
 
 
-def build_dev_app(gateway_settings: GatewaySettings, bus_settings: bus.BusSettings) -> Litestar:
+def build_dev_app(
+    gateway_settings: GatewaySettings,
+    bus_settings: bus.BusSettings,
+    consumer_settings: ConsumerSettings,
+    warehouse_settings: WarehouseSettings,
+) -> Litestar:
     """One Litestar app with the routes and lifespans of every service."""
     gateway = Gateway(gateway_settings, bus_settings)
+
+    @contextlib.asynccontextmanager
+    async def consumer(app: Litestar) -> AsyncIterator[None]:
+        async with running_consumer(consumer_settings, bus_settings, warehouse_settings) as running:
+            app.state.consumer = running
+            yield
+
     return Litestar(
         route_handlers=[*gateway.route_handlers],
-        lifespan=[gateway.lifespan],
+        lifespan=[consumer, gateway.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
     )
 
@@ -77,7 +93,10 @@ async def _serve(settings: DevSettings, gateway_settings: GatewaySettings) -> No
         site_id = await _ensure_demo_site(bus_settings, info_file)
         url = settings.public_url or f"http://localhost:{gateway_settings.port}"
         info: dict[str, Any] = {"url": url, "site_id": site_id, "nats_url": nats_server.url}
-        app = build_dev_app(gateway_settings, bus_settings)
+        warehouse_settings = load_settings(WarehouseSettings, chdb_path=str(data / "chdb"))
+        app = build_dev_app(
+            gateway_settings, bus_settings, load_settings(ConsumerSettings), warehouse_settings
+        )
         server = Server(
             app,
             address=gateway_settings.host,

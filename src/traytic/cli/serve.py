@@ -5,9 +5,11 @@ from __future__ import annotations
 from granian import Granian
 from granian.constants import Interfaces
 
+from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
 from traytic.core.settings import describe
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.warehouse import WarehouseSettings
 
 
 def serve_gateway() -> int:
@@ -26,19 +28,21 @@ def serve_gateway() -> int:
 
 
 def run_consumer() -> int:
-    from traytic.core.errors import ConfigurationError
+    from traytic.consumer.main import run_consumer as run
 
-    raise ConfigurationError("the consumer is not available in this build yet")
+    return run()
 
 
 async def run_migrate() -> int:
-    from traytic.core.errors import ConfigurationError
+    from traytic.consumer.main import migrate
 
-    raise ConfigurationError("the warehouse is not available in this build yet")
+    for name in await migrate():
+        print(f"applied {name}")
+    return 0
 
 
 def print_settings() -> int:
-    for cls in (BusSettings, GatewaySettings):
+    for cls in (BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings):
         print(f"# {cls.__name__}")
         for name, default in describe(cls):
             print(f"{name}={default}")

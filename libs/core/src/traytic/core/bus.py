@@ -52,6 +52,7 @@ class Names(msgspec.Struct, frozen=True):
     events_filter: str
     live_prefix: str
     dead_letter_subject: str
+    dead_letter_stream: str
     sites_bucket: str
     salts_bucket: str
     sessions_bucket: str
@@ -66,6 +67,7 @@ def names(namespace: str = "") -> Names:
         events_filter=f"{subject_prefix}.events.>",
         live_prefix=f"{subject_prefix}.live",
         dead_letter_subject=f"{subject_prefix}.deadletter",
+        dead_letter_stream=f"{bucket_prefix}DEADLETTER",
         sites_bucket=f"{bucket_prefix}sites",
         salts_bucket=f"{bucket_prefix}salts",
         sessions_bucket=f"{bucket_prefix}sessions",
@@ -161,6 +163,23 @@ async def ensure_bucket(
         return await js.create_key_value(config)
     except BadRequestError:
         return await js.key_value(bucket)
+
+
+async def ensure_dead_letter_stream(js: JetStreamContext, settings: BusSettings) -> None:
+    """`DEADLETTER` keeps messages the consumer could not decode (30 days), for inspection."""
+    n = names(settings.namespace)
+    config = StreamConfig(
+        name=n.dead_letter_stream,
+        description="Traytic messages that could not be processed, with the reason in a header",
+        subjects=[n.dead_letter_subject],
+        max_age=30 * 24 * 3600,
+        storage=StorageType(settings.stream_storage),
+        num_replicas=settings.stream_replicas,
+    )
+    try:
+        await js.add_stream(config)
+    except BadRequestError:
+        await js.update_stream(config)
 
 
 async def ensure_sites_bucket(js: JetStreamContext, settings: BusSettings) -> KeyValue:

@@ -96,7 +96,35 @@ class IngestBatch(msgspec.Struct, array_like=True, frozen=True):
     beacons: list[ReceivedBeacon]
 
 
+class LiveEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """An enriched event as the dashboard's live view shows it: no IP, no user agent."""
+
+    ts: int
+    type: str
+    name: str
+    hostname: str
+    pathname: str
+    referrer_source: str
+    channel: str
+    country: str
+    city: str
+    browser: str
+    os: str
+    device: str
+    visitor_id: str
+    """The salted daily hash (hex), so the live view can count distinct visitors."""
+    value: float = 0.0
+
+
+class LiveBatch(msgspec.Struct, rename="camel", frozen=True):
+    """What the consumer publishes on `traytic.live.<site>` after each insert (JSON)."""
+
+    site_id: str
+    events: list[LiveEvent]
+
+
 BEACON_DECODER = msgspec.json.Decoder(Beacon)
+LIVE_DECODER = msgspec.json.Decoder(LiveBatch)
 INGEST_ENCODER = msgspec.msgpack.Encoder()
 INGEST_DECODER = msgspec.msgpack.Decoder(IngestBatch)
 JSON_ENCODER = msgspec.json.Encoder()

@@ -1,0 +1,226 @@
+"""Sessions: a visitor's events belong to one session until 30 minutes pass without one.
+
+The state lives in the JetStream KV bucket `sessions` (key: site and visitor hash), so it holds
+across replicas and restarts. Each replica also keeps a local cache and reads KV only when the
+cache cannot decide: a visitor it has not seen, or a gap that *might* end the session. A cached
+`last_seen` can only be older than the truth, so a gap shorter than the timeout by the cache is
+shorter in fact, and the session surely continues. Writes are coalesced: an active session's
+`last_seen` is written when it moved `write_interval_s` or more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import msgspec
+import structlog
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.kv import KeyValue
+
+from traytic.consumer.enrich.visitor import session_id as derive_session_id
+
+log = structlog.get_logger()
+
+KV_CONCURRENCY = 256
+
+
+class SessionState(msgspec.Struct, array_like=True, frozen=True):
+    session_id: int
+    started_at: int
+    last_seen: int
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+_DECODER = msgspec.msgpack.Decoder(SessionState)
+
+
+class Visit(NamedTuple):
+    """One beacon's identity: the visitor hash of its day and, just after midnight, the one of
+    the day before (whose session may still be open)."""
+
+    site_id: str
+    visitor_id: int
+    ts: int
+    previous_visitor_id: int | None = None
+
+
+class Assigned(NamedTuple):
+    visitor_id: int
+    session_id: int
+
+
+class _Cached(NamedTuple):
+    state: SessionState
+    revision: int | None
+    written_last_seen: int
+
+
+def _key(site_id: str, visitor_id: int) -> str:
+    return f"{site_id}.{visitor_id:016x}"
+
+
+class SessionTracker:
+    def __init__(
+        self,
+        kv: KeyValue,
+        *,
+        timeout_s: int = 1800,
+        write_interval_s: int = 60,
+        cache_size: int = 200_000,
+    ) -> None:
+        self._kv = kv
+        self._timeout = timeout_s
+        self._write_interval = write_interval_s
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._cache_size = cache_size
+        self._limit = asyncio.Semaphore(KV_CONCURRENCY)
+        self.kv_reads = 0
+        self.kv_writes = 0
+
+    async def assign(self, visits: Sequence[Visit]) -> list[Assigned]:
+        """The visitor and session id of each visit, in order."""
+        groups: dict[str, list[int]] = {}
+        for index, visit in enumerate(visits):
+            groups.setdefault(_key(visit.site_id, visit.visitor_id), []).append(index)
+
+        states: dict[str, _Cached | None] = {}
+        to_read: list[str] = []
+        for key, indices in groups.items():
+            cached = self._cache.get(key)
+            first_ts = min(visits[i].ts for i in indices)
+            if cached is not None and first_ts - cached.state.last_seen <= self._timeout:
+                states[key] = cached
+            else:
+                to_read.append(key)
+        states.update(await self._read_many(to_read))
+
+        # Just after midnight a visitor's hash changed with the salt; their session of the
+        # day before may still be open under yesterday's hash.
+        carried: dict[str, str] = {}
+        previous_keys: list[str] = []
+        for key in to_read:
+            if states[key] is not None:
+                continue
+            visit = visits[groups[key][0]]
+            if visit.previous_visitor_id is not None:
+                previous = _key(visit.site_id, visit.previous_visitor_id)
+                carried[key] = previous
+                if previous not in states:
+                    previous_keys.append(previous)
+        states.update(await self._read_many(previous_keys))
+
+        plans = []
+        for key, indices in groups.items():
+            state_key = key
+            current = states.get(key)
+            carried_key = carried.get(key)
+            if carried_key is not None:
+                earlier = states.get(carried_key)
+                first_ts = min(visits[i].ts for i in indices)
+                if earlier is not None and first_ts - earlier.state.last_seen <= self._timeout:
+                    state_key, current = carried_key, earlier
+            first = visits[indices[0]]
+            visitor_id = first.visitor_id
+            if state_key != key and first.previous_visitor_id is not None:
+                visitor_id = first.previous_visitor_id
+            ordered = sorted(indices, key=lambda i: visits[i].ts)
+            plans.append(self._settle(state_key, current, visitor_id, ordered, visits))
+        results: list[Assigned | None] = [None] * len(visits)
+        for assigned in await asyncio.gather(*plans):
+            for index, value in assigned:
+                results[index] = value
+        return [r for r in results if r is not None]
+
+    def _walk(
+        self,
+        visitor_id: int,
+        ordered: list[int],
+        visits: Sequence[Visit],
+        state: SessionState | None,
+    ) -> tuple[SessionState, list[tuple[int, Assigned]]]:
+        assigned = []
+        for index in ordered:
+            ts = visits[index].ts
+            if state is not None and ts < state.started_at - self._timeout:
+                # A straggler from long before the current session: a session of its own.
+                assigned.append((index, Assigned(visitor_id, derive_session_id(visitor_id, ts))))
+                continue
+            if state is None or ts - state.last_seen > self._timeout:
+                state = SessionState(derive_session_id(visitor_id, ts), ts, ts)
+            elif ts > state.last_seen:
+                state = SessionState(state.session_id, state.started_at, ts)
+            assigned.append((index, Assigned(visitor_id, state.session_id)))
+        assert state is not None
+        return state, assigned
+
+    async def _settle(
+        self,
+        key: str,
+        current: _Cached | None,
+        visitor_id: int,
+        ordered: list[int],
+        visits: Sequence[Visit],
+    ) -> list[tuple[int, Assigned]]:
+        """Assign sessions from the state we know, then store the result with compare-and-set.
+
+        If another replica wrote this visitor in between, the write fails: we read what it
+        wrote and assign again from that, so concurrent replicas end in the same session.
+        """
+        for _ in range(8):
+            state, assigned = self._walk(
+                visitor_id, ordered, visits, current.state if current else None
+            )
+            if (
+                current is not None
+                and state.session_id == current.state.session_id
+                and state.last_seen - current.written_last_seen < self._write_interval
+            ):
+                self._remember(key, _Cached(state, current.revision, current.written_last_seen))
+                return assigned
+            revision = await self._try_write(key, current, state)
+            if revision is not None:
+                self._remember(key, _Cached(state, revision, state.last_seen))
+                return assigned
+            current = await self._read(key)
+        log.warning("session_write_contended", key_hash=hash(key) & 0xFFFF)
+        return assigned
+
+    async def _read_many(self, keys: Sequence[str]) -> dict[str, _Cached | None]:
+        found = await asyncio.gather(*(self._read(key) for key in keys))
+        return dict(zip(keys, found, strict=True))
+
+    async def _read(self, key: str) -> _Cached | None:
+        async with self._limit:
+            self.kv_reads += 1
+            try:
+                entry = await self._kv.get(key)
+            except KeyNotFoundError:
+                return None
+        if not entry.value:
+            return None
+        state = _DECODER.decode(entry.value)
+        return _Cached(state, entry.revision, state.last_seen)
+
+    async def _try_write(
+        self, key: str, current: _Cached | None, state: SessionState
+    ) -> int | None:
+        """The new revision, or None when someone else wrote the key since we read it."""
+        async with self._limit:
+            self.kv_writes += 1
+            try:
+                if current is None or current.revision is None:
+                    return int(await self._kv.create(key, _ENCODER.encode(state)))
+                return int(
+                    await self._kv.update(key, _ENCODER.encode(state), last=current.revision)
+                )
+            except (KeyWrongLastSequenceError, KeyNotFoundError):
+                return None
+
+    def _remember(self, key: str, cached: _Cached) -> None:
+        self._cache[key] = cached
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
