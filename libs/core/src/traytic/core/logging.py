@@ -52,6 +52,19 @@ def redact_sensitive(
     return event_dict
 
 
+class _CurrentStderr:
+    """Writes to whatever `sys.stderr` is now (test runners and daemons replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR: Any = _CurrentStderr()
+
+
 def configure_logging(level: str = "info", fmt: LogFormat = "auto") -> None:
     """Configure structlog and route the standard library's loggers through it."""
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -75,12 +88,12 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDERR),
         cache_logger_on_first_use=True,
     )
     # Libraries (nats, granian, litestar) log through the standard library: same format, same
     # redaction, so one stream of JSON lines reaches the log collector.
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_STDERR)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
