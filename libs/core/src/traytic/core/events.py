@@ -1,6 +1,8 @@
 """The wire schema (what trackers POST to `/collect`) and the bus schema (what the gateway puts on
 JetStream), defined once for every service.
 
+Structs that hold no reference cycles are `gc=False` (msgspec's advice): the consumer creates
+hundreds of thousands per second, and the collector tracking them cost more than decoding.
 Schema evolution follows msgspec's rules: new fields get defaults, old field types never change.
 The TypeScript types in `sdk/js` mirror the wire Structs; `tests/core/test_examples.py` checks
 both against the shared example payloads.
@@ -22,14 +24,14 @@ VitalName = Literal["LCP", "CLS", "INP", "TTFB", "FCP"]
 Url = Annotated[str, msgspec.Meta(min_length=1)]
 
 
-class Pageview(msgspec.Struct, tag="pageview", tag_field="type", rename="camel", frozen=True):
+class Pageview(msgspec.Struct, tag="pageview", tag_field="type", rename="camel", frozen=True, gc=False):
     """A page was shown (a full load or a single-page-app route change)."""
 
     url: Url
     referrer: str | None = None
 
 
-class CustomEvent(msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True):
+class CustomEvent(msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True, gc=False):
     """`track(name, props)` from the site's code."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)]
@@ -37,7 +39,7 @@ class CustomEvent(msgspec.Struct, tag="event", tag_field="type", rename="camel",
     props: dict[str, PropValue] = msgspec.field(default_factory=dict)
 
 
-class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", frozen=True):
+class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", frozen=True, gc=False):
     """One Web Vitals measurement (milliseconds, except CLS which is unitless)."""
 
     name: VitalName
@@ -45,7 +47,7 @@ class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", froze
     url: Url
 
 
-class ErrorEvent(msgspec.Struct, tag="error", tag_field="type", rename="camel", frozen=True):
+class ErrorEvent(msgspec.Struct, tag="error", tag_field="type", rename="camel", frozen=True, gc=False):
     """An uncaught error on the page, when the site turned error tracking on."""
 
     message: Annotated[str, msgspec.Meta(min_length=1)]
@@ -67,7 +69,7 @@ class Beacon(msgspec.Struct, rename="camel", frozen=True):
 # -- bus: msgpack on stream EVENTS ----------------------------------------------------------------
 
 
-class ReceivedBeacon(msgspec.Struct, array_like=True, frozen=True):
+class ReceivedBeacon(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """A beacon as the gateway received it, with the server-side facts the body may not claim.
 
     `ip` and `user_agent` exist only on the bus (work-queue retention deletes them once the
@@ -85,7 +87,7 @@ class ReceivedBeacon(msgspec.Struct, array_like=True, frozen=True):
     events: list[Event]
 
 
-class IngestBatch(msgspec.Struct, array_like=True, frozen=True):
+class IngestBatch(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """One JetStream message: the beacons of concurrent requests, coalesced by the gateway.
 
     `batch_id` is also the message's `Nats-Msg-Id`; with the beacon and event positions it gives
@@ -96,7 +98,7 @@ class IngestBatch(msgspec.Struct, array_like=True, frozen=True):
     beacons: list[ReceivedBeacon]
 
 
-class LiveEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+class LiveEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False):
     """An enriched event as the dashboard's live view shows it: no IP, no user agent."""
 
     ts: int

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Sequence
 
 import nats.errors
@@ -136,6 +137,7 @@ class Consumer:
                 wait = self._settings.batch_max_wait_s
                 if pending.items:
                     wait = max(0.01, pending.started + wait - self._clock.monotonic())
+                fetch_started = time.perf_counter()
                 try:
                     messages = await subscription.fetch(self._settings.fetch_size, timeout=wait)
                 except (TimeoutError, nats.errors.TimeoutError):
@@ -144,8 +146,11 @@ class Consumer:
                     log.warning("fetch_failed", error=type(exc).__name__)
                     await asyncio.sleep(0.5)
                     messages = []
-                for message in messages:
-                    batch = await self._decode(message)
+                started = time.perf_counter()
+                self.stats.seconds["fetch"] += started - fetch_started
+                decoded = [(message, await self._decode(message)) for message in messages]
+                self.stats.seconds["decode"] += time.perf_counter() - started
+                for message, batch in decoded:
                     if batch is None:
                         continue
                     if not pending.items:
@@ -157,7 +162,12 @@ class Consumer:
                     self._clock.monotonic() - pending.started >= self._settings.batch_max_wait_s
                 )
                 if full or due:
-                    await self._queue.put(await self.process(pending.items))
+                    started = time.perf_counter()
+                    job = await self.process(pending.items)
+                    self.stats.seconds["enrich"] += time.perf_counter() - started
+                    started = time.perf_counter()
+                    await self._queue.put(job)
+                    self.stats.seconds["backpressure"] += time.perf_counter() - started
                     pending = _Pending()
             if pending.items:
                 await self._queue.put(await self.process(pending.items))
@@ -212,13 +222,17 @@ class Consumer:
                     previous = visitor_id(yesterday, beacon.site_id, beacon.ip, beacon.user_agent)
                 kept.append((batch.batch_id, item_index, beacon_index))
                 visits.append(Visit(beacon.site_id, visitor, ts, previous))
+        started = time.perf_counter()
         assigned = await self._sessions.assign(visits)
+        self.stats.seconds["sessions"] += time.perf_counter() - started
+        started = time.perf_counter()
         rows: list[EventRow] = []
         for (batch_id, item_index, beacon_index), who in zip(kept, assigned, strict=True):
             beacon = items[item_index][1].beacons[beacon_index]
             rows.extend(
                 self.enricher.rows(batch_id, beacon_index, beacon, who.visitor_id, who.session_id)
             )
+        self.stats.seconds["rows"] += time.perf_counter() - started
         suspect = _suspect_event_ids(items)
         return WriteJob(rows, [message for message, _ in items], suspect)
 

@@ -58,8 +58,16 @@ class _Cached(NamedTuple):
     written_last_seen: int
 
 
-def _key(site_id: str, visitor_id: int) -> str:
-    return f"{site_id}.{visitor_id:016x}"
+Key = tuple[str, int]
+"""(site id, visitor id): formatted into a KV key only when KV is touched."""
+
+
+def _key(site_id: str, visitor_id: int) -> Key:
+    return (site_id, visitor_id)
+
+
+def _kv_key(key: Key) -> str:
+    return f"{key[0]}.{key[1]:016x}"
 
 
 class SessionTracker:
@@ -74,7 +82,7 @@ class SessionTracker:
         self._kv = kv
         self._timeout = timeout_s
         self._write_interval = write_interval_s
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._cache: OrderedDict[Key, _Cached] = OrderedDict()
         self._cache_size = cache_size
         self._limit = asyncio.Semaphore(KV_CONCURRENCY)
         self.kv_reads = 0
@@ -82,25 +90,66 @@ class SessionTracker:
 
     async def assign(self, visits: Sequence[Visit]) -> list[Assigned]:
         """The visitor and session id of each visit, in order."""
-        groups: dict[str, list[int]] = {}
+        results: list[Assigned | None] = [None] * len(visits)
+        groups: dict[Key, list[int]] = {}
+        cache = self._cache
+        timeout = self._timeout
+        # The common case first, with no task and no KV: a visitor whose cached session is
+        # surely still open and whose `last_seen` in KV is fresh enough. Anything else, and
+        # every later visit of that visitor in this batch, takes the careful path below.
         for index, visit in enumerate(visits):
-            groups.setdefault(_key(visit.site_id, visit.visitor_id), []).append(index)
+            key = (visit.site_id, visit.visitor_id)
+            if key not in groups:
+                cached = cache.get(key)
+                if cached is not None and visit.previous_visitor_id is None:
+                    state = cached.state
+                    ts = visit.ts
+                    if state.started_at - timeout <= ts and ts - state.last_seen <= timeout:
+                        if ts <= state.last_seen:
+                            results[index] = Assigned(visit.visitor_id, state.session_id)
+                            continue
+                        if ts - cached.written_last_seen < self._write_interval:
+                            cache[key] = _Cached(
+                                SessionState(state.session_id, state.started_at, ts),
+                                cached.revision,
+                                cached.written_last_seen,
+                            )
+                            results[index] = Assigned(visit.visitor_id, state.session_id)
+                            continue
+            groups.setdefault(key, []).append(index)
+        if groups:
+            await self._assign_careful(visits, groups, results)
+        return [r for r in results if r is not None]
 
-        states: dict[str, _Cached | None] = {}
-        to_read: list[str] = []
+    async def _assign_careful(
+        self,
+        visits: Sequence[Visit],
+        groups: dict[Key, list[int]],
+        results: list[Assigned | None],
+    ) -> None:
+
+        # A visitor this replica has not seen is usually new to every replica: try to create
+        # their session straight away (one round trip); `_settle` reads and retries if the key
+        # exists after all. Only a gap that may end a cached session forces a read first.
+        states: dict[Key, _Cached | None] = {}
+        to_read: list[Key] = []
+        unknown: list[Key] = []
         for key, indices in groups.items():
             cached = self._cache.get(key)
-            first_ts = min(visits[i].ts for i in indices)
-            if cached is not None and first_ts - cached.state.last_seen <= self._timeout:
+            if cached is None:
+                unknown.append(key)
+                states[key] = None
+            elif min(visits[i].ts for i in indices) - cached.state.last_seen <= self._timeout:
                 states[key] = cached
             else:
                 to_read.append(key)
         states.update(await self._read_many(to_read))
+        to_read.extend(unknown)
 
         # Just after midnight a visitor's hash changed with the salt; their session of the
         # day before may still be open under yesterday's hash.
-        carried: dict[str, str] = {}
-        previous_keys: list[str] = []
+        carried: dict[Key, Key] = {}
+        previous_keys: list[Key] = []
         for key in to_read:
             if states[key] is not None:
                 continue
@@ -126,13 +175,28 @@ class SessionTracker:
             visitor_id = first.visitor_id
             if state_key != key and first.previous_visitor_id is not None:
                 visitor_id = first.previous_visitor_id
-            ordered = sorted(indices, key=lambda i: visits[i].ts)
-            plans.append(self._settle(state_key, current, visitor_id, ordered, visits))
-        results: list[Assigned | None] = [None] * len(visits)
-        for assigned in await asyncio.gather(*plans):
+            ordered = sorted(indices, key=lambda i: visits[i].ts) if len(indices) > 1 else indices
+            state, assigned = self._walk(
+                visitor_id, ordered, visits, current.state if current else None
+            )
+            if self._needs_write(current, state):
+                # Tasks only for the visitors that need KV: most of a busy batch needs none.
+                plans.append(self._settle(state_key, current, visitor_id, ordered, visits))
+                continue
+            assert current is not None
+            self._remember(state_key, _Cached(state, current.revision, current.written_last_seen))
             for index, value in assigned:
                 results[index] = value
-        return [r for r in results if r is not None]
+        for settled in await asyncio.gather(*plans):
+            for index, value in settled:
+                results[index] = value
+
+    def _needs_write(self, current: _Cached | None, state: SessionState) -> bool:
+        return (
+            current is None
+            or state.session_id != current.state.session_id
+            or state.last_seen - current.written_last_seen >= self._write_interval
+        )
 
     def _walk(
         self,
@@ -142,23 +206,30 @@ class SessionTracker:
         state: SessionState | None,
     ) -> tuple[SessionState, list[tuple[int, Assigned]]]:
         assigned = []
+        timeout = self._timeout
+        if state is None:
+            sid = start = last = -1
+        else:
+            sid, start, last = state.session_id, state.started_at, state.last_seen
         for index in ordered:
             ts = visits[index].ts
-            if state is not None and ts < state.started_at - self._timeout:
+            if sid != -1 and ts < start - timeout:
                 # A straggler from long before the current session: a session of its own.
                 assigned.append((index, Assigned(visitor_id, derive_session_id(visitor_id, ts))))
                 continue
-            if state is None or ts - state.last_seen > self._timeout:
-                state = SessionState(derive_session_id(visitor_id, ts), ts, ts)
-            elif ts > state.last_seen:
-                state = SessionState(state.session_id, state.started_at, ts)
-            assigned.append((index, Assigned(visitor_id, state.session_id)))
-        assert state is not None
+            if sid == -1 or ts - last > timeout:
+                sid = derive_session_id(visitor_id, ts)
+                start = last = ts
+            elif ts > last:
+                last = ts
+            assigned.append((index, Assigned(visitor_id, sid)))
+        if state is None or sid != state.session_id or last != state.last_seen:
+            state = SessionState(sid, start, last)
         return state, assigned
 
     async def _settle(
         self,
-        key: str,
+        key: Key,
         current: _Cached | None,
         visitor_id: int,
         ordered: list[int],
@@ -173,11 +244,8 @@ class SessionTracker:
             state, assigned = self._walk(
                 visitor_id, ordered, visits, current.state if current else None
             )
-            if (
-                current is not None
-                and state.session_id == current.state.session_id
-                and state.last_seen - current.written_last_seen < self._write_interval
-            ):
+            if not self._needs_write(current, state):
+                assert current is not None
                 self._remember(key, _Cached(state, current.revision, current.written_last_seen))
                 return assigned
             revision = await self._try_write(key, current, state)
@@ -185,18 +253,18 @@ class SessionTracker:
                 self._remember(key, _Cached(state, revision, state.last_seen))
                 return assigned
             current = await self._read(key)
-        log.warning("session_write_contended", key_hash=hash(key) & 0xFFFF)
+        log.warning("session_write_contended", site_id=key[0])
         return assigned
 
-    async def _read_many(self, keys: Sequence[str]) -> dict[str, _Cached | None]:
+    async def _read_many(self, keys: Sequence[Key]) -> dict[Key, _Cached | None]:
         found = await asyncio.gather(*(self._read(key) for key in keys))
         return dict(zip(keys, found, strict=True))
 
-    async def _read(self, key: str) -> _Cached | None:
+    async def _read(self, key: Key) -> _Cached | None:
         async with self._limit:
             self.kv_reads += 1
             try:
-                entry = await self._kv.get(key)
+                entry = await self._kv.get(_kv_key(key))
             except KeyNotFoundError:
                 return None
         if not entry.value:
@@ -205,21 +273,20 @@ class SessionTracker:
         return _Cached(state, entry.revision, state.last_seen)
 
     async def _try_write(
-        self, key: str, current: _Cached | None, state: SessionState
+        self, key: Key, current: _Cached | None, state: SessionState
     ) -> int | None:
         """The new revision, or None when someone else wrote the key since we read it."""
         async with self._limit:
             self.kv_writes += 1
             try:
                 if current is None or current.revision is None:
-                    return int(await self._kv.create(key, _ENCODER.encode(state)))
-                return int(
-                    await self._kv.update(key, _ENCODER.encode(state), last=current.revision)
-                )
+                    return int(await self._kv.create(_kv_key(key), _ENCODER.encode(state)))
+                value = _ENCODER.encode(state)
+                return int(await self._kv.update(_kv_key(key), value, last=current.revision))
             except (KeyWrongLastSequenceError, KeyNotFoundError):
                 return None
 
-    def _remember(self, key: str, cached: _Cached) -> None:
+    def _remember(self, key: Key, cached: _Cached) -> None:
         self._cache[key] = cached
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:

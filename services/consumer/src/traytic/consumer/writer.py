@@ -83,7 +83,9 @@ class BatchWriter:
                 if suspect:
                     rows = await self._without_stored(rows, suspect)
                 if rows:
+                    started = time.perf_counter()
                     await self._warehouse.insert_events(rows)
+                    self._stats.seconds["insert"] += time.perf_counter() - started
                 break
             except WarehouseError as exc:
                 # The engine rejected the data itself: retrying the same rows cannot help, and

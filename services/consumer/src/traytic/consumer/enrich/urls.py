@@ -50,7 +50,7 @@ def normalise_hostname(host: str) -> str:
 
 def normalise_pathname(path: str) -> str:
     """Decode, collapse slashes, drop the trailing slash (except `/`), cut to the max length."""
-    path = _CONTROL.sub("", unquote(path, errors="replace"))
+    path = _CONTROL.sub("", unquote(path, errors="replace")).strip()
     path = _SLASHES.sub("/", "/" + path.lstrip("/"))
     path = path[:MAX_PATH_LENGTH]
     if len(path) > 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 SALT_BYTES = 32
 """BLAKE2b accepts keys up to 64 bytes; 32 random bytes is already far beyond guessing."""
@@ -39,6 +40,15 @@ def session_id(visitor: int, started_at: int) -> int:
     return _uint64(b"s\0%d\0%d" % (visitor, started_at))
 
 
+@lru_cache(maxsize=4096)
+def _beacon_base(batch_id: str, beacon_index: int) -> int:
+    return _uint64(b"e\0%s\0%d" % (batch_id.encode(), beacon_index))
+
+
 def event_id(batch_id: str, beacon_index: int, event_index: int) -> int:
-    """A stable id for one event of one JetStream message: redeliveries give the same id."""
-    return _uint64(b"e\0%s\0%d\0%d" % (batch_id.encode(), beacon_index, event_index))
+    """A stable id for one event of one JetStream message: redeliveries give the same id.
+
+    One hash per beacon, plus the event's position (a beacon holds at most a few dozen events,
+    so ids of one beacon never wrap into another's by more than chance allows 64-bit hashes).
+    """
+    return (_beacon_base(batch_id, beacon_index) + event_index) & 0xFFFF_FFFF_FFFF_FFFF

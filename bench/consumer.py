@@ -1,0 +1,178 @@
+"""Consumer benchmark: events/s from a pre-filled JetStream stream to rows in each warehouse engine.
+
+One consumer in this process, pinned to CPU 0 (NATS and the ClickHouse server on CPU 1). Prints
+events/s end to end, the split between decode, enrich and insert, peak RSS, and the ratio to the
+bare insert speed of the same rows into the same engine, measured in the same run.
+
+    uv run python bench/consumer.py [--events 200000] [--clickhouse-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from common import self_peak_rss_mb  # noqa: E402
+
+from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E402
+from traytic.consumer.pipeline import Consumer  # noqa: E402
+from traytic.consumer.settings import ConsumerSettings  # noqa: E402
+from traytic.core import bus  # noqa: E402
+from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
+from traytic.core.events import CustomEvent, IngestBatch, Pageview, ReceivedBeacon, Vital, encode_batch  # noqa: E402
+from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse  # noqa: E402
+
+GEOIP = REPO.parent / "shared" / "testdata" / "maxmind" / "GeoIP2-City-Test.mmdb"
+BROWSERS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_{v} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0",
+    "Mozilla/5.0 (Linux; Android 14; Pixel {v}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{v}.1 Safari/605.1.15",
+]
+REFERRERS = ["", "", "https://www.google.com/", "https://news.ycombinator.com/", "https://t.co/abc", "https://github.com/x"]
+
+
+def make_batches(events: int, seed: int = 11) -> list[IngestBatch]:
+    """~478 distinct user agents, 10k IPs, 20 events per visitor on average, 10 beacons/message."""
+    rnd = random.Random(seed)
+    agents = [template.format(v=v) for template in BROWSERS for v in range(40, 136)][:478]
+    ips = [f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(10_000)]
+    now = time.time()
+    batches, made, n = [], 0, 0
+    while made < events:
+        beacons = []
+        for _ in range(10):
+            page = f"https://example.com/{rnd.choice(['', 'pricing', 'blog/hello', 'docs/start', 'about'])}"
+            kinds = [Pageview(url=page, referrer=rnd.choice(REFERRERS))]
+            if rnd.random() < 0.3:
+                kinds.append(Vital(name="LCP", value=rnd.uniform(500, 4000), url=page))
+            if rnd.random() < 0.2:
+                kinds.append(CustomEvent(name="signup", url=page, props={"plan": rnd.choice(["free", "pro"])}))
+            visitor = rnd.randrange(events // 20 or 1)
+            beacons.append(
+                ReceivedBeacon(f"st_{visitor % 5}", now, ips[visitor % len(ips)], agents[visitor % len(agents)], "en-US,en;q=0.9", 1280, kinds)
+            )
+            made += len(kinds)
+        batches.append(IngestBatch(f"bench-{n}", beacons))
+        n += 1
+    return batches
+
+
+async def prefill(nc, settings: bus.BusSettings, batches: list[IngestBatch]) -> int:  # type: ignore[no-untyped-def]
+    js = nc.jetstream()
+    await bus.ensure_stream(js, settings)
+    subject = bus.names(settings.namespace).events_subject
+    for start in range(0, len(batches), 200):
+        await asyncio.gather(
+            *(bus.publish_with_id(js, subject, encode_batch(b), b.batch_id) for b in batches[start : start + 200])
+        )
+    return sum(len(b.events) for batch in batches for b in batch.beacons)
+
+
+async def bare_insert(warehouse: Warehouse, batches: list[IngestBatch], consumer: Consumer) -> float:
+    """Insert the same rows the consumer produced, without the pipeline: the baseline."""
+    rows = []
+    for batch in batches:
+        for index, beacon in enumerate(batch.beacons):
+            rows.extend(consumer.enricher.rows(batch.batch_id + "x", index, beacon, 1, 1))
+    await warehouse.execute("TRUNCATE TABLE events")
+    started = time.perf_counter()
+    for offset in range(0, len(rows), 5000):
+        await warehouse.insert_events(rows[offset : offset + 5000])
+    return len(rows) / (time.perf_counter() - started)
+
+
+async def run_engine(name: str, nats_url: str, warehouse_settings: WarehouseSettings, batches: list[IngestBatch]) -> dict[str, float]:
+    settings = bus.BusSettings(nats_url=nats_url, namespace=f"bench{name}")
+    nc = await bus.connect(settings, name="bench")
+    total = await prefill(nc, settings, batches)
+    warehouse = open_warehouse(warehouse_settings)
+    await warehouse.drop_database()
+    await warehouse.migrate()
+    consumer = Consumer(nc, warehouse, ConsumerSettings(geoip_path=str(GEOIP), live_events=True, batch_max_wait_s=0.05), settings)
+    await consumer.setup()
+    started = time.perf_counter()
+    task = asyncio.create_task(consumer.run())
+    while consumer.stats.events_inserted < total:
+        await asyncio.sleep(0.02)
+    elapsed = time.perf_counter() - started
+    consumer.stop()
+    await task
+    [row] = await warehouse.query("SELECT count() AS n FROM events")
+    assert int(row["n"]) == total, (row, total)
+    baseline = await bare_insert(warehouse, batches, consumer)
+    await warehouse.drop_database()
+    await warehouse.close()
+    await nc.close()
+    seconds = consumer.stats.seconds
+    return {
+        "events": total,
+        "eps": total / elapsed,
+        "baseline": baseline,
+        "decode": seconds["decode"],
+        "enrich": seconds["enrich"],
+        "insert": seconds["insert"],
+        "sessions": seconds["sessions"],
+        "rows": seconds["rows"],
+        "fetch": seconds["fetch"],
+        "backpressure": seconds["backpressure"],
+        "elapsed": elapsed,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--clickhouse-url")
+    args = parser.parse_args()
+    pinned = len(os.sched_getaffinity(0)) >= 2
+    work = Path(tempfile.mkdtemp(prefix="traytic-bench-consumer-"))
+    nats = EmbeddedNats(work / "nats")
+    nats.start()
+    server = None
+    url = args.clickhouse_url
+    if url is None and find_binary():
+        server = ClickHouseServer(find_binary(), work / "clickhouse")  # type: ignore[arg-type]
+        server.start()
+        url = server.url
+    if pinned:
+        os.system(f"taskset -pc 1 {nats._process.pid} >/dev/null")  # type: ignore[union-attr]
+        if server is not None and server._process is not None:
+            os.system(f"taskset -apc 1 {server._process.pid} >/dev/null")
+        os.sched_setaffinity(0, {0})
+    batches = make_batches(args.events)
+    results = {}
+    try:
+        results["chDB (embedded)"] = asyncio.run(
+            run_engine("chdb", nats.url, WarehouseSettings(chdb_path=str(work / "chdb"), clickhouse_database="bench"), batches)
+        )
+        if url:
+            results["ClickHouse server"] = asyncio.run(
+                run_engine("server", nats.url, WarehouseSettings(clickhouse_url=url, clickhouse_database="bench"), batches)
+            )
+    finally:
+        if server is not None:
+            server.stop()
+        nats.stop()
+    print(f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 ==")
+    print(f"{'engine':20} {'events/s':>9} {'bare insert/s':>13} {'ratio':>6} {'total s':>7}   seconds per step")
+    for name, r in results.items():
+        steps = ", ".join(f"{k} {r[k]:.2f}" for k in ("decode", "enrich", "sessions", "rows", "insert"))
+        print(f"{name:20} {r['eps']:9.0f} {r['baseline']:13.0f} {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f}   {steps}")
+    print("(enrich includes sessions and rows; insert runs beside the next batch's enrich)")
+    print(f"peak RSS of the consumer process: {self_peak_rss_mb():.0f} MB (chDB in-process included)")
+    print("targets: >= 50k events/s into chDB, >= 30k into the server, RSS <= 300 MB")
+
+
+if __name__ == "__main__":
+    main()
