@@ -180,6 +180,7 @@ class Consumer:
                 "consumer_stopped",
                 inserted=self.stats.events_inserted,
                 dropped=dict(self.stats.dropped),
+                seconds={k: round(v, 3) for k, v in self.stats.seconds.items()},
             )
 
     async def _write_loop(self) -> None:
@@ -213,7 +214,7 @@ class Consumer:
                     self.stats.dropped[reason] += len(beacon.events)
                     continue
                 day = utc_day(beacon.received_at)
-                salt = await self._salts.for_day(day)
+                salt = self._salts.cached(day) or await self._salts.for_day(day)
                 visitor = visitor_id(salt, beacon.site_id, beacon.ip, beacon.user_agent)
                 ts = int(beacon.received_at)
                 previous = None

@@ -30,6 +30,10 @@ class DailySalts:
         self._kv = kv
         self._cache: dict[date, bytes] = {}
 
+    def cached(self, day: date) -> bytes | None:
+        """The salt if this process already has it (the hot path: no await)."""
+        return self._cache.get(day)
+
     async def for_day(self, day: date) -> bytes:
         salt = self._cache.get(day)
         if salt is None:
