@@ -10,8 +10,8 @@ bare insert speed of the same rows into the same engine, measured in the same ru
 from __future__ import annotations
 
 import argparse
-import json
 import asyncio
+import json
 import os
 import random
 import sys
@@ -23,12 +23,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from common import peak_rss_mb, start, stop  # noqa: E402
-
 from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E402
+
 from traytic.consumer.enricher import Enricher  # noqa: E402
 from traytic.core import bus  # noqa: E402
 from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
-from traytic.core.events import CustomEvent, IngestBatch, Pageview, ReceivedBeacon, Vital, encode_batch  # noqa: E402
+from traytic.core.events import (  # noqa: E402
+    CustomEvent,
+    IngestBatch,
+    Pageview,
+    ReceivedBeacon,
+    Vital,
+    encode_batch,
+)
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse  # noqa: E402
 
 GEOIP = REPO.parent / "shared" / "testdata" / "maxmind" / "GeoIP2-City-Test.mmdb"
@@ -39,14 +46,24 @@ BROWSERS = [
     "Mozilla/5.0 (Linux; Android 14; Pixel {v}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{v}.1 Safari/605.1.15",
 ]
-REFERRERS = ["", "", "https://www.google.com/", "https://news.ycombinator.com/", "https://t.co/abc", "https://github.com/x"]
+REFERRERS = [
+    "",
+    "",
+    "https://www.google.com/",
+    "https://news.ycombinator.com/",
+    "https://t.co/abc",
+    "https://github.com/x",
+]
 
 
 def make_batches(events: int, seed: int = 11) -> list[IngestBatch]:
     """~478 distinct user agents, 10k IPs, 20 events per visitor on average, 10 beacons/message."""
     rnd = random.Random(seed)
     agents = [template.format(v=v) for template in BROWSERS for v in range(40, 136)][:478]
-    ips = [f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" for _ in range(10_000)]
+    ips = [
+        f"{rnd.randint(1, 223)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+        for _ in range(10_000)
+    ]
     now = time.time()
     batches, made, n = [], 0, 0
     while made < events:
@@ -57,10 +74,22 @@ def make_batches(events: int, seed: int = 11) -> list[IngestBatch]:
             if rnd.random() < 0.3:
                 kinds.append(Vital(name="LCP", value=rnd.uniform(500, 4000), url=page))
             if rnd.random() < 0.2:
-                kinds.append(CustomEvent(name="signup", url=page, props={"plan": rnd.choice(["free", "pro"])}))
+                kinds.append(
+                    CustomEvent(
+                        name="signup", url=page, props={"plan": rnd.choice(["free", "pro"])}
+                    )
+                )
             visitor = rnd.randrange(events // 20 or 1)
             beacons.append(
-                ReceivedBeacon(f"st_{visitor % 5}", now, ips[visitor % len(ips)], agents[visitor % len(agents)], "en-US,en;q=0.9", 1280, kinds)
+                ReceivedBeacon(
+                    f"st_{visitor % 5}",
+                    now,
+                    ips[visitor % len(ips)],
+                    agents[visitor % len(agents)],
+                    "en-US,en;q=0.9",
+                    1280,
+                    kinds,
+                )
             )
             made += len(kinds)
         batches.append(IngestBatch(f"bench-{n}", beacons))
@@ -72,9 +101,12 @@ async def prefill(nc, settings: bus.BusSettings, batches: list[IngestBatch]) -> 
     js = nc.jetstream()
     await bus.ensure_stream(js, settings)
     subject = bus.names(settings.namespace).events_subject
-    for start in range(0, len(batches), 200):
+    for first in range(0, len(batches), 200):
         await asyncio.gather(
-            *(bus.publish_with_id(js, subject, encode_batch(b), b.batch_id) for b in batches[start : start + 200])
+            *(
+                bus.publish_with_id(js, subject, encode_batch(b), b.batch_id)
+                for b in batches[first : first + 200]
+            )
         )
     return sum(len(b.events) for batch in batches for b in batch.beacons)
 
@@ -94,7 +126,12 @@ async def bare_insert(warehouse: Warehouse, batches: list[IngestBatch]) -> float
 
 
 async def run_engine(
-    name: str, nats_url: str, warehouse_settings: WarehouseSettings, batches: list[IngestBatch], work: Path, cpu: str | None
+    name: str,
+    nats_url: str,
+    warehouse_settings: WarehouseSettings,
+    batches: list[IngestBatch],
+    work: Path,
+    cpu: str | None,
 ) -> dict[str, float]:
     """`traytic consumer` as deployed (its own process, pinned), draining a pre-filled stream."""
     settings = bus.BusSettings(nats_url=nats_url, namespace=f"bench{name}")
@@ -149,7 +186,14 @@ async def run_engine(
     await warehouse.drop_database()
     await warehouse.close()
     await nc.close()
-    return {"events": total, "eps": remaining_events / elapsed, "baseline": baseline, "elapsed": elapsed, "rss": rss, **seconds}
+    return {
+        "events": total,
+        "eps": remaining_events / elapsed,
+        "baseline": baseline,
+        "elapsed": elapsed,
+        "rss": rss,
+        **seconds,
+    }
 
 
 def main() -> None:
@@ -177,22 +221,46 @@ def main() -> None:
     results = {}
     try:
         results["chDB (embedded)"] = asyncio.run(
-            run_engine("chdb", nats.url, WarehouseSettings(chdb_path=str(work / "chdb"), clickhouse_database="bench"), batches, work, cpu)
+            run_engine(
+                "chdb",
+                nats.url,
+                WarehouseSettings(chdb_path=str(work / "chdb"), clickhouse_database="bench"),
+                batches,
+                work,
+                cpu,
+            )
         )
         if url:
             results["ClickHouse server"] = asyncio.run(
-                run_engine("server", nats.url, WarehouseSettings(clickhouse_url=url, clickhouse_database="bench"), batches, work, cpu)
+                run_engine(
+                    "server",
+                    nats.url,
+                    WarehouseSettings(clickhouse_url=url, clickhouse_database="bench"),
+                    batches,
+                    work,
+                    cpu,
+                )
             )
     finally:
         if server is not None:
             server.stop()
         nats.stop()
-    print(f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 ==")
-    print(f"{'engine':20} {'events/s':>9} {'bare insert/s':>13} {'ratio':>6} {'total s':>7} {'peak RSS':>8}   seconds per step")
+    print(
+        f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 =="
+    )
+    print(
+        f"{'engine':20} {'events/s':>9} {'bare insert/s':>13} {'ratio':>6} {'total s':>7} {'peak RSS':>8}   seconds per step"
+    )
     for name, r in results.items():
-        steps = ", ".join(f"{k} {r.get(k, 0):.2f}" for k in ("decode", "enrich", "sessions", "rows", "insert"))
-        print(f"{name:20} {r['eps']:9.0f} {r['baseline']:13.0f} {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f} {r['rss']:6.0f}MB   {steps}")
-    print("(the consumer is `traytic consumer` in its own process; enrich includes sessions and rows;")
+        steps = ", ".join(
+            f"{k} {r.get(k, 0):.2f}" for k in ("decode", "enrich", "sessions", "rows", "insert")
+        )
+        print(
+            f"{name:20} {r['eps']:9.0f} {r['baseline']:13.0f} {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f} {r['rss']:6.0f}MB   {steps}"
+        )
+    print(
+        "(the consumer is `traytic consumer` in its own process; enrich includes sessions and rows;"
+    )
     print(" insert runs beside the next batch's enrich; bare insert = the same rows, no pipeline)")
     print("targets: >= 50k events/s into chDB, >= 30k into the server, RSS <= 300 MB")
 
