@@ -24,14 +24,18 @@ VitalName = Literal["LCP", "CLS", "INP", "TTFB", "FCP"]
 Url = Annotated[str, msgspec.Meta(min_length=1)]
 
 
-class Pageview(msgspec.Struct, tag="pageview", tag_field="type", rename="camel", frozen=True, gc=False):
+class Pageview(
+    msgspec.Struct, tag="pageview", tag_field="type", rename="camel", frozen=True, gc=False
+):
     """A page was shown (a full load or a single-page-app route change)."""
 
     url: Url
     referrer: str | None = None
 
 
-class CustomEvent(msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True, gc=False):
+class CustomEvent(
+    msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True, gc=False
+):
     """`track(name, props)` from the site's code."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)]
@@ -47,7 +51,9 @@ class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", froze
     url: Url
 
 
-class ErrorEvent(msgspec.Struct, tag="error", tag_field="type", rename="camel", frozen=True, gc=False):
+class ErrorEvent(
+    msgspec.Struct, tag="error", tag_field="type", rename="camel", frozen=True, gc=False
+):
     """An uncaught error on the page, when the site turned error tracking on."""
 
     message: Annotated[str, msgspec.Meta(min_length=1)]
