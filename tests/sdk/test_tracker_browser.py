@@ -1,0 +1,279 @@
+"""The built `script.js` in Debian's Chromium, against a local collector standing in for the gateway.
+
+Each page loads the script from the collector's origin with only `data-site-id`, as a site owner
+would from their Traytic host; every body that arrives is decoded with the gateway's own
+`decode_beacon`. "Nothing was sent" is checked on the page itself (sendBeacon and fetch are
+counted) after a flush was forced, not by waiting for silence alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.sdk.local_servers import Collector, Site
+
+from traytic.core.events import CustomEvent, ErrorEvent, Pageview, Vital
+
+SITE_ID = "st_browser"
+
+# Stands in for the tab being hidden: headless Chromium keeps every page visible. web-vitals
+# and the tracker both read `document.visibilityState` on `visibilitychange`.
+HIDE = """() => {
+  Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+  Object.defineProperty(document, "hidden", { value: true, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+  Object.defineProperty(document, "visibilityState", { value: "visible", configurable: true });
+  Object.defineProperty(document, "hidden", { value: false, configurable: true });
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def html(collector: Collector, attrs: str = "", head: str = "", body: str = "") -> str:
+    return f"""<!doctype html>
+<html><head><title>t</title>{head}
+<script defer src="{collector.origin}/script.js" data-site-id="{SITE_ID}" {attrs}></script>
+</head><body><h1>Traytic test page with enough text to paint</h1>{body}</body></html>"""
+
+
+def open_page(page: Any, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function("() => window.traytic && typeof window.traytic.track === 'function'")
+
+
+def sent_calls(page: Any) -> list[dict[str, str]]:
+    return page.evaluate("window.__sent")
+
+
+def assert_nothing_sent(page: Any, collector: Collector) -> None:
+    page.evaluate(HIDE)  # forces a flush of anything queued
+    page.wait_for_timeout(1500)  # longer than the tracker's batching delay
+    assert sent_calls(page) == []
+    assert collector.posts() == []
+
+
+def test_pageview_on_load_is_a_text_plain_beacon(page: Any, site: Site, collector: Collector):
+    url = site.page("/blog/hello", html(collector))
+    open_page(page, url + "?utm_source=news#section")
+
+    [event] = collector.wait_for_events(1)
+
+    assert event == Pageview(url=url + "?utm_source=news")
+    [beacon, *_] = collector.beacons()
+    assert beacon.site_id == SITE_ID
+    assert beacon.screen == 1280
+    [request, *_] = collector.posts()
+    assert request.path == "/collect"
+    assert request.headers["content-type"] == "text/plain;charset=UTF-8"
+    assert "cookie" not in request.headers
+    assert "OPTIONS" not in {r.method for r in collector.requests}  # no CORS preflight
+    assert {call["via"] for call in sent_calls(page)} == {"beacon"}
+
+
+def test_spa_navigation_counts_push_replace_and_popstate(
+    page: Any, site: Site, collector: Collector
+):
+    start = site.page("/app", html(collector))
+    origin = start.removesuffix("/app")
+    open_page(page, start)
+    collector.wait_for_events(1)
+
+    page.evaluate("history.pushState({}, '', '/app/settings')")
+    page.evaluate("history.replaceState({}, '', '/app/settings?tab=billing')")
+    page.evaluate("history.pushState({}, '', '/app/settings?tab=billing')")  # same URL
+    page.go_back()  # popstate to the same URL: not a new page view
+    page.go_back()  # popstate back to /app
+
+    events = collector.wait_for_events(4)
+    assert events == [
+        Pageview(url=start),
+        Pageview(url=f"{origin}/app/settings", referrer=start),
+        Pageview(url=f"{origin}/app/settings?tab=billing", referrer=f"{origin}/app/settings"),
+        Pageview(url=start, referrer=f"{origin}/app/settings?tab=billing"),
+    ]
+
+
+def test_hash_routing_counts_hash_changes(page: Any, site: Site, collector: Collector):
+    start = site.page("/spa", html(collector, "data-hash-routing"))
+    open_page(page, start + "#/home")
+
+    page.evaluate("location.hash = '#/users'")
+
+    events = collector.wait_for_events(2)
+    assert [e.url for e in events] == [start + "#/home", start + "#/users"]
+
+
+def test_track_with_props_from_a_click(page: Any, site: Site, collector: Collector):
+    button = """<button onclick="traytic.track('signup', {plan: 'pro', seats: 3, trial: true,
+        coupon: null, nested: {no: 1}})">Sign up</button>"""
+    url = site.page("/pricing", html(collector, body=button))
+    open_page(page, url)
+
+    page.click("button")
+
+    events = collector.wait_for_events(2)
+    assert events[1] == CustomEvent(
+        name="signup", url=url, props={"plan": "pro", "seats": 3, "trial": True, "coupon": None}
+    )
+
+
+def test_calls_made_before_the_script_loaded_are_kept(page: Any, site: Site, collector: Collector):
+    stub = """<script>
+      window.traytic = window.traytic || {q: [], track: function () { window.traytic.q.push(arguments) }};
+      traytic.track('early', {step: 1});
+      traytic.track('earlier-still');
+    </script>"""
+    url = site.page("/queued", html(collector, head=stub))
+    open_page(page, url)
+
+    events = collector.wait_for_events(3)
+    assert events == [
+        Pageview(url=url),
+        CustomEvent(name="early", url=url, props={"step": 1}),
+        CustomEvent(name="earlier-still", url=url),
+    ]
+
+
+def test_hash_paths_replaces_ids(page: Any, site: Site, collector: Collector):
+    url = site.page(
+        "/users/123/orders/550e8400-e29b-41d4-a716-446655440000",
+        html(collector, 'data-hash-paths="true"'),
+    )
+    open_page(page, url + "?view=full")
+
+    [event] = collector.wait_for_events(1)
+    assert event.url == url.split("/users/")[0] + "/users/[id]/orders/[id]?view=full"
+
+
+def test_data_endpoint_overrides_the_script_host(page: Any, site: Site, collector: Collector):
+    url = site.page("/custom", html(collector, f'data-endpoint="{collector.origin}/api/ingest"'))
+    open_page(page, url)
+
+    collector.wait_for_events(1)
+    assert [r.path for r in collector.posts()] == ["/api/ingest"]
+
+
+def test_nothing_sent_from_localhost_unless_allowed(page: Any, site: Site, collector: Collector):
+    open_page(page, site.page("/local", html(collector), host="localhost"))
+    assert_nothing_sent(page, collector)
+
+    url = site.page("/local-allowed", html(collector, "data-allow-localhost"), host="localhost")
+    open_page(page, url)
+    [event] = collector.wait_for_events(1)
+    assert event == Pageview(url=url)
+
+
+def test_do_not_track_is_honoured(dnt_page: Any, site: Site, collector: Collector):
+    open_page(dnt_page, site.page("/dnt", html(collector)))
+    assert dnt_page.evaluate("navigator.doNotTrack") == "1"
+    dnt_page.evaluate("traytic.track('ignored')")
+    assert_nothing_sent(dnt_page, collector)
+
+    url = site.page("/dnt-ignored", html(collector, 'data-respect-dnt="false"'))
+    open_page(dnt_page, url)
+    [event] = collector.wait_for_events(1)
+    assert event == Pageview(url=url)
+
+
+def test_no_cookie_and_no_storage_is_written(page: Any, site: Site, collector: Collector):
+    url = site.page("/private", html(collector, "data-track-errors data-hash-routing"))
+    open_page(page, url)
+    page.evaluate("history.pushState({}, '', '/private/2'); traytic.track('x', {a: 1})")
+    page.evaluate(HIDE)
+    collector.wait_for_events(2)
+
+    assert page.context.cookies() == []
+    assert page.evaluate("document.cookie") == ""
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert page.evaluate("indexedDB.databases().then(dbs => dbs.length)") == 0
+
+
+def test_vitals_are_sent_once_when_the_page_is_hidden(page: Any, site: Site, collector: Collector):
+    # A click that blocks the main thread for 150 ms gives INP a value. Over 104 ms, the browser
+    # buffers its event timing entry, so web-vitals sees it even if it was still loading. The
+    # page's own observer tells the test when the browser has delivered that entry (headless
+    # Chromium can take a while).
+    watch = """<script>
+      new PerformanceObserver((list) => {
+        if (list.getEntries().some((e) => e.name === "click")) window.__clickTimed = true;
+      }).observe({ type: "event", durationThreshold: 16 });
+    </script>"""
+    button = """<button onclick="const t = performance.now(); while (performance.now() - t < 150) {}">
+        slow</button>"""
+    url = site.page("/vitals", html(collector, head=watch, body=button))
+    open_page(page, url)
+    collector.wait_for_events(1)
+    page.click("button")
+    page.wait_for_function("() => window.__clickTimed === true")
+    # web-vitals takes the entry in an idle callback; a hide before that callback would report
+    # INP before the entry is counted (its hide listener runs first).
+    page.evaluate("new Promise((done) => requestIdleCallback(() => requestIdleCallback(done)))")
+
+    page.evaluate(HIDE)
+    collector.wait_for(
+        lambda c: (
+            {e.name for e in c.events() if isinstance(e, Vital)}
+            >= {"LCP", "CLS", "INP", "TTFB", "FCP"}
+        )
+    )
+    page.evaluate(SHOW)
+    page.click("button")
+    page.evaluate(HIDE)
+    page.wait_for_timeout(1500)
+
+    vitals = [e for e in collector.events() if isinstance(e, Vital)]
+    assert sorted(v.name for v in vitals) == ["CLS", "FCP", "INP", "LCP", "TTFB"]
+    assert all(v.url == url for v in vitals)
+    by_name = {v.name: v.value for v in vitals}
+    assert by_name["INP"] >= 150
+    assert by_name["CLS"] == 0
+    assert by_name["FCP"] > 0
+    assert by_name["LCP"] >= by_name["FCP"]
+    assert {call["via"] for call in sent_calls(page)} == {"beacon"}
+
+
+def test_vitals_are_sent_when_the_visitor_leaves(page: Any, site: Site, collector: Collector):
+    url = site.page("/leave", html(collector))
+    open_page(page, url)
+    page.wait_for_function(
+        "() => document.querySelectorAll('script[src$=\"script.vitals.js\"]').length"
+    )
+    page.wait_for_timeout(300)
+
+    page.goto("about:blank")  # a real hide: visibilitychange and pagehide on the way out
+
+    collector.wait_for(
+        lambda c: (
+            {e.name for e in c.events() if isinstance(e, Vital)} >= {"LCP", "CLS", "TTFB", "FCP"}
+        )
+    )
+
+
+def test_vitals_can_be_turned_off(page: Any, site: Site, collector: Collector):
+    open_page(page, site.page("/no-vitals", html(collector, 'data-vitals="false"')))
+    collector.wait_for_events(1)
+    page.evaluate(HIDE)
+    page.wait_for_timeout(500)
+
+    assert page.evaluate("document.querySelectorAll('script').length") == 1
+    assert all(not isinstance(e, Vital) for e in collector.events())
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("setTimeout(() => { throw new TypeError('boom') })", "Uncaught TypeError: boom"),
+        ("setTimeout(() => Promise.reject(new Error('network down')))", "network down"),
+    ],
+)
+def test_errors_are_reported_with_data_track_errors(
+    page: Any, site: Site, collector: Collector, code: str, message: str
+):
+    url = site.page("/errors", html(collector, "data-track-errors"))
+    open_page(page, url)
+    page.evaluate(code)
+
+    events = collector.wait_for_events(2)
+    assert events[1] == ErrorEvent(message=message, url=url)
