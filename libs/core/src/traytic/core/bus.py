@@ -39,7 +39,8 @@ class BusSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Unconsumed beacons are kept this long (consumer down for a week loses nothing sooner)."""
     stream_max_bytes: int = -1
     stream_duplicate_window_s: float = 120.0
-    stream_max_msg_bytes: int = 4 * 1024 * 1024
+    stream_max_msg_bytes: int = 1024 * 1024
+    """Match the NATS server's `max_payload` (1 MiB by default); a gateway batch stays below it."""
     stream_storage: str = "file"
     kv_replicas: int = 1
 
