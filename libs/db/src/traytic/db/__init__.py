@@ -1,0 +1,1 @@
+"""Traytic relational data: sqlmodel models, Alembic migrations, the async engine, repositories."""
