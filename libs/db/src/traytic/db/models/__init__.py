@@ -1,0 +1,38 @@
+"""The relational tables. Importing this package registers every table on `metadata`."""
+
+from traytic.db.models.accounts import (
+    Invitation,
+    LoginSession,
+    Membership,
+    Organisation,
+    Plan,
+    Role,
+    User,
+)
+from traytic.db.models.base import UtcDateTime, metadata, utcnow
+from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
+from traytic.db.models.sites import Alert, AlertChannel, ApiKey, Goal, GoalKind, Site
+
+__all__ = [
+    "Alert",
+    "AlertChannel",
+    "ApiKey",
+    "Customer",
+    "Goal",
+    "GoalKind",
+    "Invitation",
+    "Invoice",
+    "LoginSession",
+    "Membership",
+    "Organisation",
+    "Plan",
+    "Provider",
+    "Role",
+    "Site",
+    "Subscription",
+    "User",
+    "UtcDateTime",
+    "WebhookEvent",
+    "metadata",
+    "utcnow",
+]

@@ -1,0 +1,111 @@
+"""What an organisation measures and how it reaches the API: sites, goals, alerts, API keys."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from traytic.core.ids import new_site_id
+from traytic.db.models.base import (
+    choice_check,
+    created_at_column,
+    fk,
+    text,
+    timestamp_column,
+    utcnow,
+    uuid_pk,
+)
+
+
+class GoalKind(StrEnum):
+    PAGEVIEW = "pageview"
+    EVENT = "event"
+
+
+class AlertChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class Site(SQLModel, table=True):
+    """A tracked website. Its id is the public `st_...` id the tracker sends, so the gateway,
+    the warehouse and this table share one key. Deleting is soft (`deleted_at`) until purged."""
+
+    __tablename__ = "sites"
+
+    id: str = Field(
+        default_factory=new_site_id, sa_column=sa.Column(sa.String(32), primary_key=True)
+    )
+    organisation_id: uuid.UUID = Field(sa_column=fk("organisations.id", ondelete="RESTRICT"))
+    domain: str = Field(sa_column=text(253))
+    name: str = Field(sa_column=text(100))
+    time_zone: str = Field(default="UTC", sa_column=text(64))
+    public: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    allowed_hostnames: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+    deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class ApiKey(SQLModel, table=True):
+    """An organisation's key for the stats API.
+
+    The key is `<prefix>_<secret>`; the prefix (`tk_live_ab12cd34`) is stored in clear to find
+    the row and show in lists, the secret only as sha256. A plain hash is enough here, unlike a
+    password: the secret is 160 random bits, so there is nothing to brute-force and a slow KDF
+    would only slow every API request.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    organisation_id: uuid.UUID = Field(sa_column=fk("organisations.id", ondelete="CASCADE"))
+    name: str = Field(sa_column=text(100))
+    prefix: str = Field(sa_column=sa.Column(sa.String(32), nullable=False, unique=True))
+    secret_hash: str = Field(sa_column=text(64))
+    created_by_id: uuid.UUID | None = Field(
+        default=None, sa_column=fk("users.id", ondelete="SET NULL", nullable=True, index=False)
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    revoked_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class Goal(SQLModel, table=True):
+    """A conversion: a page path (`/signup*`) or a custom event name."""
+
+    __tablename__ = "goals"
+    __table_args__: Any = (
+        sa.UniqueConstraint("site_id", "kind", "match"),
+        choice_check("kind", tuple(kind.value for kind in GoalKind)),
+    )
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
+    kind: str = Field(sa_column=text(16))
+    match: str = Field(sa_column=text(256))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+
+
+class Alert(SQLModel, table=True):
+    """Tell someone when a metric crosses a threshold (e.g. visitors in the last hour > 1000)."""
+
+    __tablename__ = "alerts"
+    __table_args__: Any = (choice_check("channel", tuple(c.value for c in AlertChannel)),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
+    metric: str = Field(sa_column=text(32))
+    threshold: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
+    channel: str = Field(sa_column=text(16))
+    target: str = Field(sa_column=text(512))
+    """An email address or a webhook URL, depending on `channel`."""
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())

@@ -1,0 +1,30 @@
+"""Database settings (`TRAYTIC_DATABASE_*`), with defaults that work embedded (SQLite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from traytic.core.settings import load_settings
+
+
+class DbSettings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = "sqlite+aiosqlite:///.traytic/traytic.db"
+    """SQLAlchemy URL; PostgreSQL as `postgresql+psycopg://user:password@host:5432/traytic`."""
+    database_pool_size: int = 5
+    """Connections kept open per process (PostgreSQL only)."""
+    database_max_overflow: int = 10
+    """Extra connections opened under load beyond the pool size (PostgreSQL only)."""
+    database_pool_timeout_s: float = 30.0
+    """How long a request waits for a free connection before failing."""
+    database_pool_recycle_s: int = 1800
+    """Connections older than this are replaced, before a proxy or firewall drops them."""
+    database_busy_timeout_ms: int = 5000
+    """SQLite only: how long a writer waits for the lock before `database is locked`."""
+    database_echo: bool = False
+    """Log every SQL statement (development only: statements may hold personal data)."""
+
+
+def load_db_settings(**overrides: Any) -> DbSettings:
+    return load_settings(DbSettings, **overrides)
