@@ -30,11 +30,15 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def check_text(field: str, value: object, *, max_length: int, min_length: int = 1) -> str:
-    """`value` stripped, as long as it is a string of `min_length`..`max_length` characters."""
+def check_text(
+    field: str, value: object, *, max_length: int, min_length: int = 1, strip: bool = True
+) -> str:
+    """`value` (stripped unless `strip=False`), as long as it is a string of
+    `min_length`..`max_length` characters without NUL (which PostgreSQL refuses)."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be a string", field=field)
-    value = value.strip()
+    if strip:
+        value = value.strip()
     if len(value) < min_length:
         raise InvalidInput(f"{field} is required", field=field)
     if len(value) > max_length:
@@ -105,7 +109,7 @@ def check_choice(field: str, value: object, choices: Iterable[str]) -> str:
     allowed = tuple(choices)
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput(f"{field} must be one of {', '.join(allowed)}", field=field)
-    return value
+    return str(value)
 
 
 def check_country(value: object, field: str = "billing_country") -> str:
