@@ -67,7 +67,7 @@ def fresh_postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(postgres_available: None) -> Iterator[str]:
+def postgresql_url(postgres_available: None) -> Iterator[str]:
     with fresh_postgres_database() as url:
         asyncio.run(migrate(DbSettings(database_url=url)))
         yield url

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.base import NO_VALUE
+from sqlmodel import Session as SqlModelSession
 
 from traytic.core.errors import InvalidInput
 
@@ -179,7 +180,7 @@ def _check_column(column: sa.Column[Any], value: Any) -> None:
         raise InvalidInput(f"{field} must be an aware datetime", field=field)
 
 
-class ValidatedSession(Session):
+class ValidatedSession(SqlModelSession):
     """A session that checks each new or changed row against its columns before a flush."""
 
 
