@@ -26,12 +26,12 @@ ifeq ($(NPM),)
 	@echo "npm not found: /script.js will answer 404 until the tracker is built"
 else
 	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run build
-	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js $(SCRIPT_DEST)/script.js
+	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js sdk/js/dist/script.vitals.js $(SCRIPT_DEST)/
 endif
 
-tracker-test: tracker ## the tracker's own unit tests (vitest)
+tracker-test: tracker ## the tracker's own unit tests (vitest) and type check
 ifneq ($(NPM),)
-	cd sdk/js && npm test
+	cd sdk/js && npm test && npm run typecheck
 endif
 
 dev: sync ## run everything in one process on http://localhost:3001
@@ -57,4 +57,4 @@ bench: sync ## benchmarks: figures printed with ratios to a baseline measured in
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
 clean: ## remove build output and the embedded data in .traytic/
-	rm -rf .traytic sdk/js/dist $(SCRIPT_DEST)/script.js .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .traytic sdk/js/dist $(SCRIPT_DEST)/script*.js .pytest_cache .mypy_cache .ruff_cache

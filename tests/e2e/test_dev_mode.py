@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,52 +11,30 @@ import httpx
 import nats
 import psutil
 
-from traytic.core.embedded_nats import free_port
+from tests.e2e.conftest import start_dev
 from traytic.core.events import LIVE_DECODER
 
 
 async def test_curl_beacon_becomes_a_row_within_two_seconds(tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "TRAYTIC_DATA_DIR": str(tmp_path / "data"),
-        "TRAYTIC_PORT": str(port),
-        "TRAYTIC_LOG_FORMAT": "json",
-    }
-    env.pop("TRAYTIC_CLICKHOUSE_URL", None)
-    log = tmp_path / "dev.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "traytic.cli.main", "dev"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    dev = start_dev(tmp_path / "data")
     try:
-        info_file = tmp_path / "data" / "dev.json"
-        deadline = time.monotonic() + 60
-        while not info_file.exists():
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            await asyncio.sleep(0.1)
-        info = json.loads(info_file.read_text())
-        assert info["url"] == f"http://localhost:{port}"
-        assert info["site_id"] in log.read_text()  # printed for the newcomer
+        assert dev.url == f"http://localhost:{dev.port}"
+        assert dev.site_id in dev.log_text()  # printed for the newcomer
 
-        live = await nats.connect(info["nats_url"])
+        live = await nats.connect(dev.nats_url)
         arrived: asyncio.Queue[bytes] = asyncio.Queue()
 
         async def on_live(message: nats.aio.msg.Msg) -> None:
             await arrived.put(message.data)
 
-        await live.subscribe(f"traytic.live.{info['site_id']}", cb=on_live)
+        await live.subscribe(f"traytic.live.{dev.site_id}", cb=on_live)
         async with httpx.AsyncClient() as client:
             sent = time.monotonic()
             response = await client.post(
-                f"http://127.0.0.1:{port}/collect",
+                f"http://127.0.0.1:{dev.port}/collect",
                 content=json.dumps(
                     {
-                        "siteId": info["site_id"],
+                        "siteId": dev.site_id,
                         "events": [{"type": "pageview", "url": "http://localhost/hello"}],
                     }
                 ),
@@ -78,14 +52,22 @@ async def test_curl_beacon_becomes_a_row_within_two_seconds(tmp_path: Path) -> N
         ]
         await live.close()
 
-        children = psutil.Process(process.pid).children(recursive=True)
+        children = psutil.Process(dev.process.pid).children(recursive=True)
         assert any("nats-server" in child.name() for child in children)
-        process.send_signal(signal.SIGINT)  # Ctrl-C
-        assert process.wait(timeout=30) == 0, log.read_text()
+        assert dev.stop() == 0, dev.log_text()
         assert not any(
             child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children
         )
-        assert '"inserted": 1' in log.read_text()
+        assert '"inserted": 1' in dev.log_text()
     finally:
-        if process.poll() is None:
-            process.kill()
+        dev.stop()
+
+
+async def test_restart_keeps_the_demo_site(tmp_path: Path) -> None:
+    first = start_dev(tmp_path / "data")
+    assert first.stop() == 0
+    second = start_dev(tmp_path / "data")
+    try:
+        assert second.site_id == first.site_id
+    finally:
+        second.stop()

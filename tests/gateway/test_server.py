@@ -164,15 +164,18 @@ async def test_forwarded_for_is_believed_from_trusted_proxy(
     assert received.ip == expected
 
 
-async def test_script_js_is_cacheable_or_explains_itself(http: httpx.AsyncClient) -> None:
-    response = await http.get("/script.js")
+@pytest.mark.parametrize("path", ["/script.js", "/script.vitals.js"])
+async def test_script_js_is_cacheable_or_explains_itself(
+    http: httpx.AsyncClient, path: str
+) -> None:
+    response = await http.get(path)
     if response.status_code == 404:
         assert "make" in response.json()["message"]
         return
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/javascript")
     assert "max-age" in response.headers["cache-control"]
-    again = await http.get("/script.js", headers={"if-none-match": response.headers["etag"]})
+    again = await http.get(path, headers={"if-none-match": response.headers["etag"]})
     assert again.status_code == 304
 
 

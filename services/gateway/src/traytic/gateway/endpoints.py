@@ -30,21 +30,25 @@ async def readyz(state: State) -> dict[str, str | int]:
     return {"status": "ready", "sites": len(gateway.registry)}
 
 
+TRACKER_FILES = ("script.js", "script.vitals.js")
+"""The plain builds of `sdk/js`: the tracker, and the Web Vitals it loads when they are on."""
+
+
 @cache
-def _tracker_script() -> tuple[bytes, str] | None:
-    script = resources.files("traytic.gateway").joinpath("static/script.js")
+def _tracker_file(name: str) -> tuple[bytes, str] | None:
+    script = resources.files("traytic.gateway").joinpath(f"static/{name}")
     if not script.is_file():
         return None
     body = script.read_bytes()
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@get("/script.js", include_in_schema=False, sync_to_thread=False)
+@get(["/script.js", "/script.vitals.js"], include_in_schema=False, sync_to_thread=False)
 def tracker_script(request: Request[object, object, State]) -> Response[bytes]:
     """The plain tracker build of `sdk/js`, cacheable, revalidated by ETag."""
-    found = _tracker_script()
+    found = _tracker_file(request.url.path.lstrip("/"))
     if found is None:
-        raise TrayticError("the tracker is not built: run `make build` (sdk/js)", 404)
+        raise TrayticError("the tracker is not built: run `make tracker` (needs npm)", 404)
     body, etag = found
     headers = {
         "ETag": etag,

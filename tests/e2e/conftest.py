@@ -1,0 +1,73 @@
+"""End-to-end fixtures: `traytic dev` as a real process, as a newcomer starts it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from traytic.core.embedded_nats import free_port
+
+
+class DevProcess(msgspec.Struct):
+    process: subprocess.Popen[bytes]
+    log: Path
+    url: str
+    site_id: str
+    nats_url: str
+    port: int
+
+    def log_text(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # Ctrl-C
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+def start_dev(data_dir: Path) -> DevProcess:
+    port = free_port()
+    env = {
+        **os.environ,
+        "TRAYTIC_DATA_DIR": str(data_dir),
+        "TRAYTIC_PORT": str(port),
+        "TRAYTIC_LOG_FORMAT": "json",
+    }
+    env.pop("TRAYTIC_CLICKHOUSE_URL", None)
+    log = data_dir.parent / f"{data_dir.name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "traytic.cli.main", "dev"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    info_file = data_dir / "dev.json"
+    deadline = time.monotonic() + 60
+    while not info_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("traytic dev did not start:\n" + log.read_text())
+        time.sleep(0.1)
+    info = json.loads(info_file.read_text())
+    return DevProcess(process, log, info["url"], info["site_id"], info["nats_url"], port)
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevProcess]:
+    running = start_dev(tmp_path_factory.mktemp("dev") / "data")
+    yield running
+    running.stop()
