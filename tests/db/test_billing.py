@@ -184,3 +184,24 @@ async def test_bad_billing_values_are_refused_before_the_database(
     with pytest.raises(InvalidInput) as caught:
         await billing.upsert_invoice(session, organisation.id, **{**values, **changes})  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+async def test_two_workers_never_claim_the_same_event(db: Database, dialect: str) -> None:
+    """`FOR UPDATE SKIP LOCKED`: PostgreSQL only (SQLite has a single writer)."""
+    if dialect != "postgresql":
+        pytest.skip("SQLite serialises writers instead")
+    async with db.session() as session:
+        for number in range(2):
+            await webhooks.record_webhook_event(
+                session,
+                provider="polar",
+                provider_event_id=f"msg_{number}",
+                type="order.paid",
+                payload="{}",
+                signature_verified=True,
+                received_at=T0 + timedelta(seconds=number),
+            )
+    async with db.session() as first, db.session() as second:
+        mine = await webhooks.claim_webhook_events(first, limit=1)
+        theirs = await webhooks.claim_webhook_events(second, limit=1)
+        assert [e.provider_event_id for e in mine + theirs] == ["msg_0", "msg_1"]
