@@ -130,13 +130,25 @@ async def _names_in_stream(reader: StreamReader) -> list[str]:
     return [b.events[0].name for b in await reader.beacons(timeout=0.5)]  # type: ignore[union-attr]
 
 
-async def test_chunked_body_over_limit_is_413(http: httpx.AsyncClient, server_site: str) -> None:
-    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted while reading
-        for _ in range(100):
-            yield b"x" * 1024
-
-    response = await http.post("/collect", content=chunks())
-    assert response.status_code == 413
+async def test_chunked_body_over_limit_is_413_before_the_body_ends(
+    gateway_url: str, server_site: str
+) -> None:
+    """No Content-Length: the gateway counts while reading and answers 413 once past the limit,
+    without waiting for (or reading) the rest. A raw socket, because an HTTP client that is still
+    sending when the server closes may see a reset instead of the answer."""
+    host, port = gateway_url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /collect HTTP/1.1\r\nHost: gateway\r\nContent-Type: text/plain\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"x" * 1024
+    for _ in range(70):  # 70 KiB, over the 64 KiB limit; the final 0-chunk is never sent
+        writer.write(b"400\r\n" + chunk + b"\r\n")
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+    writer.close()
+    assert status_line.split()[1] == b"413"
 
 
 @pytest.mark.parametrize(
