@@ -11,6 +11,7 @@ from traytic.cli.dev import DevSettings
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
 from traytic.core.settings import describe
+from traytic.db.settings import DbSettings
 from traytic.gateway.settings import GatewaySettings
 from traytic.warehouse import WarehouseSettings
 
@@ -18,7 +19,8 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
-    "settings", [BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings, DevSettings]
+    "settings",
+    [BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings, DbSettings, DevSettings],
 )
 def test_every_setting_is_in_the_readme(settings: type[msgspec.Struct]) -> None:
     missing = [name for name, _ in describe(settings) if f"`{name}`" not in README]

@@ -8,6 +8,7 @@ from granian.constants import Interfaces
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
 from traytic.core.settings import describe
+from traytic.db.settings import DbSettings
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 from traytic.warehouse import WarehouseSettings
 
@@ -35,14 +36,19 @@ def run_consumer() -> int:
 
 async def run_migrate() -> int:
     from traytic.consumer.main import migrate
+    from traytic.db.migrate import head_revision
+    from traytic.db.migrate import migrate as migrate_database
+    from traytic.db.settings import load_db_settings
 
     for name in await migrate():
-        print(f"applied {name}")
+        print(f"warehouse: {name}")
+    await migrate_database(load_db_settings())
+    print(f"database: at {head_revision()}")
     return 0
 
 
 def print_settings() -> int:
-    for cls in (BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings):
+    for cls in (BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings, DbSettings):
         print(f"# {cls.__name__}")
         for name, default in describe(cls):
             print(f"{name}={default}")
