@@ -49,7 +49,10 @@ class ChdbWarehouse(Warehouse):
         if self._conn is None:
             Path(self._path).mkdir(parents=True, exist_ok=True)
             try:
-                self._conn = chdb.connect(self._path)  # type: ignore[no-untyped-call]
+                # Typed or untyped depending on which of `chdb` / `chdb-core` wrote
+                # `chdb/__init__.py` last (both ship one): call it as Any either way.
+                module: Any = chdb
+                self._conn = module.connect(self._path)
             except Exception as exc:
                 raise WarehouseUnavailable(f"cannot open chDB at {self._path}: {exc}") from exc
             self._use_database(self._conn)
