@@ -1,1 +1,1 @@
-"""Traytic query service: the stats API, live SSE, and accounts, organisations, sites and API keys."""
+"""Traytic query service: the stats API, live SSE, accounts, organisations, sites and keys."""
