@@ -102,3 +102,56 @@ async def test_clickhouse_down_for_a_while(
     finally:
         server.start()
     await _assert_exact(harness, harness.publisher.event_count)
+
+
+async def test_consumer_process_sigkilled_and_restarted(
+    harness: Harness,
+    warehouse_settings,
+    bus_settings: bus.BusSettings,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """The real thing: `traytic consumer` as a process, killed with SIGKILL mid-stream."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if warehouse_settings.clickhouse_url is None:
+        pytest.skip("chDB holds its data directory in this test process; covered in-process above")
+    env = {
+        **os.environ,
+        "TRAYTIC_NATS_URL": bus_settings.nats_url,
+        "TRAYTIC_NAMESPACE": bus_settings.namespace,
+        "TRAYTIC_CLICKHOUSE_URL": warehouse_settings.clickhouse_url,
+        "TRAYTIC_CLICKHOUSE_DATABASE": warehouse_settings.clickhouse_database,
+        "TRAYTIC_BATCH_MAX_WAIT_S": "0.2",
+        "TRAYTIC_BATCH_MAX_EVENTS": "200",
+        "TRAYTIC_ACK_WAIT_S": "2",
+        "TRAYTIC_LOG_FORMAT": "json",
+    }
+
+    def spawn(name: str) -> subprocess.Popen[bytes]:
+        with (tmp_path / f"{name}.log").open("wb") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "traytic.cli.main", "consumer"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    first = spawn("first")
+    for n in range(40):
+        await harness.publisher.publish([beacon(_events(n * 2 + k, 10)) for k in range(2)])
+        if n == 25:
+            total, _ = await harness.count()
+            while total == 0:  # let it get going, then kill it wherever it is
+                await asyncio.sleep(0.05)
+                total, _ = await harness.count()
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+    second = spawn("second")
+    try:
+        await _assert_exact(harness, harness.publisher.event_count)
+    finally:
+        second.terminate()
+        assert second.wait(timeout=30) == 0
