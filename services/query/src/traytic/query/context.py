@@ -1,0 +1,21 @@
+"""What handlers need besides the database session, built once per app in its lifespan and
+handed to them as the `ctx` dependency (never a module global)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from traytic.query.mail import ConsoleMailer
+from traytic.query.passwords import Passwords
+from traytic.query.rate_limit import SlidingWindowLimiter
+from traytic.query.registry import SiteRegistrySync
+from traytic.query.settings import QuerySettings
+
+
+@dataclass(frozen=True, slots=True)
+class QueryContext:
+    settings: QuerySettings
+    passwords: Passwords
+    login_limiter: SlidingWindowLimiter
+    registry: SiteRegistrySync
+    mailer: ConsoleMailer

@@ -1,0 +1,63 @@
+"""`/api/orgs/{orgId}/keys`: API keys for the stats API (admins and owners only)."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from litestar import Controller, delete, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.db.models import Role
+from traytic.db.repositories import api_keys
+from traytic.query.access import OrgAccess, provide_org_access
+from traytic.query.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
+
+log = structlog.get_logger()
+
+
+class ApiKeyController(Controller):
+    path = "/api/orgs/{org_id:uuid}/keys"
+    tags = ["api keys"]
+    dependencies = {"access": Provide(provide_org_access)}
+
+    @get("/")
+    async def list_keys(
+        self, access: NamedDependency[OrgAccess], db_session: NamedDependency[AsyncSession]
+    ) -> list[ApiKeyOut]:
+        """Live keys, by prefix; the secrets cannot be shown again."""
+        access.require(Role.ADMIN, "seeing API keys")
+        rows = await api_keys.list_api_keys(db_session, access.organisation.id)
+        return [ApiKeyOut.of(row) for row in rows]
+
+    @post("/", status_code=201)
+    async def create_key(
+        self,
+        data: JSONBody[ApiKeyIn],
+        access: NamedDependency[OrgAccess],
+        db_session: NamedDependency[AsyncSession],
+    ) -> ApiKeyCreated:
+        """A new key; `key` in the answer is the only time the secret is shown."""
+        access.require(Role.ADMIN, "creating API keys")
+        row, key = await api_keys.create_api_key(
+            db_session,
+            access.organisation.id,
+            name=data.name,
+            created_by_id=access.user.id if access.user else None,
+        )
+        log.info("api_key_created", key_id=str(row.id), prefix=row.prefix)
+        base = ApiKeyOut.of(row)
+        return ApiKeyCreated(**{f: getattr(base, f) for f in ApiKeyOut.__struct_fields__}, key=key)
+
+    @delete("/{key_id:uuid}", status_code=204)
+    async def revoke_key(
+        self,
+        key_id: FromPath[uuid.UUID],
+        access: NamedDependency[OrgAccess],
+        db_session: NamedDependency[AsyncSession],
+    ) -> None:
+        access.require(Role.ADMIN, "revoking API keys")
+        await api_keys.revoke_api_key(db_session, access.organisation.id, key_id)
+        log.info("api_key_revoked", key_id=str(key_id))

@@ -1,0 +1,147 @@
+"""`/api/auth`: sign up, log in, log out, and who am I."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.db.errors import DuplicateError
+from traytic.db.models import User
+from traytic.db.repositories import login_sessions, organisations, users
+from traytic.db.validation import check_text, normalise_email
+from traytic.query import accounts
+from traytic.query.auth import (
+    Caller,
+    clear_session_cookies,
+    require_user,
+    set_session_cookies,
+)
+from traytic.query.context import QueryContext
+from traytic.query.errors import TooManyAttempts, Unauthorized
+from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
+from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
+
+log = structlog.get_logger()
+
+
+async def _me_for_user(
+    db_session: NamedDependency[AsyncSession], user: NamedDependency[User]
+) -> MeOut:
+    memberships = await organisations.list_organisations_for_user(db_session, user.id)
+    return MeOut(
+        kind="user",
+        user=UserOut.of(user),
+        organisations=[OrganisationOut.of(org, role) for org, role in memberships],
+    )
+
+
+async def _signed_in(
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
+    user: NamedDependency[User],
+    status_code: int,
+) -> Response[MeOut]:
+    _, token = await login_sessions.create_login_session(
+        db_session,
+        user.id,
+        ttl=timedelta(seconds=ctx.settings.session_lifetime_s),
+    )
+    response = Response(await _me_for_user(db_session, user), status_code=status_code)
+    set_session_cookies(response, token, ctx.settings)
+    return response
+
+
+class AuthController(Controller):
+    path = "/api/auth"
+    tags = ["auth"]
+
+    @post("/signup", status_code=201)
+    async def signup(
+        self,
+        data: JSONBody[SignupIn],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """Create an account and its personal organisation (you are its owner), and sign in."""
+        email = normalise_email(data.email)
+        check_password(data.password, min_length=ctx.settings.password_min_length, email=email)
+        name = check_text("name", data.name, max_length=100) if data.name else None
+        if await users.get_user_by_email(db_session, email) is not None:
+            raise DuplicateError("email", "an account with this email already exists")
+        password_hash = await ctx.passwords.hash(data.password)
+        user, organisation = await accounts.sign_up(
+            db_session, email=email, password_hash=password_hash, name=name
+        )
+        log.info("user_signed_up", user_id=str(user.id), organisation_id=str(organisation.id))
+        return await _signed_in(db_session, ctx, user, 201)
+
+    @post("/login", status_code=200)
+    async def login(
+        self,
+        data: JSONBody[LoginIn],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """Sign in; a wrong password and an unknown email get the same 401."""
+        client = request.client.host if request.client else "unknown"
+        attempt_key = f"{data.email.strip().lower()}|{client}"
+        retry_after = ctx.login_limiter.retry_after(attempt_key)
+        if retry_after is not None:
+            log.warning("login_rate_limited")
+            raise TooManyAttempts(
+                "too many failed logins: wait and try again", retry_after=retry_after
+            )
+        user = await users.get_user_by_email(db_session, data.email)
+        password = data.password[:MAX_PASSWORD_LENGTH]
+        valid = await ctx.passwords.verify(
+            user.password_hash if user is not None else None, password
+        )
+        if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
+            ctx.login_limiter.hit(attempt_key)
+            log.info("login_failed")
+            raise Unauthorized("wrong email or password")
+        ctx.login_limiter.reset(attempt_key)
+        log.info("login_succeeded", user_id=str(user.id))
+        return await _signed_in(db_session, ctx, user, 200)
+
+    @post("/logout", status_code=204)
+    async def logout(
+        self,
+        caller: NamedDependency[Caller],
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[None]:
+        """End this browser's session (needs the CSRF header, like every cookie write)."""
+        await require_user(caller)
+        token = request.cookies.get(ctx.settings.session_cookie, "")
+        await login_sessions.delete_login_session(db_session, token)
+        response = Response(None, status_code=204)
+        clear_session_cookies(response, ctx.settings)
+        return response
+
+    @get("/me")
+    async def me(
+        self, caller: NamedDependency[Caller], db_session: NamedDependency[AsyncSession]
+    ) -> MeOut:
+        """The signed-in user and their organisations, or the API key and its organisation."""
+        if caller.user is not None:
+            return await _me_for_user(db_session, caller.user)
+        key = caller.api_key
+        if key is None:
+            raise Unauthorized("sign in first")
+        organisation = await organisations.get_organisation(db_session, key.organisation_id)
+        if organisation is None:
+            raise Unauthorized("unknown or revoked API key")
+        return MeOut(
+            kind="api_key",
+            api_key=ApiKeyOut.of(key),
+            organisations=[OrganisationOut.of(organisation, "viewer")],
+        )

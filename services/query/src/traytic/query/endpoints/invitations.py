@@ -1,0 +1,95 @@
+"""Invitations: admins invite by email (the link goes out by the configured mail mode); the
+invited person, signed in with that email, accepts with the link's token."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from litestar import Controller, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.db.errors import NotFound
+from traytic.db.models import Role, User
+from traytic.db.repositories import invitations, organisations
+from traytic.query.access import OrgAccess, check_grant, provide_org_access
+from traytic.query.context import QueryContext
+from traytic.query.errors import Forbidden
+from traytic.query.schemas import AcceptInvitationIn, InvitationIn, InvitationOut, OrganisationOut
+from traytic.query.unit_of_work import after_commit
+
+log = structlog.get_logger()
+
+
+def invitation_link(public_url: str, token: str) -> str:
+    """The token rides in the fragment: browsers send it in no request and no Referer."""
+    return f"{public_url.rstrip('/')}/invite#token={token}"
+
+
+class InvitationController(Controller):
+    path = "/api/orgs/{org_id:uuid}/invitations"
+    tags = ["organisations"]
+    dependencies = {"access": Provide(provide_org_access)}
+
+    @get("/")
+    async def list_invitations(
+        self, access: NamedDependency[OrgAccess], db_session: NamedDependency[AsyncSession]
+    ) -> list[InvitationOut]:
+        """Open invitations (admins and owners)."""
+        access.require(Role.ADMIN, "seeing invitations")
+        rows = await invitations.list_open_invitations(db_session, access.organisation.id)
+        return [InvitationOut.of(row) for row in rows]
+
+    @post("/", status_code=201)
+    async def invite(
+        self,
+        data: JSONBody[InvitationIn],
+        access: NamedDependency[OrgAccess],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> InvitationOut:
+        """Invite someone by email; the link is delivered after the invitation is saved."""
+        access.require(Role.ADMIN, "inviting members")
+        check_grant(access.role, data.role)
+        invitation, token = await invitations.create_invitation(
+            db_session,
+            access.organisation.id,
+            email=data.email,
+            role=data.role,
+            invited_by_id=access.user.id if access.user else None,
+            ttl=timedelta(seconds=ctx.settings.invitation_lifetime_s),
+        )
+        organisation_name = access.organisation.name
+        link = invitation_link(ctx.settings.public_url, token)
+
+        async def deliver() -> None:
+            ctx.mailer.send_invitation(
+                invitation_id=invitation.id,
+                email=invitation.email,
+                organisation=organisation_name,
+                link=link,
+            )
+
+        after_commit(db_session, deliver)
+        return InvitationOut.of(invitation)
+
+
+@post("/api/invitations/accept", tags=["organisations"])
+async def accept_invitation(
+    data: JSONBody[AcceptInvitationIn],
+    user: NamedDependency[User],
+    db_session: NamedDependency[AsyncSession],
+) -> OrganisationOut:
+    """Join the organisation the invitation is for; it must have been sent to your email."""
+    invitation = await invitations.get_open_invitation(db_session, data.token)
+    if invitation is None:
+        raise NotFound("invitation is unknown, expired or already used", field="token")
+    if invitation.email != user.email:
+        raise Forbidden("this invitation was sent to another email address", field="token")
+    membership = await invitations.accept_invitation(db_session, data.token, user.id)
+    organisation = await organisations.get_organisation(db_session, membership.organisation_id)
+    assert organisation is not None
+    log.info("invitation_accepted", invitation_id=str(invitation.id), user_id=str(user.id))
+    return OrganisationOut.of(organisation, membership.role)

@@ -1,0 +1,64 @@
+"""Query service settings (`TRAYTIC_*`), with defaults that work embedded (`traytic dev`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from traytic.core.bus import BusSettings
+from traytic.core.logging import LogFormat
+from traytic.core.settings import load_settings
+from traytic.db.settings import DbSettings
+
+MailMode = Literal["console"]
+
+
+class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
+    host: str = "127.0.0.1"
+    port: int = 3001
+    workers: int = 1
+    log_level: str = "info"
+    log_format: LogFormat = "auto"
+    public_url: str = "http://localhost:3001"
+    """Where people reach the dashboard; invitation links start with it."""
+
+    session_cookie: str = "traytic_session"
+    """HttpOnly, SameSite=Lax; holds a random token whose sha256 is the login_sessions row."""
+    csrf_cookie: str = "traytic_csrf"
+    """Readable by the dashboard's JavaScript, which echoes it in `X-CSRF-Token` on writes."""
+    secure_cookies: bool = False
+    """Mark both cookies `Secure` (HTTPS only). False so `http://localhost` works in dev;
+    set `TRAYTIC_SECURE_COOKIES=true` on every deployment behind HTTPS."""
+    session_lifetime_s: int = 14 * 24 * 3600
+    """A login lasts this long (absolute, not sliding)."""
+
+    login_rate_limit: int = 10
+    """Failed logins allowed per email and client IP within the window, then 429. Counted in
+    this process's memory (a sliding window): each replica counts on its own."""
+    login_rate_window_s: float = 300.0
+
+    password_min_length: int = 8
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    """argon2id cost (RFC 9106's second recommended profile by default)."""
+
+    mail_mode: MailMode = "console"
+    """`console`: invitation links are printed to the service's stdout for the operator."""
+    invitation_lifetime_s: int = 7 * 24 * 3600
+
+    registry_timeout_s: float = 2.0
+    """How long a request waits on the `sites` KV write before leaving it to the resync."""
+    registry_retry_s: float = 1.0
+    """First delay of the background resync after a failed KV write (doubles, up to 30 s)."""
+    migrate_on_start: bool = True
+    """Upgrade the relational database when the service starts."""
+
+
+def load_query_settings(**overrides: Any) -> tuple[QuerySettings, DbSettings, BusSettings]:
+    return (
+        load_settings(QuerySettings, **overrides),
+        load_settings(DbSettings),
+        load_settings(BusSettings),
+    )
