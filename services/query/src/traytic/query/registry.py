@@ -113,10 +113,6 @@ class SiteRegistrySync:
             else:
                 return
 
-    async def wait_for_resync(self) -> None:
-        if self._resync is not None:
-            await self._resync
-
     async def close(self) -> None:
         if self._resync is not None:
             self._resync.cancel()
