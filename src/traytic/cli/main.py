@@ -21,17 +21,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("gateway", help="run the ingest gateway (POST /collect) under Granian")
     commands.add_parser("consumer", help="run the consumer: JetStream batches into ClickHouse")
+    commands.add_parser("query", help="run the query service (accounts, sites, keys, /docs)")
     commands.add_parser("migrate", help="apply the warehouse migrations")
     commands.add_parser("settings", help="list every TRAYTIC_* setting with its default")
 
-    site = commands.add_parser("site", help="manage the site registry (JetStream KV `sites`)")
+    site = commands.add_parser("site", help="manage sites (database, mirrored to the gateway)")
     site_commands = site.add_subparsers(dest="site_command", required=True, metavar="ACTION")
-    create = site_commands.add_parser("create", help="register a site and print its id")
+    create = site_commands.add_parser("create", help="create a site and print its id")
     create.add_argument("--domain", required=True, help="the site's domain, e.g. example.com")
-    create.add_argument("--id", dest="site_id", help="a chosen site id (default: generated)")
-    site_commands.add_parser("list", help="list registered sites")
-    delete = site_commands.add_parser("delete", help="stop accepting beacons for a site")
-    delete.add_argument("site_id")
+    create.add_argument("--org", help="organisation slug (default: the only organisation)")
+    create.add_argument("--name", help="a display name (default: the domain)")
+    site_commands.add_parser("list", help="list the sites the gateway accepts")
+
+    key = commands.add_parser("key", help="manage API keys")
+    key_commands = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    key_create = key_commands.add_parser("create", help="create an API key; printed once")
+    key_create.add_argument("--org", help="organisation slug (default: the only organisation)")
+    key_create.add_argument("--name", default="cli", help="a label for the key")
     return parser
 
 
@@ -46,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.serve import serve_gateway
 
             return serve_gateway()
+        if args.command == "query":
+            from traytic.cli.serve import serve_query
+
+            return serve_query()
         if args.command == "consumer":
             from traytic.cli.serve import run_consumer
 
@@ -62,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.sites import run_site_command
 
             return asyncio.run(run_site_command(args))
+        if args.command == "key":
+            from traytic.cli.sites import run_key_command
+
+            return asyncio.run(run_key_command(args))
     except TrayticError as error:
         print(f"traytic: {error.message}", file=sys.stderr)
         return 2

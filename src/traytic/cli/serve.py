@@ -7,7 +7,7 @@ from granian.constants import Interfaces
 
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
-from traytic.core.settings import describe
+from traytic.core.settings import describe, load_settings
 from traytic.db.settings import DbSettings
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 from traytic.warehouse import WarehouseSettings
@@ -24,6 +24,22 @@ def serve_gateway() -> int:
         factory=True,
         log_access=False,
         backlog=2048,
+    ).serve()
+    return 0
+
+
+def serve_query() -> int:
+    from traytic.query.settings import QuerySettings
+
+    settings = load_settings(QuerySettings)
+    Granian(
+        "traytic.query.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
     ).serve()
     return 0
 
@@ -48,7 +64,16 @@ async def run_migrate() -> int:
 
 
 def print_settings() -> int:
-    for cls in (BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings, DbSettings):
+    from traytic.query.settings import QuerySettings
+
+    for cls in (
+        BusSettings,
+        GatewaySettings,
+        ConsumerSettings,
+        WarehouseSettings,
+        DbSettings,
+        QuerySettings,
+    ):
         print(f"# {cls.__name__}")
         for name, default in describe(cls):
             print(f"{name}={default}")

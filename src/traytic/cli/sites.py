@@ -1,23 +1,63 @@
-"""`traytic site create|list|delete`: the registry the gateway watches, until the query service
-owns sites (it keeps the same bucket in sync)."""
+"""`traytic site` and `traytic key`: operator commands against the same database (and the same
+KV registry) as the query service, for scripts and for installs without the dashboard."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+from nats.js.kv import KeyValue
 
 from traytic.core import bus
+from traytic.core.errors import InvalidInput
 from traytic.core.settings import load_settings
-from traytic.core.sites import SITE_DECODER, create_site, delete_site
+from traytic.core.sites import SITE_DECODER
+from traytic.db import Database
+from traytic.db.migrate import migrate
+from traytic.db.repositories import organisations
+from traytic.db.settings import DbSettings
+from traytic.query import provision
+
+
+@contextlib.asynccontextmanager
+async def _connected() -> AsyncIterator[tuple[Database, KeyValue]]:
+    db_settings = load_settings(DbSettings)
+    bus_settings = load_settings(bus.BusSettings)
+    await migrate(db_settings)
+    db = Database.from_settings(db_settings)
+    nc = await bus.connect(bus_settings, name="traytic-cli")
+    try:
+        yield db, await bus.ensure_sites_bucket(nc.jetstream(), bus_settings)
+    finally:
+        await bus.close(nc)
+        await db.dispose()
+
+
+async def _organisation(db: Database, slug: str | None) -> uuid.UUID:
+    async with db.session() as session:
+        if slug:
+            found = await organisations.get_organisation_by_slug(session, slug)
+            if found is None:
+                raise InvalidInput(f"no organisation with slug {slug!r}", field="--org")
+            return found.id
+        rows = await organisations.list_organisations(session, limit=2)
+    if len(rows) != 1:
+        raise InvalidInput(
+            "name the organisation with --org (sign up first if there is none)", field="--org"
+        )
+    return rows[0].id
 
 
 async def run_site_command(args: argparse.Namespace) -> int:
-    settings = load_settings(bus.BusSettings)
-    nc = await bus.connect(settings, name="traytic-cli")
-    try:
-        kv = await bus.ensure_sites_bucket(nc.jetstream(), settings)
+    async with _connected() as (db, kv):
         if args.site_command == "create":
-            record = await create_site(kv, args.domain, site_id=args.site_id)
-            print(record.site_id)
+            organisation_id = await _organisation(db, args.org)
+            site = await provision.create_site(
+                db, organisation_id, args.domain, name=args.name, kv=kv
+            )
+            print(site.id)
         elif args.site_command == "list":
             try:
                 keys = await kv.keys()
@@ -28,8 +68,12 @@ async def run_site_command(args: argparse.Namespace) -> int:
                 if entry.value:
                     record = SITE_DECODER.decode(entry.value)
                     print(f"{record.site_id}\t{record.domain}")
-        elif args.site_command == "delete":
-            await delete_site(kv, args.site_id)
-    finally:
-        await nc.close()
+    return 0
+
+
+async def run_key_command(args: argparse.Namespace) -> int:
+    async with _connected() as (db, _):
+        organisation_id = await _organisation(db, args.org)
+        _, key = await provision.create_api_key(db, organisation_id, args.name)
+        print(key)
     return 0

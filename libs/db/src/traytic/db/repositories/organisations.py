@@ -39,6 +39,14 @@ async def get_organisation(
     return await session.get(Organisation, organisation_id)
 
 
+async def list_organisations(session: AsyncSession, *, limit: int = 100) -> list[Organisation]:
+    """Every organisation by creation (operator commands: there is no caller to scope to)."""
+    result = await session.exec(
+        select(Organisation).order_by(col(Organisation.created_at)).limit(limit)
+    )
+    return list(result.all())
+
+
 async def get_organisation_by_slug(session: AsyncSession, slug: str) -> Organisation | None:
     result = await session.exec(select(Organisation).where(col(Organisation.slug) == slug.lower()))
     return result.first()
