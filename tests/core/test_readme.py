@@ -13,6 +13,7 @@ from traytic.core.bus import BusSettings
 from traytic.core.settings import describe
 from traytic.db.settings import DbSettings
 from traytic.gateway.settings import GatewaySettings
+from traytic.query.settings import QuerySettings
 from traytic.warehouse import WarehouseSettings
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
@@ -20,7 +21,15 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 @pytest.mark.parametrize(
     "settings",
-    [BusSettings, GatewaySettings, ConsumerSettings, WarehouseSettings, DbSettings, DevSettings],
+    [
+        BusSettings,
+        GatewaySettings,
+        ConsumerSettings,
+        WarehouseSettings,
+        DbSettings,
+        QuerySettings,
+        DevSettings,
+    ],
 )
 def test_every_setting_is_in_the_readme(settings: type[msgspec.Struct]) -> None:
     missing = [name for name, _ in describe(settings) if f"`{name}`" not in README]
