@@ -1,0 +1,1 @@
+"""Traytic billing: Paystack and Polar checkout, verified webhooks, plans and quotas."""
