@@ -1,0 +1,71 @@
+"""The WHERE clause of every stats query: the site, the time range, the event types and the
+caller's filters. Column names come from a fixed whitelist; every value is a bound parameter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from traytic.warehouse.stats.params import FILTER_COLUMNS, Filters, StatsQuery
+
+TRAFFIC = ("pageview", "event")
+"""The rows visitors, visits and breakdowns count: vitals and errors ride along with pageviews."""
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL with `{name}` placeholders and the values they bind (see `traytic.warehouse.bind`)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+def where(
+    query: StatsQuery,
+    *,
+    types: tuple[str, ...] = TRAFFIC,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    event_filters: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """`WHERE ...` for `query` over [start, end) (the query's range by default).
+
+    `event_filters=False` leaves out the custom event name and prop filters (for vitals, which
+    are not custom events)."""
+    clauses = [
+        "site_id = {site_id:String}",
+        "ts >= {start}",
+        "ts < {end}",
+        "type IN {types}",
+    ]
+    params: dict[str, Any] = {
+        "site_id": query.site_id,
+        "start": start or query.start,
+        "end": end or query.end,
+        "types": types,
+    }
+    filter_sql, filter_params = filter_clauses(query.filters, event_filters=event_filters)
+    clauses.extend(filter_sql)
+    params.update(filter_params)
+    return "WHERE " + " AND ".join(clauses), params
+
+
+def filter_clauses(
+    filters: Filters, *, event_filters: bool = True
+) -> tuple[list[str], dict[str, Any]]:
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    for index, (name, value) in enumerate(filters.columns):
+        clauses.append(f"{FILTER_COLUMNS[name]} = {{f{index}:String}}")
+        params[f"f{index}"] = value
+    if event_filters and filters.event is not None:
+        clauses.append("type = 'event' AND name = {f_event:String}")
+        params["f_event"] = filters.event
+    if event_filters and filters.prop is not None:
+        clauses.append(
+            "arrayExists((k, v) -> k = {f_prop_key:String} AND v = {f_prop_value:String},"
+            " props.key, props.value)"
+        )
+        params["f_prop_key"], params["f_prop_value"] = filters.prop
+    return clauses, params

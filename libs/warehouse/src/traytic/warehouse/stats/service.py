@@ -1,0 +1,291 @@
+"""`Stats`: the stats answers over a `Warehouse`. It runs the statements built in
+`statements.py` and shapes their rows: ratios, previous periods, empty buckets filled in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from traytic.warehouse.base import Warehouse
+from traytic.warehouse.stats import statements
+from traytic.warehouse.stats.filters import Statement
+from traytic.warehouse.stats.params import StatsQuery, local_midnight
+from traytic.warehouse.stats.results import (
+    Bucket,
+    Countries,
+    Devices,
+    EventName,
+    Events,
+    Live,
+    LiveEvent,
+    Metric,
+    Overview,
+    Pages,
+    PropValue,
+    Range,
+    Row,
+    SessionPage,
+    Sources,
+    Timeseries,
+    Vital,
+    Vitals,
+)
+from traytic.warehouse.stats.statements import Dimension
+
+VITAL_THRESHOLDS: dict[str, tuple[float, float]] = {
+    "LCP": (2500.0, 4000.0),
+    "INP": (200.0, 500.0),
+    "CLS": (0.1, 0.25),
+    "FCP": (1800.0, 3000.0),
+    "TTFB": (800.0, 1800.0),
+}
+"""web.dev: good up to the first value (included), poor above the second; ms except CLS."""
+
+SOURCE_DIMENSIONS = {
+    "sources": Dimension("referrer_source"),
+    "referrers": Dimension("referrer", skip_empty=True),
+    "channels": Dimension("channel"),
+    "utm_sources": Dimension("utm_source", skip_empty=True),
+    "utm_mediums": Dimension("utm_medium", skip_empty=True),
+    "utm_campaigns": Dimension("utm_campaign", skip_empty=True),
+    "utm_terms": Dimension("utm_term", skip_empty=True),
+    "utm_contents": Dimension("utm_content", skip_empty=True),
+}
+GEO_DIMENSIONS = {
+    "countries": Dimension("country"),
+    "regions": Dimension("region", parent="country", skip_empty=True),
+    "cities": Dimension("city", parent="country", skip_empty=True),
+}
+DEVICE_DIMENSIONS = {
+    "devices": Dimension("device"),
+    "browsers": Dimension("browser"),
+    "browser_versions": Dimension("browser_version", parent="browser", skip_empty=True),
+    "operating_systems": Dimension("os"),
+    "os_versions": Dimension("os_version", parent="os", skip_empty=True),
+    "screens": Dimension("screen"),
+}
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def _range(start: datetime, end: datetime, query: StatsQuery) -> Range:
+    zone = query.zone
+    return Range(start=start.astimezone(zone), end=end.astimezone(zone), tz=query.tz)
+
+
+def bucket_starts(query: StatsQuery) -> list[tuple[int | date, datetime]]:
+    """Every bucket of the range as (the key the SQL groups by, its first instant, UTC)."""
+    if query.interval == "hour":
+        count = int((query.end - query.start).total_seconds() // 3600)
+        starts = [query.start + timedelta(hours=n) for n in range(count)]
+        return [(int(start.timestamp()), start) for start in starts]
+    zone = query.zone
+    first = query.start.astimezone(zone).date()
+    last = (query.end - timedelta(microseconds=1)).astimezone(zone).date()
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return [(day, max(local_midnight(day, zone), query.start)) for day in days]
+
+
+class Stats:
+    """Read-only stats of one warehouse; every method takes a validated `StatsQuery`."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
+        return await self.warehouse.query(statement.sql, statement.params)
+
+    async def overview(self, query: StatsQuery) -> Overview:
+        traffic = {
+            row["is_current"]: row for row in await self._rows(statements.overview_traffic(query))
+        }
+        sessions = {
+            row["is_current"]: row for row in await self._rows(statements.overview_sessions(query))
+        }
+        now = _period_figures(traffic.get(1, {}), sessions.get(1, {}))
+        before = _period_figures(traffic.get(0, {}), sessions.get(0, {}))
+        previous = query.previous()
+        return Overview(
+            range=_range(query.start, query.end, query),
+            previous_range=_range(previous.start, previous.end, query),
+            **{name: Metric(value=now[name], previous=before[name]) for name in now},
+        )
+
+    async def timeseries(self, query: StatsQuery) -> Timeseries:
+        traffic = {
+            row["bucket"]: row for row in await self._rows(statements.timeseries_traffic(query))
+        }
+        sessions = {
+            row["bucket"]: row for row in await self._rows(statements.timeseries_sessions(query))
+        }
+        zone = query.zone
+        buckets = []
+        for key, start in bucket_starts(query):
+            figures = _period_figures(traffic.get(key, {}), sessions.get(key, {}))
+            buckets.append(
+                Bucket(
+                    start=start.astimezone(zone),
+                    visitors=int(figures["visitors"]),
+                    visits=int(figures["visits"]),
+                    pageviews=int(figures["pageviews"]),
+                    views_per_visit=figures["views_per_visit"],
+                    bounce_rate=figures["bounce_rate"],
+                    visit_duration=figures["visit_duration"],
+                    events=int(figures["events"]),
+                )
+            )
+        return Timeseries(
+            range=_range(query.start, query.end, query), interval=query.interval, buckets=buckets
+        )
+
+    async def breakdown(
+        self,
+        query: StatsQuery,
+        dimension: Dimension,
+        *,
+        types: tuple[str, ...] = ("pageview", "event"),
+    ) -> list[Row]:
+        rows = await self._rows(statements.breakdown(query, dimension, types=types))
+        return [
+            Row(
+                value=row["value"],
+                parent=row["parent"] if dimension.parent else None,
+                visitors=int(row["visitors"]),
+                visits=int(row["visits"]),
+                pageviews=int(row["pageviews"]),
+            )
+            for row in rows
+        ]
+
+    async def _breakdowns(
+        self, query: StatsQuery, dimensions: Mapping[str, Dimension]
+    ) -> dict[str, list[Row]]:
+        return {name: await self.breakdown(query, dim) for name, dim in dimensions.items()}
+
+    async def pages(self, query: StatsQuery) -> Pages:
+        pages = await self.breakdown(query, Dimension("pathname"), types=("pageview",))
+        entry, exit_ = [
+            [
+                SessionPage(
+                    value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
+                )
+                for row in await self._rows(statements.session_pages(query, exit=is_exit))
+            ]
+            for is_exit in (False, True)
+        ]
+        return Pages(
+            range=_range(query.start, query.end, query),
+            pages=pages,
+            entry_pages=entry,
+            exit_pages=exit_,
+        )
+
+    async def sources(self, query: StatsQuery) -> Sources:
+        found = await self._breakdowns(query, SOURCE_DIMENSIONS)
+        return Sources(range=_range(query.start, query.end, query), **found)
+
+    async def countries(self, query: StatsQuery) -> Countries:
+        found = await self._breakdowns(query, GEO_DIMENSIONS)
+        return Countries(range=_range(query.start, query.end, query), **found)
+
+    async def devices(self, query: StatsQuery) -> Devices:
+        found = await self._breakdowns(query, DEVICE_DIMENSIONS)
+        return Devices(range=_range(query.start, query.end, query), **found)
+
+    async def vitals(self, query: StatsQuery) -> Vitals:
+        overall, routes = [
+            [
+                _vital(row, per_route)
+                for row in await self._rows(
+                    statements.vitals(query, VITAL_THRESHOLDS, per_route=per_route)
+                )
+            ]
+            for per_route in (False, True)
+        ]
+        return Vitals(range=_range(query.start, query.end, query), overall=overall, routes=routes)
+
+    async def live(self, query: StatsQuery, now: datetime | None = None) -> Live:
+        """Visitors of the last five minutes and the latest `limit` events (never cached)."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        counted = await self._rows(statements.live_visitors(query, now))
+        latest = await self._rows(statements.latest_events(query, now))
+        zone = query.zone
+        return Live(
+            visitors=int(counted[0]["visitors"]) if counted else 0,
+            since=(now - statements.LIVE_WINDOW).astimezone(zone),
+            events=[
+                LiveEvent(
+                    ts=row["ts"].astimezone(zone),
+                    type=row["type"],
+                    name=row["name"],
+                    pathname=row["pathname"],
+                    source=row["referrer_source"],
+                    country=row["country"],
+                    city=row["city"],
+                    device=row["device"],
+                    browser=row["browser"],
+                    os=row["os"],
+                )
+                for row in latest
+            ],
+        )
+
+    async def events(self, query: StatsQuery) -> Events:
+        names = await self._rows(statements.event_names(query))
+        props: dict[str, list[PropValue]] = {}
+        if names:
+            wanted = tuple(row["name"] for row in names)
+            for row in await self._rows(statements.event_props(query, wanted)):
+                props.setdefault(row["name"], []).append(
+                    PropValue(
+                        key=row["prop_key"],
+                        value=row["prop_value"],
+                        events=int(row["events"]),
+                        visitors=int(row["visitors"]),
+                    )
+                )
+        return Events(
+            range=_range(query.start, query.end, query),
+            events=[
+                EventName(
+                    name=row["name"],
+                    events=int(row["events"]),
+                    visitors=int(row["visitors"]),
+                    props=props.get(row["name"], []),
+                )
+                for row in names
+            ],
+        )
+
+
+def _period_figures(traffic: Mapping[str, Any], sessions: Mapping[str, Any]) -> dict[str, float]:
+    visits = int(sessions.get("visits", 0))
+    pageviews = int(traffic.get("pageviews", 0))
+    return {
+        "visitors": int(traffic.get("visitors", 0)),
+        "visits": visits,
+        "pageviews": pageviews,
+        "views_per_visit": _ratio(pageviews, visits),
+        "bounce_rate": _ratio(int(sessions.get("bounces", 0)), visits),
+        "visit_duration": _ratio(int(sessions.get("duration", 0)), visits),
+        "events": int(traffic.get("events", 0)),
+    }
+
+
+def _vital(row: Mapping[str, Any], per_route: bool) -> Vital:
+    samples = int(row["samples"])
+    good, poor = int(row["good"]), int(row["poor"])
+    p75, p95 = row["q"]
+    return Vital(
+        metric=row["metric"],
+        route=row["route"] if per_route else None,
+        p75=float(p75),
+        p95=float(p95),
+        samples=samples,
+        good=_ratio(good, samples),
+        needs_improvement=_ratio(samples - good - poor, samples),
+        poor=_ratio(poor, samples),
+    )
