@@ -1,0 +1,17 @@
+"""What handlers and the worker share while the service runs: settings, database, clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from traytic.billing.settings import BillingSettings
+from traytic.db import Database
+
+
+@dataclass(slots=True)
+class BillingContext:
+    settings: BillingSettings
+    db: Database
+    clock: Callable[[], float]
+    """Unix time in seconds (injected so signature windows can be tested)."""
