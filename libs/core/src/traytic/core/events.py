@@ -4,7 +4,7 @@ JetStream), defined once for every service.
 Structs that hold no reference cycles are `gc=False` (msgspec's advice): the consumer creates
 hundreds of thousands per second, and the collector tracking them cost more than decoding.
 Schema evolution follows msgspec's rules: new fields get defaults, old field types never change.
-The TypeScript types in `sdk/js` mirror the wire Structs; `tests/core/test_examples.py` checks
+The TypeScript types in `sdk/js` mirror the wire Structs; `tests/sdk/test_examples.py` checks
 both against the shared example payloads.
 """
 
