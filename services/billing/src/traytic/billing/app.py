@@ -21,7 +21,9 @@ from litestar.di import Provide
 
 from traytic.billing.context import BillingContext
 from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
+from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.settings import BillingSettings, load_billing_settings
+from traytic.billing.worker import Worker
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
 from traytic.db import Database, DbSettings, migrate
@@ -43,6 +45,7 @@ class Billing:
         self.db_settings = db_settings
         self.clock = clock
         self.context: BillingContext | None = None
+        self.worker: Worker | None = None
         self.worker_task: asyncio.Task[None] | None = None
         self.router = Router(
             path="/",
@@ -57,7 +60,20 @@ class Billing:
         if self.settings.migrate_on_start:
             await migrate(self.db_settings)
         db = Database.from_settings(self.db_settings)
-        self.context = BillingContext(settings=self.settings, db=db, clock=self.clock)
+        settings = self.settings
+        paystack = (
+            PaystackApi(
+                settings.paystack_secret_key,
+                settings.paystack_base_url,
+                timeout_s=settings.http_timeout_s,
+            )
+            if settings.paystack_enabled
+            else None
+        )
+        self.context = BillingContext(settings=settings, db=db, clock=self.clock, paystack=paystack)
+        if settings.run_worker and settings.enabled:
+            self.worker = Worker(db, settings, paystack, clock=self.clock)
+            self.worker_task = asyncio.create_task(self.worker.run(), name="billing-worker")
         log.info(
             "billing_started",
             paystack=self.settings.paystack_enabled,
@@ -71,6 +87,8 @@ class Billing:
                 self.worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self.worker_task
+            if paystack is not None:
+                await paystack.close()
             await db.dispose()
             log.info("billing_stopped")
 

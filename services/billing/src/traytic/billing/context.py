@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.settings import BillingSettings
 from traytic.db import Database
 
@@ -15,3 +16,4 @@ class BillingContext:
     db: Database
     clock: Callable[[], float]
     """Unix time in seconds (injected so signature windows can be tested)."""
+    paystack: PaystackApi | None = None

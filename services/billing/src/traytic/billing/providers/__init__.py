@@ -1,0 +1,1 @@
+"""The payment providers: each module holds its API client and how its webhooks apply."""
