@@ -189,6 +189,10 @@ async def test_script_js_is_cacheable_or_explains_itself(
     assert "max-age" in response.headers["cache-control"]
     again = await http.get(path, headers={"if-none-match": response.headers["etag"]})
     assert again.status_code == 304
+    head = await http.head(path)
+    assert head.status_code == 200
+    assert int(head.headers["content-length"]) == len(response.content)
+    assert head.headers["etag"] == response.headers["etag"]
 
 
 async def test_nats_down_gives_503_then_recovers_losing_nothing_answered_204(

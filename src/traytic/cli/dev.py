@@ -125,6 +125,8 @@ def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Lites
         lifespan=[consumer, query.lifespan, gateway.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
+        # structlog owns logging (one format, redaction): not Litestar's default set-up.
+        logging_config=None,
     )
 
 

@@ -169,6 +169,8 @@ def create_app(
         lifespan=[gateway.lifespan, _freeze_gc],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
+        # structlog owns logging (one format, redaction): not Litestar's default set-up.
+        logging_config=None,
     )
     app.state.gateway_collect = gateway.collect
     return app

@@ -6,8 +6,9 @@ import hashlib
 from functools import cache
 from importlib import resources
 
-from litestar import MediaType, Request, Response, get
+from litestar import MediaType, Request, Response, get, route
 from litestar.datastructures import State
+from litestar.enums import HttpMethod
 
 from traytic.core.errors import ServiceUnavailable, TrayticError
 
@@ -43,7 +44,12 @@ def _tracker_file(name: str) -> tuple[bytes, str] | None:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@get(["/script.js", "/script.vitals.js"], include_in_schema=False, sync_to_thread=False)
+@route(
+    ["/script.js", "/script.vitals.js"],
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    include_in_schema=False,
+    sync_to_thread=False,
+)
 def tracker_script(request: Request[object, object, State]) -> Response[bytes]:
     """The plain tracker build of `sdk/js`, cacheable, revalidated by ETag."""
     found = _tracker_file(request.url.path.lstrip("/"))
@@ -57,4 +63,7 @@ def tracker_script(request: Request[object, object, State]) -> Response[bytes]:
     }
     if request.headers.get("if-none-match") == etag:
         return Response(b"", status_code=304, headers=headers)
+    if request.method == HttpMethod.HEAD:
+        headers["Content-Length"] = str(len(body))
+        return Response(b"", media_type="application/javascript; charset=utf-8", headers=headers)
     return Response(body, media_type="application/javascript; charset=utf-8", headers=headers)

@@ -191,4 +191,6 @@ def create_app(
         lifespan=[query.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
+        # structlog owns logging (one format, redaction): not Litestar's default set-up.
+        logging_config=None,
     )
