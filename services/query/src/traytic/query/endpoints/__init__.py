@@ -10,6 +10,7 @@ from traytic.query.endpoints.invitations import InvitationController, accept_inv
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
 from traytic.query.endpoints.sites import SiteController
+from traytic.query.endpoints.stats import StatsController
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
@@ -19,4 +20,5 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     accept_invitation,
     SiteController,
     ApiKeyController,
+    StatsController,
 ]

@@ -1,0 +1,241 @@
+"""`/api/events/{siteId}/...`: a site's stats (overview, timeseries, pages, sources, countries,
+devices, vitals, live, events), answered by `traytic.warehouse.stats` on the app's warehouse.
+
+Access: an API key of the site's organisation or a session of one of its members; a site marked
+public is readable without credentials (a shared dashboard). A site of another organisation gets
+the same 404 as one that does not exist. Without credentials a private or unknown site is 401.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, Parameter, QueryParameter
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.core.errors import ServiceUnavailable
+from traytic.db.errors import NotFound
+from traytic.db.models import Site
+from traytic.db.repositories import organisations
+from traytic.query.auth import resolve_caller
+from traytic.query.context import QueryContext
+from traytic.warehouse import Warehouse
+from traytic.warehouse.stats import Filters, Stats, StatsQuery
+from traytic.warehouse.stats.results import (
+    Countries,
+    Devices,
+    Events,
+    Live,
+    Overview,
+    Pages,
+    Sources,
+    Timeseries,
+    Vitals,
+)
+
+
+def _no_such_site() -> NotFound:
+    return NotFound("no such site", field="siteId")
+
+
+async def provide_stats_site(
+    site_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
+) -> Site:
+    """The site if the caller may read its stats (see the module docstring)."""
+    site = await db_session.get(Site, site_id)
+    if site is not None and site.deleted_at is not None:
+        site = None
+    anonymous = "authorization" not in request.headers and not request.cookies.get(
+        ctx.settings.session_cookie
+    )
+    if site is not None and site.public and anonymous:
+        return site
+    caller = await resolve_caller(request, db_session, ctx)  # 401 without valid credentials
+    if site is None:
+        raise _no_such_site()
+    if site.public:
+        return site
+    if caller.api_key is not None:
+        if caller.api_key.organisation_id != site.organisation_id:
+            raise _no_such_site()
+        return site
+    assert caller.user is not None
+    if await organisations.get_membership(db_session, site.organisation_id, caller.user.id) is None:
+        raise _no_such_site()
+    return site
+
+
+def provide_stats(state: State) -> Stats:
+    """Stats over the warehouse the host put on `app.state.warehouse` (opened by its lifespan)."""
+    warehouse: Warehouse | None = getattr(state, "warehouse", None)
+    if warehouse is None:
+        raise ServiceUnavailable("no warehouse is configured for the stats API")
+    return Stats(warehouse)
+
+
+async def provide_stats_query(
+    *,
+    site: NamedDependency[Site],
+    period: Annotated[
+        Literal["24h", "7d", "30d", "90d"] | None,
+        Parameter(description="The last 24 hours, or N local days ending today (default 30d)."),
+    ] = None,
+    date_from: Annotated[
+        str | None,
+        QueryParameter(
+            name="from",
+            format="date",
+            description="First local day (with `to`, instead of period).",
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None,
+        QueryParameter(name="to", format="date", description="Last local day, included."),
+    ] = None,
+    tz: Annotated[
+        str | None, Parameter(description="IANA time zone; the site's by default.")
+    ] = None,
+    interval: Annotated[
+        Literal["hour", "day"] | None,
+        Parameter(description="Timeseries bucket: hour for 24h, day otherwise by default."),
+    ] = None,
+    limit: Annotated[int, Parameter(description="Rows per list (1..1000).")] = 10,
+    page: Annotated[int, Parameter(description="Page of each list, from 1.")] = 1,
+    path: Annotated[str | None, Parameter(description="Filter: pathname.")] = None,
+    hostname: Annotated[str | None, Parameter(description="Filter: hostname.")] = None,
+    source: Annotated[
+        str | None, Parameter(description="Filter: referrer source (empty: direct).")
+    ] = None,
+    referrer: Annotated[str | None, Parameter(description="Filter: referrer URL.")] = None,
+    channel: Annotated[str | None, Parameter(description="Filter: channel.")] = None,
+    utm_source: Annotated[str | None, QueryParameter(name="utmSource")] = None,
+    utm_medium: Annotated[str | None, QueryParameter(name="utmMedium")] = None,
+    utm_campaign: Annotated[str | None, QueryParameter(name="utmCampaign")] = None,
+    utm_term: Annotated[str | None, QueryParameter(name="utmTerm")] = None,
+    utm_content: Annotated[str | None, QueryParameter(name="utmContent")] = None,
+    country: Annotated[str | None, Parameter(description="Filter: ISO country code.")] = None,
+    region: Annotated[str | None, Parameter(description="Filter: region code.")] = None,
+    city: Annotated[str | None, Parameter(description="Filter: city.")] = None,
+    device: Annotated[str | None, Parameter(description="Filter: device class.")] = None,
+    browser: Annotated[str | None, Parameter(description="Filter: browser.")] = None,
+    os: Annotated[str | None, Parameter(description="Filter: operating system.")] = None,
+    screen: Annotated[str | None, Parameter(description="Filter: screen class.")] = None,
+    event: Annotated[str | None, Parameter(description="Filter: custom event name.")] = None,
+    prop: Annotated[
+        str | None, Parameter(description="Filter: custom event prop as `key:value`.")
+    ] = None,
+) -> StatsQuery:
+    """The request's parameters, validated: a bad one is a 400 that names it."""
+    filters = Filters.of(
+        event=event,
+        prop=prop,
+        path=path,
+        hostname=hostname,
+        source=source,
+        referrer=referrer,
+        channel=channel,
+        utm_source=utm_source,
+        utm_medium=utm_medium,
+        utm_campaign=utm_campaign,
+        utm_term=utm_term,
+        utm_content=utm_content,
+        country=country,
+        region=region,
+        city=city,
+        device=device,
+        browser=browser,
+        os=os,
+        screen=screen,
+    )
+    return StatsQuery.build(
+        site.id,
+        period=period,
+        date_from=date_from,
+        date_to=date_to,
+        tz=tz or site.time_zone,
+        interval=interval,
+        filters=filters,
+        limit=limit,
+        page=page,
+    )
+
+
+class StatsController(Controller):
+    path = "/api/events/{site_id:str}"
+    tags = ["stats"]
+    dependencies = {
+        "site": Provide(provide_stats_site),
+        "stats": Provide(provide_stats, sync_to_thread=False),
+        "stats_query": Provide(provide_stats_query),
+    }
+
+    @get("/overview")
+    async def overview(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Overview:
+        """Visitors, visits, pageviews, views per visit, bounce rate, visit duration and custom
+        events, each with the previous period's value."""
+        return await stats.overview(stats_query)
+
+    @get("/timeseries")
+    async def timeseries(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Timeseries:
+        """The same metrics per hour or day in the time zone, every bucket present."""
+        return await stats.timeseries(stats_query)
+
+    @get("/pages")
+    async def pages(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Pages:
+        """Top pages, entry pages and exit pages."""
+        return await stats.pages(stats_query)
+
+    @get("/sources")
+    async def sources(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Sources:
+        """Referrer sources, referrers, channels and UTM dimensions."""
+        return await stats.sources(stats_query)
+
+    @get("/countries")
+    async def countries(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Countries:
+        """Countries, regions and cities."""
+        return await stats.countries(stats_query)
+
+    @get("/devices")
+    async def devices(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Devices:
+        """Device classes, browsers and versions, operating systems and versions, screens."""
+        return await stats.devices(stats_query)
+
+    @get("/vitals")
+    async def vitals(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Vitals:
+        """LCP, INP, CLS, FCP and TTFB, site-wide and per route: P75, P95, samples and the
+        shares rated good, needs improvement and poor by the web.dev thresholds."""
+        return await stats.vitals(stats_query)
+
+    @get("/live")
+    async def live(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Live:
+        """Visitors in the last five minutes and the latest `limit` events."""
+        return await stats.live(stats_query)
+
+    @get("/events")
+    async def events(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Events:
+        """Custom events by name with their props' values."""
+        return await stats.events(stats_query)
