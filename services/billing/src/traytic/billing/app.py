@@ -19,9 +19,11 @@ import structlog
 from litestar import Litestar, Router
 from litestar.di import Provide
 
+from traytic.billing.api import API_HANDLERS
 from traytic.billing.context import BillingContext
 from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
 from traytic.billing.providers.paystack_api import PaystackApi
+from traytic.billing.providers.polar_api import polar_client
 from traytic.billing.settings import BillingSettings, load_billing_settings
 from traytic.billing.worker import Worker
 from traytic.core.errors import EXCEPTION_HANDLERS
@@ -49,7 +51,7 @@ class Billing:
         self.worker_task: asyncio.Task[None] | None = None
         self.router = Router(
             path="/",
-            route_handlers=[*WEBHOOK_HANDLERS],
+            route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
             dependencies={"billing": Provide(provide_context, sync_to_thread=False)},
         )
         self.route_handlers: list[Any] = [self.router]
@@ -70,7 +72,18 @@ class Billing:
             if settings.paystack_enabled
             else None
         )
-        self.context = BillingContext(settings=settings, db=db, clock=self.clock, paystack=paystack)
+        polar = (
+            polar_client(
+                settings.polar_access_token,
+                settings.polar_server,
+                timeout_s=settings.http_timeout_s,
+            )
+            if settings.polar_access_token
+            else None
+        )
+        self.context = BillingContext(
+            settings=settings, db=db, clock=self.clock, paystack=paystack, polar=polar
+        )
         if settings.run_worker and settings.enabled:
             self.worker = Worker(db, settings, paystack, clock=self.clock)
             self.worker_task = asyncio.create_task(self.worker.run(), name="billing-worker")
@@ -89,6 +102,8 @@ class Billing:
                     await self.worker_task
             if paystack is not None:
                 await paystack.close()
+            if polar is not None:
+                await polar.__aexit__(None, None, None)
             await db.dispose()
             log.info("billing_stopped")
 

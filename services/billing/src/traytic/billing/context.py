@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from polar.v2026_10 import PolarAsync
 
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.settings import BillingSettings
+from traytic.billing.usage import NoUsage, UsageSource
 from traytic.db import Database
 
 
@@ -17,3 +20,5 @@ class BillingContext:
     clock: Callable[[], float]
     """Unix time in seconds (injected so signature windows can be tested)."""
     paystack: PaystackApi | None = None
+    polar: PolarAsync | None = None
+    usage: UsageSource = field(default_factory=NoUsage)

@@ -1,0 +1,51 @@
+"""Polar's API through polar-sdk 1.x (`polar.v2026_10.PolarAsync`), which sets timeouts and
+raises on every non-2xx answer; those errors become `ProviderError` here."""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+from polar.base import PolarError
+from polar.v2026_10 import PolarAsync
+
+from traytic.billing.errors import ProviderError
+
+log = structlog.get_logger()
+
+
+def polar_client(access_token: str, server: str, *, timeout_s: float) -> PolarAsync:
+    """`server` is `production`, `sandbox` or a base URL (a local stand-in in tests)."""
+    if server.startswith(("http://", "https://")):
+        return PolarAsync(access_token, base_url=server.rstrip("/"), timeout=timeout_s)
+    if server not in ("production", "sandbox"):
+        raise ValueError("TRAYTIC_POLAR_SERVER must be production, sandbox or a URL")
+    if server == "sandbox":
+        return PolarAsync(access_token, environment="sandbox", timeout=timeout_s)
+    return PolarAsync(access_token, environment="production", timeout=timeout_s)
+
+
+async def create_checkout(
+    polar: PolarAsync,
+    *,
+    product_id: str,
+    organisation_id: str,
+    metadata: dict[str, str | int | float | bool],
+    success_url: str,
+    customer_email: str | None,
+) -> str:
+    """The hosted checkout URL for one product, tied to our organisation id."""
+    try:
+        checkout = await polar.checkouts.create(
+            products=[product_id],
+            external_customer_id=organisation_id,
+            metadata=metadata,
+            success_url=success_url,
+            customer_email=customer_email,
+        )
+    except (PolarError, httpx.HTTPError) as exc:
+        log.warning("polar_checkout_failed", error=type(exc).__name__, detail=str(exc)[:500])
+        raise ProviderError(f"Polar refused the checkout: {str(exc)[:300]}") from exc
+    url: str = checkout.url
+    if not url.startswith("https://"):
+        raise ProviderError("Polar returned no checkout URL")
+    return url
