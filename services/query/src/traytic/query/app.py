@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS, TrayticError
 from traytic.core.logging import configure_logging
+from traytic.core.settings import load_settings
 from traytic.db import Database, DbSettings, migrate
 from traytic.query.auth import require_user, resolve_caller
 from traytic.query.context import QueryContext
@@ -37,6 +38,7 @@ from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
 from traytic.query.unit_of_work import run_after_commit
+from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 log = structlog.get_logger()
 
@@ -91,10 +93,12 @@ class Query:
         settings: QuerySettings,
         db_settings: DbSettings,
         bus_settings: bus.BusSettings,
+        warehouse_settings: WarehouseSettings | None = None,
     ) -> None:
         self.settings = settings
         self.db_settings = db_settings
         self.bus_settings = bus_settings
+        self.warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
         self.db: Database | None = None
         self.nc: NatsClient | None = None
         self.context: QueryContext | None = None
@@ -119,6 +123,11 @@ class Query:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         app.state.query = self
+        # The stats API reads `app.state.warehouse`. A host that already has one (`traytic
+        # dev`, where chDB allows one data directory per process) shares it; alone, we open it.
+        own_warehouse: Warehouse | None = None
+        if getattr(app.state, "warehouse", None) is None:
+            own_warehouse = app.state.warehouse = open_warehouse(self.warehouse_settings)
         if self.settings.migrate_on_start:
             await migrate(self.db_settings)
         self.db = db = Database.from_settings(self.db_settings)
@@ -170,6 +179,8 @@ class Query:
             await registry.close()
             await bus.close(self.nc)
             await db.dispose()
+            if own_warehouse is not None:
+                await own_warehouse.close()
             log.info("query_stopped")
 
 
