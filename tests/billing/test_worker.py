@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from tests.billing.conftest import (
     paystack_webhook,
     polar_webhook,
     post,
+    running,
     settings_for,
 )
 from tests.billing.payloads import (
@@ -347,3 +349,53 @@ async def test_paystack_api_failure_during_apply_is_retried(
     [event] = await harness.rows(WebhookEvent)
     assert event.processed_at is not None
     assert len(await harness.rows(Invoice)) == 1
+
+
+async def test_two_workers_share_the_queue_without_doubling(
+    harness: Harness,
+    make_member: MakeMember,
+    dialect: str,
+    db: Database,
+    paystack: PaystackStub,
+    polar: PolarStub,
+    paystack_api: PaystackApi,
+) -> None:
+    if dialect != "postgresql":
+        pytest.skip("SQLite has one writer: FOR UPDATE SKIP LOCKED is PostgreSQL's")
+    member = await make_member()
+    org = str(member.org_id)
+    for n in range(30):
+        await harness.deliver_polar(polar_order_paid(org_id=org, order_id=f"order-{n}"))
+    workers = [Worker(db, settings_for(paystack, polar), paystack_api, batch_size=5) for _ in "ab"]
+    while sum(await asyncio.gather(*(worker.run_once() for worker in workers))):
+        pass
+    events = await harness.rows(WebhookEvent)
+    assert len(events) == 30
+    assert all(event.processed_at is not None and event.attempts == 1 for event in events)
+    assert len(await harness.rows(Invoice)) == 30
+
+
+async def test_the_service_runs_the_worker_in_its_lifespan(
+    db: Database,
+    database_url: str,
+    make_member: MakeMember,
+    paystack: PaystackStub,
+    polar: PolarStub,
+) -> None:
+    member = await make_member()
+    event = polar_subscription_event(
+        "subscription.created", status="active", org_id=str(member.org_id), period_end=FUTURE
+    )
+    settings = settings_for(paystack, polar, run_worker=True)
+    async with running(settings, database_url) as client:
+        assert (await post(client, "/webhooks/polar", polar_webhook(event))).status_code == 200
+        for _ in range(100):
+            async with db.session() as session:
+                organisation = await session.get(
+                    Organisation, member.org_id, populate_existing=True
+                )
+                assert organisation is not None
+            if organisation.plan == "pro":
+                break
+            await asyncio.sleep(0.05)
+    assert organisation.plan == "pro"
