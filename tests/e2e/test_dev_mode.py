@@ -78,6 +78,9 @@ async def test_printed_login_and_key_work_and_survive_a_restart(tmp_path: Path) 
             )
             assert me.status_code == 200, me.text
             assert (await client.get("/docs")).status_code == 200
+            billing = await client.get("/api/billing")  # no provider configured: free, billing off
+            assert billing.status_code == 404
+            assert billing.json()["error"] == "billing_not_configured"
     finally:
         assert first.stop() == 0
     (tmp_path / "data" / "dev.json").unlink()  # lost: the password is reset, the site kept

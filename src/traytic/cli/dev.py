@@ -23,6 +23,8 @@ from granian.constants import Interfaces
 from granian.server.embed import Server
 from litestar import Litestar
 
+from traytic.billing.app import Billing
+from traytic.billing.settings import BillingSettings
 from traytic.consumer.main import running_consumer
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
@@ -40,7 +42,7 @@ from traytic.query.app import Query, openapi_config
 from traytic.query.passwords import Passwords
 from traytic.query.provision import ensure_demo_account
 from traytic.query.settings import QuerySettings
-from traytic.warehouse import WarehouseSettings
+from traytic.warehouse import WarehouseSettings, open_warehouse
 
 DEMO_EMAIL = "demo@traytic.local"
 
@@ -55,6 +57,7 @@ class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
 class DevServices(msgspec.Struct, frozen=True):
     gateway: GatewaySettings
     query: QuerySettings
+    billing: BillingSettings
     consumer: ConsumerSettings
     warehouse: WarehouseSettings
     db: DbSettings
@@ -111,18 +114,28 @@ async def _ensure_demo(
 def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Litestar:
     """One Litestar app with the routes and lifespans of every service."""
     gateway = Gateway(services.gateway, bus_settings)
-    query = Query(services.query, services.db, bus_settings)
+    query = Query(services.query, services.db, bus_settings, services.warehouse)
+    # Without a payment provider configured, billing is off: its routes answer 404 and the
+    # product is free (self-hosters need no provider).
+    billing = Billing(services.billing, services.db)
 
     @contextlib.asynccontextmanager
     async def consumer(app: Litestar) -> AsyncIterator[None]:
-        async with running_consumer(services.consumer, bus_settings, services.warehouse) as running:
-            app.state.consumer = running
-            yield
+        # One warehouse for the consumer and the stats API: chDB holds its directory per process.
+        warehouse = app.state.warehouse = open_warehouse(services.warehouse)
+        try:
+            async with running_consumer(
+                services.consumer, bus_settings, services.warehouse, warehouse=warehouse
+            ) as running:
+                app.state.consumer = running
+                yield
+        finally:
+            await warehouse.close()
 
     return Litestar(
-        route_handlers=[*gateway.route_handlers, *query.route_handlers],
+        route_handlers=[*gateway.route_handlers, *query.route_handlers, *billing.route_handlers],
         # The query service first: it rebuilds the site registry the gateway then loads.
-        lifespan=[consumer, query.lifespan, gateway.lifespan],
+        lifespan=[consumer, query.lifespan, billing.lifespan, gateway.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         # structlog owns logging (one format, redaction): not Litestar's default set-up.
@@ -207,6 +220,7 @@ def run_dev() -> int:
     services = DevServices(
         gateway=gateway,
         query=load_settings(QuerySettings, public_url=url),
+        billing=load_settings(BillingSettings, migrate_on_start=False),
         consumer=load_settings(ConsumerSettings),
         warehouse=load_settings(WarehouseSettings, chdb_path=str(data / "chdb")),
         db=_dev_db_settings(data),

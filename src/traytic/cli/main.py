@@ -21,7 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("gateway", help="run the ingest gateway (POST /collect) under Granian")
     commands.add_parser("consumer", help="run the consumer: JetStream batches into ClickHouse")
-    commands.add_parser("query", help="run the query service (accounts, sites, keys, /docs)")
+    commands.add_parser("query", help="run the query service (stats, accounts, sites, keys)")
+    commands.add_parser("billing", help="run the billing service (webhooks, worker, checkout)")
     commands.add_parser("migrate", help="apply the warehouse migrations")
     commands.add_parser("settings", help="list every TRAYTIC_* setting with its default")
 
@@ -56,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.serve import serve_query
 
             return serve_query()
+        if args.command == "billing":
+            from traytic.cli.serve import serve_billing
+
+            return serve_billing()
         if args.command == "consumer":
             from traytic.cli.serve import run_consumer
 

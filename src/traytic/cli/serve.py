@@ -44,6 +44,22 @@ def serve_query() -> int:
     return 0
 
 
+def serve_billing() -> int:
+    from traytic.billing.settings import BillingSettings
+
+    settings = load_settings(BillingSettings)
+    Granian(
+        "traytic.billing.app:create_app",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        factory=True,
+        log_access=False,
+    ).serve()
+    return 0
+
+
 def run_consumer() -> int:
     from traytic.consumer.main import run_consumer as run
 
@@ -64,6 +80,7 @@ async def run_migrate() -> int:
 
 
 def print_settings() -> int:
+    from traytic.billing.settings import BillingSettings
     from traytic.query.settings import QuerySettings
 
     for cls in (
@@ -73,6 +90,7 @@ def print_settings() -> int:
         WarehouseSettings,
         DbSettings,
         QuerySettings,
+        BillingSettings,
     ):
         print(f"# {cls.__name__}")
         for name, default in describe(cls):

@@ -123,4 +123,6 @@ def create_app(
         lifespan=[billing.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
+        # structlog owns logging (one format, redaction): not Litestar's default set-up.
+        logging_config=None,
     )
