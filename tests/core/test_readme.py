@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from traytic.billing.settings import BillingSettings
 from traytic.cli.dev import DevSettings
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
@@ -28,6 +29,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
         WarehouseSettings,
         DbSettings,
         QuerySettings,
+        BillingSettings,
         DevSettings,
     ],
 )
