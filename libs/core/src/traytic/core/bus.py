@@ -57,6 +57,8 @@ class Names(msgspec.Struct, frozen=True):
     sites_bucket: str
     salts_bucket: str
     sessions_bucket: str
+    quotas_bucket: str
+    """Over-quota flags per site (billing writes, the gateway watches)."""
 
 
 def names(namespace: str = "") -> Names:
@@ -72,6 +74,7 @@ def names(namespace: str = "") -> Names:
         sites_bucket=f"{bucket_prefix}sites",
         salts_bucket=f"{bucket_prefix}salts",
         sessions_bucket=f"{bucket_prefix}sessions",
+        quotas_bucket=f"{bucket_prefix}quotas",
     )
 
 
@@ -187,6 +190,26 @@ async def ensure_sites_bucket(js: JetStreamContext, settings: BusSettings) -> Ke
     """The site registry: key = site id, value = `SiteRecord` JSON. The gateway watches it."""
     return await ensure_bucket(
         js, names(settings.namespace).sites_bucket, replicas=settings.kv_replicas
+    )
+
+
+class QuotaFlag(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """The value of a `quotas` key (key = site id): JSON `{"overQuota": bool, "until": ts}`."""
+
+    over_quota: bool
+    until: float
+    """Unix time when the flag lapses (the end of the month it was computed for)."""
+
+
+QUOTA_ENCODER = msgspec.json.Encoder()
+QUOTA_DECODER = msgspec.json.Decoder(QuotaFlag)
+
+
+async def ensure_quotas_bucket(js: JetStreamContext, settings: BusSettings) -> KeyValue:
+    """Quota flags: key = site id, value = `QuotaFlag` JSON. Billing writes, the gateway
+    watches and drops the beacons of flagged sites."""
+    return await ensure_bucket(
+        js, names(settings.namespace).quotas_bucket, replicas=settings.kv_replicas
     )
 
 

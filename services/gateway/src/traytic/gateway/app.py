@@ -1,7 +1,8 @@
 """The gateway app: `create_app()` for Granian, and `Gateway` for hosts that mount it (dev mode).
 
-The lifespan opens the NATS connection, declares the stream and the `sites` bucket, starts the
-site watch and the coalescer; handlers reach them through `app.state.gateway`, never globals.
+The lifespan opens the NATS connection, declares the stream and the `sites` and `quotas`
+buckets, starts their watches and the coalescer; handlers reach them through
+`app.state.gateway`, never globals.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from traytic.core.logging import configure_logging
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
-from traytic.gateway.registry import SiteRegistry
+from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 from traytic.gateway.stats import GatewayStats
 
@@ -40,6 +41,7 @@ class Gateway:
         self.bus_settings = bus_settings
         self.names = bus.names(bus_settings.namespace)
         self.registry = SiteRegistry()
+        self.over_quota = OverQuotaSites()
         self.stats = GatewayStats()
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
@@ -50,7 +52,12 @@ class Gateway:
             max_inflight=settings.max_inflight_batches,
         )
         self.collect = CollectEndpoint(
-            settings, self.coalescer, self.registry, self.stats, self._is_connected
+            settings,
+            self.coalescer,
+            self.registry,
+            self.stats,
+            self._is_connected,
+            over_quota=self.over_quota,
         )
         self.route_handlers: list[Any] = [
             asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
@@ -95,6 +102,7 @@ class Gateway:
         async def on_reconnect() -> None:
             log.info("nats_reconnected")
             self.registry.resync()
+            self.over_quota.resync()
 
         async def on_error(exc: Exception) -> None:
             log.warning("nats_error", error=type(exc).__name__, detail=str(exc))
@@ -109,16 +117,25 @@ class Gateway:
         self.js = self.nc.jetstream()
         await bus.ensure_stream(self.js, self.bus_settings)
         kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
+        quotas = await bus.ensure_quotas_bucket(self.js, self.bus_settings)
         watch = asyncio.create_task(self.registry.run(kv), name="site-registry")
+        quota_watch = asyncio.create_task(self.over_quota.run(quotas), name="quota-flags")
         await asyncio.wait_for(self.registry.ready.wait(), timeout=30)
-        log.info("gateway_started", stream=self.names.stream, sites=len(self.registry))
+        await asyncio.wait_for(self.over_quota.ready.wait(), timeout=30)
+        log.info(
+            "gateway_started",
+            stream=self.names.stream,
+            sites=len(self.registry),
+            over_quota=len(self.over_quota),
+        )
         try:
             yield
         finally:
             await self.coalescer.drain()
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
+            for task in (watch, quota_watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await bus.close(self.nc)
             log.info(
                 "gateway_stopped",

@@ -25,7 +25,7 @@ from traytic.core.errors import (
 from traytic.core.events import ReceivedBeacon, decode_beacon
 from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
-from traytic.gateway.registry import SiteRegistry
+from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
 from traytic.gateway.stats import GatewayStats
 from traytic.gateway.validation import check_limits, field_of
@@ -48,12 +48,15 @@ class CollectEndpoint:
         registry: SiteRegistry,
         stats: GatewayStats,
         is_connected: Any,
+        *,
+        over_quota: OverQuotaSites | None = None,
     ) -> None:
         self._settings = settings
         self._coalescer = coalescer
         self._registry = registry
         self._stats = stats
         self._is_connected = is_connected
+        self._over_quota = over_quota if over_quota is not None else OverQuotaSites()
         self._ips = ClientIpResolver(settings.trusted_proxies)
         max_age = str(settings.cors_max_age_s).encode()
         self._cors = [
@@ -130,6 +133,10 @@ class CollectEndpoint:
         if beacon.site_id not in self._registry:
             # Answered like a success: a scraper learns nothing about which site ids exist.
             self._stats.dropped_unknown_site(len(beacon.events))
+            return
+        if beacon.site_id in self._over_quota:
+            # Also a 204: the tracker has nothing to retry; the operator sees it in billing.
+            self._stats.dropped_over_quota(len(beacon.events))
             return
         if not self._is_connected():
             self._stats.rejected("unavailable")
