@@ -32,6 +32,7 @@ from traytic.db import Database, DbSettings, migrate
 from traytic.query.auth import require_user, resolve_caller
 from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
+from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
@@ -146,6 +147,15 @@ class Query:
             ),
             registry=registry,
             mailer=ConsoleMailer(),
+            key_limiter=SlidingWindowLimiter(
+                self.settings.api_key_rate_limit,
+                self.settings.api_key_rate_window_s,
+                time.monotonic,
+            ),
+            live=LiveHub(
+                self.bus_settings.namespace, time.monotonic, self.settings.stream_queue_size
+            ),
+            stream_slots=StreamSlots(self.settings.stream_max_per_caller),
         )
 
         async def on_reconnect() -> None:
@@ -166,6 +176,7 @@ class Query:
             disconnected_cb=on_disconnect,
             error_cb=on_error,
         )
+        self.context.live.nc = self.nc
         registry.kv = await bus.ensure_sites_bucket(self.nc.jetstream(), self.bus_settings)
         try:
             await registry.rebuild()
@@ -176,6 +187,7 @@ class Query:
         try:
             yield
         finally:
+            await self.context.live.close()
             await registry.close()
             await bus.close(self.nc)
             await db.dispose()

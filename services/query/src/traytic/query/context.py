@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
@@ -19,3 +20,6 @@ class QueryContext:
     login_limiter: SlidingWindowLimiter
     registry: SiteRegistrySync
     mailer: ConsoleMailer
+    key_limiter: SlidingWindowLimiter
+    live: LiveHub
+    stream_slots: StreamSlots

@@ -29,3 +29,9 @@ class TooManyAttempts(TrayticError):
 
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+
+
+class RateLimited(TooManyAttempts):
+    """Too many requests with one API key (or too many open streams): wait `Retry-After`."""
+
+    code = "rate_limited"

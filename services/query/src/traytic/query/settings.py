@@ -55,6 +55,24 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     migrate_on_start: bool = True
     """Upgrade the relational database when the service starts."""
 
+    api_key_rate_limit: int = 600
+    """Stats and stream requests allowed per API key within a minute (a sliding window), then
+    429 with `Retry-After`; 0 turns the limit off. Counted in this process's memory: each
+    replica counts on its own, so N replicas allow up to N times the limit."""
+    api_key_rate_window_s: float = 60.0
+
+    stream_max_per_caller: int = 10
+    """Concurrent live streams (`/api/stream/...`) per API key, per signed-in user, or per
+    client address for anonymous readers of a public site; one more is 429. Per replica."""
+    stream_heartbeat_s: float = 15.0
+    """A comment line this often keeps proxies from closing an idle stream."""
+    stream_visitors_interval_s: float = 5.0
+    """How often a stream sends the live-visitor count."""
+    stream_retry_ms: int = 3000
+    """The `retry:` field: how long a browser waits before reconnecting a dropped stream."""
+    stream_queue_size: int = 1000
+    """Events buffered per stream; a client that falls further behind loses the oldest."""
+
 
 def load_query_settings(**overrides: Any) -> tuple[QuerySettings, DbSettings, BusSettings]:
     return (

@@ -11,6 +11,7 @@ from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
 from traytic.query.endpoints.sites import SiteController
 from traytic.query.endpoints.stats import StatsController
+from traytic.query.endpoints.stream import stream_live
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
@@ -21,4 +22,5 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SiteController,
     ApiKeyController,
     StatsController,
+    stream_live,
 ]

@@ -4,10 +4,12 @@ devices, vitals, live, events), answered by `traytic.warehouse.stats` on the app
 Access: an API key of the site's organisation or a session of one of its members; a site marked
 public is readable without credentials (a shared dashboard). A site of another organisation gets
 the same 404 as one that does not exist. Without credentials a private or unknown site is 401.
+Each request with an API key counts against the key's rate limit (`api_key_rate_limit`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get
@@ -20,8 +22,9 @@ from traytic.core.errors import ServiceUnavailable
 from traytic.db.errors import NotFound
 from traytic.db.models import Site
 from traytic.db.repositories import organisations
-from traytic.query.auth import resolve_caller
+from traytic.query.auth import Caller, resolve_caller
 from traytic.query.context import QueryContext
+from traytic.query.key_rate_limit import charge_api_key
 from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import Filters, Stats, StatsQuery
 from traytic.warehouse.stats.results import (
@@ -41,13 +44,22 @@ def _no_such_site() -> NotFound:
     return NotFound("no such site", field="siteId")
 
 
-async def provide_stats_site(
-    site_id: FromPath[str],
+@dataclass(frozen=True, slots=True)
+class SiteReader:
+    """A site and who may read it: `caller` is None for an anonymous reader of a public site."""
+
+    site: Site
+    caller: Caller | None
+
+
+async def authorize_reader(
+    site_id: str,
     request: Request[Any, Any, Any],
-    db_session: NamedDependency[AsyncSession],
-    ctx: NamedDependency[QueryContext],
-) -> Site:
-    """The site if the caller may read its stats (see the module docstring)."""
+    db_session: AsyncSession,
+    ctx: QueryContext,
+) -> SiteReader:
+    """The site if the caller may read its stats (see the module docstring); an API key is
+    charged one request of its rate limit."""
     site = await db_session.get(Site, site_id)
     if site is not None and site.deleted_at is not None:
         site = None
@@ -55,20 +67,31 @@ async def provide_stats_site(
         ctx.settings.session_cookie
     )
     if site is not None and site.public and anonymous:
-        return site
+        return SiteReader(site, None)
     caller = await resolve_caller(request, db_session, ctx)  # 401 without valid credentials
+    if caller.api_key is not None:
+        charge_api_key(ctx.key_limiter, str(caller.api_key.id))
     if site is None:
         raise _no_such_site()
     if site.public:
-        return site
+        return SiteReader(site, caller)
     if caller.api_key is not None:
         if caller.api_key.organisation_id != site.organisation_id:
             raise _no_such_site()
-        return site
+        return SiteReader(site, caller)
     assert caller.user is not None
     if await organisations.get_membership(db_session, site.organisation_id, caller.user.id) is None:
         raise _no_such_site()
-    return site
+    return SiteReader(site, caller)
+
+
+async def provide_stats_site(
+    site_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
+) -> Site:
+    return (await authorize_reader(site_id, request, db_session, ctx)).site
 
 
 def provide_stats(state: State) -> Stats:

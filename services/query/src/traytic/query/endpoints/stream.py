@@ -1,0 +1,104 @@
+"""`/api/stream/{siteId}`: a site's live events as Server-Sent Events.
+
+The stream opens with a comment and the `retry:` field, then sends
+- `event: live` with one event (JSON, camelCase; no IP, user agent or visitor hash) as the
+  consumer publishes it on the site's live subject, to every replica's streams alike;
+- `event: visitors` with `{"visitors": n}`, the distinct visitors of the last five minutes,
+  every `stream_visitors_interval_s` (counted by this replica: see `traytic.query.live`);
+- a `: ping` comment every `stream_heartbeat_s`, so proxies keep an idle stream open.
+
+Access is the stats endpoints' (`authorize_reader`), API keys pay their rate limit, and each
+caller may hold `stream_max_per_caller` streams at once (429 over it). Closing the connection
+ends the generator, which releases the slot and, with the site's last stream, its subscription.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.query.auth import Caller
+from traytic.query.context import QueryContext
+from traytic.query.endpoints.stats import authorize_reader
+from traytic.query.live import Listener, LiveHub, StreamSlot
+from traytic.query.settings import QuerySettings
+
+
+class LiveVisitors(msgspec.Struct, frozen=True):
+    visitors: int
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def stream_owner(caller: Caller | None, request: Request[Any, Any, Any]) -> str:
+    """Whose stream cap a stream counts against."""
+    if caller is not None and caller.api_key is not None:
+        return f"key:{caller.api_key.id}"
+    if caller is not None and caller.user is not None:
+        return f"user:{caller.user.id}"
+    return f"addr:{request.client.host if request.client else '?'}"
+
+
+def _visitors(listener: Listener) -> ServerSentEventMessage:
+    data = _ENCODER.encode(LiveVisitors(listener.visitors())).decode()
+    return ServerSentEventMessage(data=data, event="visitors")
+
+
+async def live_messages(
+    hub: LiveHub, site_id: str, slot: StreamSlot, settings: QuerySettings
+) -> AsyncIterator[ServerSentEventMessage]:
+    loop = asyncio.get_running_loop()
+    try:
+        async with hub.listen(site_id) as listener:
+            yield ServerSentEventMessage(
+                data=None, comment="traytic live", retry=settings.stream_retry_ms
+            )
+            yield _visitors(listener)
+            next_count = loop.time() + settings.stream_visitors_interval_s
+            next_beat = loop.time() + settings.stream_heartbeat_s
+            while not listener.closed:
+                listener.ready.clear()
+                timeout = min(next_count, next_beat) - loop.time()
+                if not listener.queue and timeout > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(listener.ready.wait(), timeout)
+                while listener.queue:
+                    event = listener.queue.popleft()
+                    yield ServerSentEventMessage(data=event.decode(), event="live")
+                now = loop.time()
+                if now >= next_count:
+                    yield _visitors(listener)
+                    next_count = now + settings.stream_visitors_interval_s
+                if now >= next_beat:
+                    yield ServerSentEventMessage(data=None, comment="ping")
+                    next_beat = now + settings.stream_heartbeat_s
+    finally:
+        slot.release()
+
+
+@get(
+    "/api/stream/{site_id:str}",
+    tags=["stream"],
+    summary="Live events and live visitors (Server-Sent Events)",
+)
+async def stream_live(
+    site_id: FromPath[str],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
+) -> ServerSentEvent:
+    """`text/event-stream`: `event: live` per event, `event: visitors` every few seconds,
+    `: ping` heartbeats. Same access as the stats endpoints; 429 past the per-caller cap."""
+    reader = await authorize_reader(site_id, request, db_session, ctx)
+    slot = ctx.stream_slots.acquire(stream_owner(reader.caller, request))
+    return ServerSentEvent(live_messages(ctx.live, reader.site.id, slot, ctx.settings))

@@ -1,0 +1,224 @@
+"""This replica's side of the live subject: one NATS subscription per site that has open
+streams, fanned out to each stream's queue, and the site's live-visitor window.
+
+Every replica subscribes on its own (a plain subscription, not a queue group), so each one sees
+every event of the sites its clients watch. The first stream of a site subscribes, the last one
+to close unsubscribes; nothing is kept for a site nobody watches.
+
+Live visitors are counted here, from the same subscription: the distinct `visitorId`s seen in
+the last five minutes. A replica only knows what it saw while it listened, so for the first
+five minutes after a site's first stream opens here the count grows from what arrived since.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable
+
+import msgspec
+import structlog
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+
+from traytic.core import bus
+from traytic.core.events import LIVE_DECODER, LiveEvent
+from traytic.query.errors import RateLimited
+
+log = structlog.get_logger()
+
+LIVE_WINDOW_S = 300.0
+
+
+class StreamEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """A live event as the stream sends it: `LiveEvent` without the visitor hash, which a
+    shared (public) dashboard has no use for."""
+
+    ts: int
+    type: str
+    name: str
+    hostname: str
+    pathname: str
+    referrer_source: str
+    channel: str
+    country: str
+    city: str
+    browser: str
+    os: str
+    device: str
+    value: float = 0.0
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_for_stream(event: LiveEvent) -> bytes:
+    return _ENCODER.encode(msgspec.convert(event, StreamEvent, from_attributes=True))
+
+
+class VisitorWindow:
+    """Distinct visitors seen in the last `window_s` seconds (last sighting per visitor)."""
+
+    def __init__(self, clock: Callable[[], float], window_s: float = LIVE_WINDOW_S) -> None:
+        self._clock = clock
+        self._window_s = window_s
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    def see(self, visitor_id: str) -> None:
+        self._seen[visitor_id] = self._clock()
+        self._seen.move_to_end(visitor_id)
+
+    def count(self) -> int:
+        cutoff = self._clock() - self._window_s
+        while self._seen:
+            visitor, seen_at = next(iter(self._seen.items()))
+            if seen_at > cutoff:
+                break
+            del self._seen[visitor]
+        return len(self._seen)
+
+
+class Listener:
+    """One stream's view of its site: encoded events to send, and the visitor count."""
+
+    def __init__(self, feed: _SiteFeed, queue_size: int) -> None:
+        self._feed = feed
+        self.queue: deque[bytes] = deque(maxlen=queue_size)
+        self.ready = asyncio.Event()
+        self.closed = False
+
+    def push(self, encoded: list[bytes]) -> None:
+        self.queue.extend(encoded)  # beyond maxlen the oldest go: a slow client loses them
+        self.ready.set()
+
+    def visitors(self) -> int:
+        return self._feed.window.count()
+
+
+class _SiteFeed:
+    def __init__(self, site_id: str, clock: Callable[[], float]) -> None:
+        self.site_id = site_id
+        self.window = VisitorWindow(clock)
+        self.listeners: set[Listener] = set()
+        self.subscription: Subscription | None = None
+
+    async def on_message(self, msg: Msg) -> None:
+        try:
+            batch = LIVE_DECODER.decode(msg.data)
+        except msgspec.DecodeError as exc:
+            log.warning("live_batch_undecodable", site_id=self.site_id, error=str(exc))
+            return
+        if batch.site_id != self.site_id:
+            return
+        encoded = []
+        for event in batch.events:
+            self.window.see(event.visitor_id)
+            encoded.append(encode_for_stream(event))
+        for listener in self.listeners:
+            listener.push(encoded)
+
+
+class LiveHub:
+    """The replica's live subscriptions, shared by the streams of each site."""
+
+    def __init__(self, namespace: str, clock: Callable[[], float], queue_size: int) -> None:
+        self.nc: NatsClient | None = None
+        """Set by the lifespan once NATS is connected."""
+        self._namespace = namespace
+        self._clock = clock
+        self._queue_size = queue_size
+        self._feeds: dict[str, _SiteFeed] = {}
+        self._lock = asyncio.Lock()
+
+    @property
+    def watched_sites(self) -> int:
+        return len(self._feeds)
+
+    @contextlib.asynccontextmanager
+    async def listen(self, site_id: str) -> AsyncIterator[Listener]:
+        listener = await self._open(site_id)
+        try:
+            yield listener
+        finally:
+            await asyncio.shield(self._close(listener))
+
+    async def _open(self, site_id: str) -> Listener:
+        assert self.nc is not None, "the query lifespan has not connected NATS"
+        async with self._lock:
+            feed = self._feeds.get(site_id)
+            if feed is None:
+                feed = _SiteFeed(site_id, self._clock)
+                feed.subscription = await self.nc.subscribe(
+                    bus.live_subject(self._namespace, site_id), cb=feed.on_message
+                )
+                self._feeds[site_id] = feed
+            listener = Listener(feed, self._queue_size)
+            feed.listeners.add(listener)
+            return listener
+
+    async def _close(self, listener: Listener) -> None:
+        listener.closed = True
+        listener.ready.set()
+        feed = listener._feed
+        async with self._lock:
+            feed.listeners.discard(listener)
+            if feed.listeners or self._feeds.get(feed.site_id) is not feed:
+                return
+            del self._feeds[feed.site_id]
+            if feed.subscription is not None:
+                try:
+                    await feed.subscription.unsubscribe()
+                except Exception as exc:  # a closed connection has no subscriptions left
+                    log.warning("live_unsubscribe_failed", error=type(exc).__name__)
+
+    async def close(self) -> None:
+        """At shutdown: end every stream (their generators then unsubscribe)."""
+        for feed in list(self._feeds.values()):
+            for listener in list(feed.listeners):
+                listener.closed = True
+                listener.ready.set()
+
+
+class StreamSlots:
+    """Concurrent streams per caller (API key, user, or client address), capped."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def acquire(self, caller: str) -> StreamSlot:
+        if self._open.get(caller, 0) >= self.limit:
+            raise RateLimited(
+                f"at most {self.limit} live streams may be open at once: close one first",
+                retry_after=5,
+            )
+        self._open[caller] = self._open.get(caller, 0) + 1
+        return StreamSlot(self, caller)
+
+    def open_streams(self, caller: str) -> int:
+        return self._open.get(caller, 0)
+
+    def _release(self, caller: str) -> None:
+        left = self._open.get(caller, 0) - 1
+        if left > 0:
+            self._open[caller] = left
+        else:
+            self._open.pop(caller, None)
+
+
+class StreamSlot:
+    """Held by one stream; released when it ends (or, should it never start, when dropped)."""
+
+    def __init__(self, slots: StreamSlots, caller: str) -> None:
+        self._slots: StreamSlots | None = slots
+        self._caller = caller
+
+    def release(self) -> None:
+        if self._slots is not None:
+            self._slots._release(self._caller)
+            self._slots = None
+
+    def __del__(self) -> None:
+        self.release()
