@@ -3,8 +3,10 @@ that mount it (the dev mode). Routes: `POST /webhooks/paystack`, `POST /webhooks
 `POST /api/billing/checkout`, `GET /api/billing`.
 
 The lifespan migrates and opens the database and, unless `TRAYTIC_RUN_WORKER=false`, runs
-the worker that applies stored webhook events. With no provider configured every route
-answers 404 `billing_not_configured` and no worker runs.
+the worker that applies stored webhook events. Given a warehouse it counts usage; given the
+bus too (and unless `TRAYTIC_ENFORCE_QUOTAS=false`) it keeps the `quotas` flags the gateway
+reads. With no provider configured every route answers 404 `billing_not_configured` and
+nothing else runs.
 """
 
 from __future__ import annotations
@@ -24,17 +26,26 @@ from traytic.billing.context import BillingContext
 from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.providers.polar_api import polar_client
+from traytic.billing.quotas import QuotaFlags
 from traytic.billing.settings import BillingSettings, load_billing_settings
+from traytic.billing.usage import NoUsage, UsageSource, WarehouseUsage
 from traytic.billing.worker import Worker
+from traytic.core.bus import BusSettings
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
+from traytic.core.settings import load_settings
 from traytic.db import Database, DbSettings, migrate
+from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 log = structlog.get_logger()
 
 
 class Billing:
-    """The billing service's routes and lifespan, mountable into any Litestar app."""
+    """The billing service's routes and lifespan, mountable into any Litestar app.
+
+    `warehouse_settings` (or a host's `app.state.warehouse`, shared in dev mode because chDB
+    allows one per process) enables usage counts; with `bus_settings` too, quota flags.
+    """
 
     def __init__(
         self,
@@ -42,13 +53,19 @@ class Billing:
         db_settings: DbSettings,
         *,
         clock: Callable[[], float] = time.time,
+        bus_settings: BusSettings | None = None,
+        warehouse_settings: WarehouseSettings | None = None,
     ) -> None:
         self.settings = settings
         self.db_settings = db_settings
         self.clock = clock
+        self.bus_settings = bus_settings
+        self.warehouse_settings = warehouse_settings
         self.context: BillingContext | None = None
         self.worker: Worker | None = None
         self.worker_task: asyncio.Task[None] | None = None
+        self.quotas: QuotaFlags | None = None
+        self.quota_task: asyncio.Task[None] | None = None
         self.router = Router(
             path="/",
             route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
@@ -81,25 +98,52 @@ class Billing:
             if settings.polar_access_token
             else None
         )
-        self.context = BillingContext(
-            settings=settings, db=db, clock=self.clock, paystack=paystack, polar=polar
+        warehouse: Warehouse | None = None
+        own_warehouse: Warehouse | None = None
+        if settings.enabled:
+            warehouse = getattr(app.state, "warehouse", None)
+            if warehouse is None and self.warehouse_settings is not None:
+                warehouse = own_warehouse = open_warehouse(self.warehouse_settings)
+        usage: UsageSource = (
+            WarehouseUsage(warehouse, db, self.clock) if warehouse is not None else NoUsage()
         )
+        self.context = BillingContext(
+            settings=settings, db=db, clock=self.clock, paystack=paystack, polar=polar, usage=usage
+        )
+        if warehouse is not None and self.bus_settings is not None and settings.enforce_quotas:
+            self.quotas = QuotaFlags(db, warehouse, grace=settings.quota_grace, clock=self.clock)
+            self.quota_task = asyncio.create_task(
+                self.quotas.run(self.bus_settings, settings.quota_interval_s), name="quota-flags"
+            )
         if settings.run_worker and settings.enabled:
-            self.worker = Worker(db, settings, paystack, clock=self.clock)
+            self.worker = Worker(
+                db,
+                settings,
+                paystack,
+                clock=self.clock,
+                after_commit=(
+                    self.quotas.refresh_after_plan_change if self.quotas is not None else None
+                ),
+            )
             self.worker_task = asyncio.create_task(self.worker.run(), name="billing-worker")
         log.info(
             "billing_started",
             paystack=self.settings.paystack_enabled,
             polar=self.settings.polar_enabled,
             worker=self.settings.run_worker and self.settings.enabled,
+            usage=warehouse is not None,
+            quotas=self.quotas is not None,
         )
         try:
             yield
         finally:
-            if self.worker_task is not None:
-                self.worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self.worker_task
+            for task in (self.worker_task, self.quota_task):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if own_warehouse is not None:
+                await own_warehouse.close()
             if paystack is not None:
                 await paystack.close()
             if polar is not None:
@@ -109,15 +153,29 @@ class Billing:
 
 
 def create_app(
-    settings: BillingSettings | None = None, db_settings: DbSettings | None = None
+    settings: BillingSettings | None = None,
+    db_settings: DbSettings | None = None,
+    *,
+    bus_settings: BusSettings | None = None,
+    warehouse_settings: WarehouseSettings | None = None,
 ) -> Litestar:
-    """The billing service alone (what `traytic billing` serves under Granian, and the tests)."""
+    """The billing service alone (what `traytic billing` serves under Granian, and the tests).
+
+    Settings read from the environment (`traytic billing`) bring the bus and the warehouse
+    along; a caller that passes its own settings passes those too if it wants usage and quotas.
+    """
+    from_environment = settings is None
     if settings is None or db_settings is None:
         loaded, loaded_db = load_billing_settings()
         settings = settings or loaded
         db_settings = db_settings or loaded_db
+    if from_environment:
+        bus_settings = bus_settings or load_settings(BusSettings)
+        warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
     configure_logging(settings.log_level, settings.log_format)
-    billing = Billing(settings, db_settings)
+    billing = Billing(
+        settings, db_settings, bus_settings=bus_settings, warehouse_settings=warehouse_settings
+    )
     return Litestar(
         route_handlers=billing.route_handlers,
         lifespan=[billing.lifespan],

@@ -59,6 +59,14 @@ class BillingSettings(msgspec.Struct, frozen=True, kw_only=True):
     """An event that failed this often stays stored with its last error, no longer retried."""
     migrate_on_start: bool = True
 
+    enforce_quotas: bool = True
+    """Flag Free organisations over their monthly events in the `quotas` bucket (the gateway
+    drops those sites' beacons). Needs NATS and the warehouse; only while billing is enabled."""
+    quota_interval_s: float = 60.0
+    """How often every organisation's usage is recounted (a new month clears flags then)."""
+    quota_grace: float = 0.1
+    """Margin over the quota before beacons are dropped: 0.1 lets a Free site reach 11k."""
+
     session_cookie: str = "traytic_session"
     csrf_cookie: str = "traytic_csrf"
     """The query service's cookie names (the billing API accepts the dashboard's session)."""

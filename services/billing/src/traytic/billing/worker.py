@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ class Worker:
         *,
         clock: Callable[[], float] = time.time,
         batch_size: int = 20,
+        after_commit: Callable[[uuid.UUID], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
@@ -52,6 +54,8 @@ class Worker:
         self.clock = clock
         self.batch_size = batch_size
         self._not_before: dict[Any, float] = {}
+        self.after_commit = after_commit
+        """Called with each organisation whose events were applied, once committed (quotas)."""
 
     def _backoff_s(self, attempts: int) -> float:
         return float(min(60.0, self.settings.worker_poll_s * 2**attempts))
@@ -60,6 +64,7 @@ class Worker:
         """One round: apply what is claimable now; the number of events handled."""
         handled = 0
         now = time.monotonic()
+        touched: set[uuid.UUID] = set()
         async with self.db.session() as session:
             claimed = await webhooks.claim_webhook_events(
                 session, limit=self.batch_size, max_attempts=self.settings.worker_max_attempts
@@ -70,7 +75,7 @@ class Worker:
                 handled += 1
                 try:
                     async with session.begin_nested():
-                        await self._apply(session, event)
+                        organisation_id = await self._apply(session, event)
                 except Exception as exc:
                     attempts = event.attempts + 1
                     log.warning(
@@ -89,9 +94,14 @@ class Worker:
                     await webhooks.mark_webhook_event_processed(session, event.id)
                     self._not_before.pop(event.id, None)
                     log.info("webhook_applied", provider=event.provider, type=event.type)
+                    if organisation_id is not None:
+                        touched.add(organisation_id)
+        if self.after_commit is not None:
+            for organisation_id in sorted(touched):
+                await self.after_commit(organisation_id)
         return handled
 
-    async def _apply(self, session: Any, event: WebhookEvent) -> None:
+    async def _apply(self, session: Any, event: WebhookEvent) -> uuid.UUID | None:
         envelope = _DECODER.decode(event.payload)
         data = envelope.get("data")
         if not isinstance(data, dict):
@@ -109,6 +119,7 @@ class Worker:
             await refresh_plan(
                 session, applied.organisation_id, datetime.fromtimestamp(self.clock(), UTC)
             )
+        return applied.organisation_id
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Rounds until `stop` is set (or the task is cancelled); errors of a round are logged
