@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from bench.warehouse_insert import synthetic_rows  # noqa: E402
 from tests.query.conftest import fast_settings  # noqa: E402
 from tests.query.test_stream import serving  # noqa: E402
+
 from traytic.core import bus  # noqa: E402
 from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
 from traytic.core.events import JSON_ENCODER, LiveBatch, LiveEvent  # noqa: E402
