@@ -13,6 +13,8 @@ from typing import Any
 
 import structlog
 
+from traytic.core.errors import ConfigurationError
+from traytic.warehouse.cluster import MigrationPlan, check_cluster_name
 from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, load_migrations
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
@@ -34,6 +36,8 @@ class Warehouse(ABC):
     """The events store: migrations, bulk inserts, the dedupe lookup and read queries."""
 
     database: str
+    cluster: str = ""
+    """A ClickHouse cluster: migrations run `ON CLUSTER` it (see `traytic.warehouse.cluster`)."""
 
     @abstractmethod
     async def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
@@ -66,16 +70,20 @@ class Warehouse(ABC):
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations; returns the names of all applied ones, in order."""
+        plan = MigrationPlan(self.database, self.cluster)
         await self.create_database()
-        await self.execute(SCHEMA_MIGRATIONS)
+        for statement in (*plan.setup(), *plan.statements(SCHEMA_MIGRATIONS)):
+            await self.execute(statement)
         applied = await self._applied_migrations()
         for migration in load_migrations():
             if migration.name in applied:
                 continue
             for statement in migration.statements:
-                await self.execute(statement)
+                for planned in plan.statements(statement):
+                    await self.execute(planned)
             await self.execute(
-                "INSERT INTO schema_migrations (name, applied_at) SELECT {name:String}, now()",
+                f"INSERT INTO {plan.migrations_table} (name, applied_at)"
+                " SELECT {name:String}, now()",
                 {"name": migration.name},
             )
             log.info("warehouse_migration_applied", migration=migration.name, db=self.database)
@@ -116,7 +124,14 @@ def open_warehouse(settings: WarehouseSettings) -> Warehouse:
     if settings.clickhouse_url:
         from traytic.warehouse.server import ServerWarehouse
 
-        return ServerWarehouse(settings)
+        cluster = settings.clickhouse_cluster and check_cluster_name(settings.clickhouse_cluster)
+        warehouse = ServerWarehouse(settings)
+        warehouse.cluster = cluster
+        return warehouse
+    if settings.clickhouse_cluster:
+        raise ConfigurationError(
+            "TRAYTIC_CLICKHOUSE_CLUSTER needs a ClickHouse server: set TRAYTIC_CLICKHOUSE_URL"
+        )
     from traytic.warehouse.chdb_backend import ChdbWarehouse
 
     return ChdbWarehouse(settings)

@@ -22,6 +22,9 @@ class WarehouseSettings(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds to open a connection to the server before it counts as unavailable."""
     clickhouse_timeout: float = 60.0
     """Seconds a whole request (insert or query) may take."""
+    clickhouse_cluster: str = ""
+    """A cluster of the servers' `remote_servers`: migrations create replicated tables and
+    `Distributed` tables `ON CLUSTER` it. Empty: one server (or chDB)."""
 
 
 def load_warehouse_settings(

@@ -1,0 +1,92 @@
+"""Cluster mode of the migrations: one `CREATE TABLE` becomes a replicated local table and a
+`Distributed` table over it, both `ON CLUSTER`.
+
+`TRAYTIC_CLICKHOUSE_CLUSTER` names a cluster of the servers' `remote_servers`; the servers need
+ZooKeeper or ClickHouse Keeper and the macros `{shard}` and `{replica}`. Readers and writers keep
+using the plain table names (`events`, `schema_migrations`): those are the `Distributed` tables,
+and the data lives in `<name>_local` on every shard. Rows are sharded by a hash of the sorting key,
+so a row inserted twice lands on the same shard and (Replacing)MergeTree can still collapse it.
+With no cluster, `MigrationPlan` hands every statement through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from traytic.warehouse.errors import WarehouseError
+
+LOCAL_SUFFIX = "_local"
+REPLICA_PATH = "/clickhouse/tables/{shard}/%s/%s"
+
+_CREATE_TABLE = re.compile(
+    r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*"
+    r"(?P<columns>\(.*\))\s*"
+    r"ENGINE\s*=\s*(?P<engine>[A-Za-z]*MergeTree)\s*\((?P<args>[^)]*)\)"
+    r"(?P<rest>.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_ORDER_BY = re.compile(
+    r"\bORDER\s+BY\s+(?P<key>.+?)\s*(?:\bSETTINGS\b|$)", re.DOTALL | re.IGNORECASE
+)
+_CLUSTER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def check_cluster_name(name: str) -> str:
+    if not _CLUSTER_NAME.match(name):
+        raise ValueError(f"invalid ClickHouse cluster name {name!r}")
+    return name
+
+
+def _sharding_key(rest: str) -> str:
+    match = _ORDER_BY.search(rest)
+    if match is None:
+        raise WarehouseError("cluster mode needs an ORDER BY to derive the sharding key")
+    key = match.group("key").strip()
+    if key.startswith("(") and key.endswith(")"):
+        key = key[1:-1].strip()
+    return f"cityHash64({key})"
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationPlan:
+    """The statements to run for each migration statement, and where applied names are recorded."""
+
+    database: str
+    cluster: str = ""
+
+    @property
+    def migrations_table(self) -> str:
+        """Recorded into the local table in cluster mode: an insert into a `Distributed` table
+        is forwarded asynchronously, and the next read must already see it."""
+        return "schema_migrations" + (LOCAL_SUFFIX if self.cluster else "")
+
+    def setup(self) -> tuple[str, ...]:
+        """Extra statements before any table: the database on every node of the cluster."""
+        if not self.cluster:
+            return ()
+        return (f"CREATE DATABASE IF NOT EXISTS {self.database} ON CLUSTER {self.cluster}",)
+
+    def statements(self, statement: str) -> tuple[str, ...]:
+        if not self.cluster:
+            return (statement,)
+        match = _CREATE_TABLE.match(statement.strip())
+        if match is None:
+            raise WarehouseError(
+                "cluster mode knows only `CREATE TABLE IF NOT EXISTS ... ENGINE = *MergeTree(...)`;"
+                f" teach traytic.warehouse.cluster this statement: {statement[:200]!r}"
+            )
+        name, rest = match.group("name"), match.group("rest").strip()
+        local = name + LOCAL_SUFFIX
+        args = [f"'{REPLICA_PATH % (self.database, local)}'", "'{replica}'"]
+        if match.group("args").strip():
+            args.append(match.group("args").strip())
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.database}.{local} ON CLUSTER {self.cluster}\n"
+            f"{match.group('columns')}\n"
+            f"ENGINE = Replicated{match.group('engine')}({', '.join(args)})\n{rest}",
+            f"CREATE TABLE IF NOT EXISTS {self.database}.{name} ON CLUSTER {self.cluster}"
+            f" AS {self.database}.{local}\n"
+            f"ENGINE = Distributed({self.cluster}, {self.database}, {local},"
+            f" {_sharding_key(rest)})",
+        )
