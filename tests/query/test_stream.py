@@ -242,3 +242,26 @@ async def test_stream_is_documented(running: tuple[Litestar, Api]) -> None:
     _, api = running
     schema = (await api.call("GET", "/docs/openapi.json")).json()
     assert "get" in schema["paths"]["/api/stream/{site_id}"]
+
+
+async def test_two_replicas_both_stream_the_event(
+    running: tuple[Litestar, Api],
+    db_settings: DbSettings,
+    bus_settings: bus.BusSettings,
+    nc: NatsClient,
+    namespace: str,
+) -> None:
+    app, api = running
+    owner = await api.signup()
+    site = await api.create_site(owner)
+    key = (await api.create_key(owner))["key"]
+    replica = create_app(fast_settings(), db_settings, bus_settings)
+    async with serving(replica):
+        streams = []
+        for each in (app, replica):  # one after the other: two SQLite engines share a file
+            streams.append(SseStream(each, f"/api/stream/{site['id']}", bearer(key)))
+            await streams[-1].wait_for("retry:")
+        await publish(nc, namespace, site["id"], live_event(pathname="/everywhere"))
+        for stream in streams:
+            await stream.wait_for("/everywhere")
+            await stream.close()
