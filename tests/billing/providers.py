@@ -84,6 +84,8 @@ class PaystackStub(Stub):
         """What `GET /subscription/:code` returns (the worker re-reads state from here)."""
         self.transactions: dict[str, dict[str, Any]] = {}
         self.references: set[str] = set()
+        self.manage_tokens: dict[str, str] = {}
+        """Subscription code -> the token in its last manage link."""
 
     def unauthorized(self) -> tuple[int, Any]:
         return 401, {"status": False, "message": "Invalid key"}
@@ -91,6 +93,10 @@ class PaystackStub(Stub):
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         if method == "POST" and path == "/transaction/initialize":
             return self._initialize(body or {})
+        if method == "GET" and path.startswith("/subscription/") and path.endswith("/manage/link"):
+            return self._manage_link(
+                path.removeprefix("/subscription/").removesuffix("/manage/link")
+            )
         if method == "GET" and path.startswith("/subscription/"):
             code = path.removeprefix("/subscription/")
             if code not in self.subscriptions:
@@ -110,6 +116,20 @@ class PaystackStub(Stub):
                 "data": self.transactions[reference],
             }
         return 404, {"status": False, "message": "Not found"}
+
+    def _manage_link(self, code: str) -> tuple[int, Any]:
+        """`GET /subscription/:code/manage/link` (Paystack: "Generate Update Subscription Link")."""
+        if code not in self.subscriptions:
+            return 404, {"status": False, "message": "Subscription not found"}
+        token = self.manage_tokens[code] = secrets.token_hex(12)
+        return 200, {
+            "status": True,
+            "message": "Link generated",
+            "data": {
+                "link": f"https://paystack.com/manage/subscriptions/{code}"
+                f"?subscription_token={token}"
+            },
+        }
 
     def _initialize(self, body: dict[str, Any]) -> tuple[int, Any]:
         for field in ("email", "amount"):
@@ -132,6 +152,11 @@ class PaystackStub(Stub):
 
 
 class PolarStub(Stub):
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.customers: set[str] = set()
+        """External ids of the customers Polar knows (tests add the organisations that paid)."""
+
     def unauthorized(self) -> tuple[int, Any]:
         return 401, {
             "error": "invalid_token",
@@ -154,6 +179,11 @@ class PolarStub(Stub):
                     ]
                 }
             return 201, polar_checkout(body)
+        if method == "POST" and path == "/v1/customer-sessions/":
+            external_id = (body or {}).get("external_customer_id")
+            if external_id not in self.customers:
+                return 404, {"error": "ResourceNotFound", "detail": "Customer not found"}
+            return 201, polar_customer_session(external_id, (body or {}).get("return_url"))
         return 404, {"error": "ResourceNotFound", "detail": "Not found"}
 
 
@@ -228,4 +258,39 @@ def polar_checkout(request: dict[str, Any]) -> dict[str, Any]:
         "subscription_id": None,
         "attached_custom_fields": [],
         "customer_metadata": {},
+    }
+
+
+def polar_customer_session(external_id: str, return_url: str | None) -> dict[str, Any]:
+    """A `CustomerSession` as `POST /v1/customer-sessions/` returns it."""
+    token = f"polar_cst_{secrets.token_hex(16)}"
+    return {
+        "created_at": "2026-11-28T12:00:00Z",
+        "modified_at": None,
+        "id": f"{secrets.token_hex(4)}-0000-4000-8000-{secrets.token_hex(6)}",
+        "token": token,
+        "expires_at": "2026-11-28T13:00:00Z",
+        "return_url": return_url,
+        "customer_portal_url": f"https://sandbox.polar.sh/acme/portal?customer_session_token={token}",
+        "customer_id": "992fae2a-2a17-4b7a-8d9e-e287cf90131b",
+        "customer": {
+            "id": "992fae2a-2a17-4b7a-8d9e-e287cf90131b",
+            "created_at": "2026-11-28T12:00:00Z",
+            "modified_at": None,
+            "metadata": {},
+            "external_id": external_id,
+            "email": "owner@example.com",
+            "email_verified": True,
+            "type": "individual",
+            "name": "Acme",
+            "billing_name": None,
+            "billing_address": None,
+            "tax_id": None,
+            "locale": None,
+            "organization_id": "1dbfc517-0bbf-4301-9ba8-555ca42b9737",
+            "default_payment_method_id": None,
+            "deleted_at": None,
+            "first_user_event_at": None,
+            "avatar_url": None,
+        },
     }

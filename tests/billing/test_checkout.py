@@ -199,3 +199,27 @@ async def test_overview_after_a_polar_checkout_and_webhooks(
     hidden = await client.get(f"/api/billing?organisationId={org}", headers=stranger.headers())
     assert hidden.status_code == 404
     assert POLAR_TOKEN  # the stub checked our bearer token on the checkout call
+
+
+async def test_checkout_saves_the_country_it_was_given_when_none_was_set(
+    client: AsyncTestClient[Litestar], make_member: MakeMember, db: Database
+) -> None:
+    from traytic.db.models import Organisation
+
+    async def country_of(member: Member) -> str | None:
+        async with db.session() as session:
+            org = await session.get(Organisation, member.org_id, populate_existing=True)
+            assert org is not None
+            return org.billing_country
+
+    newcomer = await make_member()
+    assert (await start(client, newcomer, plan="pro", country="ke")).status_code == 200
+    assert await country_of(newcomer) == "KE"
+    assert (await start(client, newcomer, plan="pro", country="FR")).status_code == 200
+    assert await country_of(newcomer) == "KE"  # set once: later checkouts only route
+    settled = await make_member(country="US")
+    assert (await start(client, settled, plan="pro", country="NG")).status_code == 200
+    assert await country_of(settled) == "US"
+    refused = await make_member()
+    assert (await start(client, refused, plan="gold", country="GH")).status_code == 400
+    assert await country_of(refused) is None

@@ -18,6 +18,7 @@ from traytic.billing.caller import resolve_org_caller
 from traytic.billing.checkout import CheckoutRequest, CheckoutStarted, start_checkout
 from traytic.billing.context import BillingContext
 from traytic.billing.errors import BillingNotConfigured
+from traytic.billing.manage import manage_url
 from traytic.db.repositories import billing as billing_rows
 
 
@@ -56,6 +57,8 @@ class BillingView(msgspec.Struct, rename="camel"):
     subscription: SubscriptionView | None
     usage: UsageView
     invoices: list[InvoiceView]
+    manage_url: str | None = None
+    """Polar's customer portal or Paystack's manage page for the current subscription."""
 
 
 def _require_enabled(billing: BillingContext) -> None:
@@ -123,7 +126,11 @@ async def billing_overview(
             if current is not None
             else None
         ),
-        usage=UsageView(events, rules.events_per_month, plans.is_over_quota(org.plan, events)),
+        usage=UsageView(
+            events,
+            rules.events_per_month,
+            plans.is_over_quota(org.plan, events, grace=billing.settings.quota_grace),
+        ),
         invoices=[
             InvoiceView(
                 i.provider,
@@ -136,6 +143,7 @@ async def billing_overview(
             )
             for i in invoices
         ],
+        manage_url=await manage_url(billing, org.id, current),
     )
 
 

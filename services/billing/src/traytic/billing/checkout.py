@@ -1,6 +1,7 @@
 """Starting a subscription: pick the provider for the organisation's country and ask it for a
 hosted checkout page. Paystack serves its African markets (NG, GH, KE, ZA, CI, EG, RW), Polar
-everyone else; when only one provider is configured it serves every country."""
+everyone else; when only one provider is configured it serves every country. A country given
+with the checkout becomes the organisation's billing country when it has none yet."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from traytic.billing.errors import BillingNotConfigured
 from traytic.billing.providers.polar_api import create_checkout
 from traytic.core.errors import InvalidInput
 from traytic.db.models import Plan, Provider, Role
+from traytic.db.repositories import organisations
 
 
 class CheckoutRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -60,8 +62,29 @@ async def start_checkout(
     if request.plan not in (Plan.PRO.value, Plan.TEAM.value):
         raise InvalidInput("plan must be pro or team", field="plan")
     organisation = caller.organisation
-    country = _check_country(request.country) or organisation.billing_country
+    given = _check_country(request.country)
+    country = given or organisation.billing_country
     provider = choose_provider(context, country)
+    started = await _ask_provider(context, caller, request, provider)
+    if given is not None and organisation.billing_country is None:
+        await _save_billing_country(context, organisation.id, given)
+    return started
+
+
+async def _save_billing_country(
+    context: BillingContext, organisation_id: uuid.UUID, country: str
+) -> None:
+    async with context.db.session() as session:
+        organisation = await organisations.get_organisation(session, organisation_id)
+        # Re-read: a concurrent checkout or the settings page may have set one meanwhile.
+        if organisation is not None and organisation.billing_country is None:
+            await organisations.update_organisation(session, organisation, billing_country=country)
+
+
+async def _ask_provider(
+    context: BillingContext, caller: OrgCaller, request: CheckoutRequest, provider: Provider
+) -> CheckoutStarted:
+    organisation = caller.organisation
     metadata: dict[str, str | int | float | bool] = {
         "organisation_id": str(organisation.id),
         "plan": request.plan,

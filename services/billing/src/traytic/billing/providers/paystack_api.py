@@ -86,6 +86,14 @@ class PaystackApi:
     async def fetch_subscription(self, code: str) -> dict[str, Any]:
         return await self._data_dict("GET", f"/subscription/{quote(code, safe='')}")
 
+    async def subscription_manage_link(self, code: str) -> str:
+        """Paystack's hosted page where the customer updates the card or cancels."""
+        data = await self._data_dict("GET", f"/subscription/{quote(code, safe='')}/manage/link")
+        link = data.get("link")
+        if not isinstance(link, str) or not link.startswith("https://"):
+            raise ProviderError("Paystack returned no manage link")
+        return link
+
     async def verify_transaction(self, reference: str) -> dict[str, Any]:
         return await self._data_dict("GET", f"/transaction/verify/{quote(reference, safe='')}")
 

@@ -49,3 +49,21 @@ async def create_checkout(
     if not url.startswith("https://"):
         raise ProviderError("Polar returned no checkout URL")
     return url
+
+
+async def customer_portal_url(
+    polar: PolarAsync, *, organisation_id: str, return_url: str | None
+) -> str:
+    """A short-lived link into Polar's customer portal (manage the subscription, payment
+    method, invoices) for the customer whose external id is our organisation id."""
+    try:
+        session = await polar.customer_sessions.create(
+            external_customer_id=organisation_id, return_url=return_url
+        )
+    except (PolarError, httpx.HTTPError) as exc:
+        log.warning("polar_portal_failed", error=type(exc).__name__, detail=str(exc)[:500])
+        raise ProviderError(f"Polar refused the customer session: {str(exc)[:300]}") from exc
+    url: str = session.customer_portal_url
+    if not url.startswith("https://"):
+        raise ProviderError("Polar returned no customer portal URL")
+    return url
