@@ -25,7 +25,13 @@ from traytic.warehouse.settings import WarehouseSettings
 from traytic.warehouse.sql import bind, decode_json_result
 
 T = TypeVar("T")
-_INSERT = f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)})"
+# optimize_on_insert=0: the consumer dedupes before inserting, so collapsing equal keys inside
+# each block (ReplacingMergeTree's insert-time pass) is work for nothing; measured ~10% less
+# insert CPU. chDB only: the 18.16 server does not know the setting.
+_INSERT = (
+    f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)})"
+    " SETTINGS optimize_on_insert=0"
+)
 
 
 class ChdbWarehouse(Warehouse):

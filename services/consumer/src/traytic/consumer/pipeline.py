@@ -206,6 +206,7 @@ class Consumer:
         assert self._sessions is not None
         timeout = self._settings.session_timeout_s
         kept: list[tuple[str, int, int]] = []  # (item, beacon) positions of human beacons
+        salt_by_day: dict[int, bytes] = {}  # a datetime per beacon costs more than its hash
         visits: list[Visit] = []
         for item_index, (_, batch) in enumerate(items):
             for beacon_index, beacon in enumerate(batch.beacons):
@@ -213,8 +214,12 @@ class Consumer:
                 if reason is not None:
                     self.stats.dropped[reason] += len(beacon.events)
                     continue
-                day = utc_day(beacon.received_at)
-                salt = self._salts.cached(day) or await self._salts.for_day(day)
+                day_number = int(beacon.received_at) // 86_400
+                salt = salt_by_day.get(day_number)
+                if salt is None:
+                    salt = salt_by_day[day_number] = await self._salts.for_day(
+                        utc_day(beacon.received_at)
+                    )
                 visitor = visitor_id(salt, beacon.site_id, beacon.ip, beacon.user_agent)
                 ts = int(beacon.received_at)
                 previous = None
