@@ -70,3 +70,14 @@ def test_namespaces_do_not_collide() -> None:
     assert prod.events_filter == "traytic.events.>"
     assert bus.live_subject("", "st_x") == "traytic.live.st_x"
     assert not b.events_subject.startswith(a.events_filter[:-1])
+
+
+async def test_quota_flags_bucket_and_value(nc: NatsClient, bus_settings: bus.BusSettings) -> None:
+    assert bus.names("").quotas_bucket == "quotas"
+    assert bus.names("a").quotas_bucket == "a_quotas"
+    kv = await bus.ensure_quotas_bucket(nc.jetstream(), bus_settings)
+    flag = bus.QuotaFlag(over_quota=True, until=1_796_083_200.0)
+    await kv.put("st_x", bus.QUOTA_ENCODER.encode(flag))
+    value = (await kv.get("st_x")).value or b""
+    assert value == b'{"overQuota":true,"until":1796083200.0}'
+    assert bus.QUOTA_DECODER.decode(value) == flag
