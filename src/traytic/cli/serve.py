@@ -2,62 +2,30 @@
 
 from __future__ import annotations
 
-from granian import Granian
-from granian.constants import Interfaces
-
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
-from traytic.core.settings import describe, load_settings
+from traytic.core.settings import describe
 from traytic.db.settings import DbSettings
-from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.gateway.settings import GatewaySettings
 from traytic.warehouse import WarehouseSettings
 
 
 def serve_gateway() -> int:
-    settings, _ = load_gateway_settings()
-    Granian(
-        "traytic.gateway.app:create_asgi",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        factory=True,
-        log_access=False,
-        backlog=2048,
-    ).serve()
-    return 0
+    from traytic.gateway.serve import main
+
+    return main()
 
 
 def serve_query() -> int:
-    from traytic.query.settings import QuerySettings
+    from traytic.query.serve import main
 
-    settings = load_settings(QuerySettings)
-    Granian(
-        "traytic.query.app:create_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        factory=True,
-        log_access=False,
-    ).serve()
-    return 0
+    return main()
 
 
 def serve_billing() -> int:
-    from traytic.billing.settings import BillingSettings
+    from traytic.billing.serve import main
 
-    settings = load_settings(BillingSettings)
-    Granian(
-        "traytic.billing.app:create_app",
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        factory=True,
-        log_access=False,
-    ).serve()
-    return 0
+    return main()
 
 
 def run_consumer() -> int:
@@ -67,16 +35,9 @@ def run_consumer() -> int:
 
 
 async def run_migrate() -> int:
-    from traytic.consumer.main import migrate
-    from traytic.db.migrate import head_revision
-    from traytic.db.migrate import migrate as migrate_database
-    from traytic.db.settings import load_db_settings
+    from traytic.query.serve import migrate
 
-    for name in await migrate():
-        print(f"warehouse: {name}")
-    await migrate_database(load_db_settings())
-    print(f"database: at {head_revision()}")
-    return 0
+    return await migrate()
 
 
 def print_settings() -> int:

@@ -1,0 +1,17 @@
+"""`traytic-gateway` (and `traytic gateway`): the gateway alone under Granian."""
+
+from __future__ import annotations
+
+from traytic.core.serving import serve_with_granian
+from traytic.core.settings import load_settings
+from traytic.gateway.settings import GatewaySettings
+
+
+def main() -> int:
+    settings = load_settings(GatewaySettings)
+    return serve_with_granian(
+        "traytic.gateway.app:create_asgi",
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+    )
