@@ -53,7 +53,7 @@ test: lint ## lint, build and test the tracker, then every Python test against r
 
 bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
 	$(UV) run python bench/gateway.py
-	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py; do \
+	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py; do \
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
 clean: ## remove build output and the embedded data in .traytic/

@@ -117,7 +117,12 @@ def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Lites
     query = Query(services.query, services.db, bus_settings, services.warehouse)
     # Without a payment provider configured, billing is off: its routes answer 404 and the
     # product is free (self-hosters need no provider).
-    billing = Billing(services.billing, services.db)
+    billing = Billing(
+        services.billing,
+        services.db,
+        bus_settings=bus_settings,
+        warehouse_settings=services.warehouse,
+    )
 
     @contextlib.asynccontextmanager
     async def consumer(app: Litestar) -> AsyncIterator[None]:
