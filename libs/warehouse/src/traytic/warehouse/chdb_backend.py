@@ -29,8 +29,7 @@ T = TypeVar("T")
 # each block (ReplacingMergeTree's insert-time pass) is work for nothing; measured ~10% less
 # insert CPU. chDB only: the 18.16 server does not know the setting.
 _INSERT = (
-    f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)})"
-    " SETTINGS optimize_on_insert=0"
+    f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) SETTINGS optimize_on_insert=0"
 )
 
 
