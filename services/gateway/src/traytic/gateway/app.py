@@ -23,21 +23,34 @@ from nats.js.errors import NotFoundError
 from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
+from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_route, registered
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
-from traytic.gateway.stats import GatewayStats
+from traytic.gateway.stats import GatewayCollector, GatewayStats
 
 log = structlog.get_logger()
 
 
 class Gateway:
-    """The gateway's routes and its lifespan, mountable into any Litestar app."""
+    """The gateway's routes and its lifespan, mountable into any Litestar app.
 
-    def __init__(self, settings: GatewaySettings, bus_settings: bus.BusSettings) -> None:
+    Its routes include `GET /metrics` for `metrics_registry`, where the lifespan registers the
+    gateway's collectors: hosts that mount several services (`traytic dev`) give them all the
+    same registry (by default the process-wide one) and so serve everything from that route.
+    """
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        bus_settings: bus.BusSettings,
+        *,
+        metrics_registry: CollectorRegistry = REGISTRY,
+    ) -> None:
         self.settings = settings
+        self.metrics_registry = metrics_registry
         self.bus_settings = bus_settings
         self.names = bus.names(bus_settings.namespace)
         self.registry = SiteRegistry()
@@ -64,6 +77,7 @@ class Gateway:
             healthz,
             readyz,
             tracker_script,
+            metrics_route(metrics_registry),
         ]
 
     def _is_connected(self) -> bool:
@@ -129,7 +143,8 @@ class Gateway:
             over_quota=len(self.over_quota),
         )
         try:
-            yield
+            with registered(self.metrics_registry, GatewayCollector(self.stats, self.coalescer)):
+                yield
         finally:
             await self.coalescer.drain()
             for task in (watch, quota_watch):
@@ -172,7 +187,10 @@ class CollectFirst:
 
 
 def create_app(
-    settings: GatewaySettings | None = None, bus_settings: bus.BusSettings | None = None
+    settings: GatewaySettings | None = None,
+    bus_settings: bus.BusSettings | None = None,
+    *,
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> Litestar:
     """The gateway alone as a Litestar app (tests, and hosts that mount more routes)."""
     if settings is None or bus_settings is None:
@@ -180,7 +198,7 @@ def create_app(
         settings = settings or loaded
         bus_settings = bus_settings or loaded_bus
     configure_logging(settings.log_level, settings.log_format)
-    gateway = Gateway(settings, bus_settings)
+    gateway = Gateway(settings, bus_settings, metrics_registry=metrics_registry)
     app = Litestar(
         route_handlers=gateway.route_handlers,
         lifespan=[gateway.lifespan, _freeze_gc],

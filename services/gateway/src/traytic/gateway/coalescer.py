@@ -10,6 +10,7 @@ batch instead of one per request (the client, not the server, limits awaited pub
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -17,6 +18,7 @@ import structlog
 from traytic.core.errors import ServiceUnavailable
 from traytic.core.events import IngestBatch, ReceivedBeacon, encode_batch
 from traytic.core.ids import MessageIds
+from traytic.gateway.stats import PublishStats
 
 log = structlog.get_logger()
 
@@ -52,6 +54,7 @@ class Coalescer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches_published = 0
         self.beacons_published = 0
+        self.stats = PublishStats()
 
     def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[None]:
         """Add a beacon to the open batch; the future resolves when its batch is acked."""
@@ -81,8 +84,11 @@ class Coalescer:
         payload = encode_batch(IngestBatch(msg_id, batch.beacons))
         try:
             async with self._inflight:
+                started = time.perf_counter()
                 await self._publish(payload, msg_id)
+                elapsed = time.perf_counter() - started
         except Exception as exc:  # every failure is the same to the waiting requests: 503
+            self.stats.failed()
             log.warning(
                 "publish_failed",
                 error=type(exc).__name__,
@@ -94,6 +100,7 @@ class Coalescer:
             return
         self.batches_published += 1
         self.beacons_published += len(batch.beacons)
+        self.stats.published(len(batch.beacons), elapsed)
         if not batch.done.done():
             batch.done.set_result(None)
 

@@ -1,8 +1,32 @@
-"""Counters of what the gateway accepted and dropped, by reason (exported as metrics later)."""
+"""Counters of what the gateway accepted and dropped, by reason, and their metrics.
+
+The hot path only bumps integers; `GatewayCollector` turns them into Prometheus metrics when
+`/metrics` is scraped. Publish latency and beacons per message are observed once per batch.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from prometheus_client import Histogram
+from prometheus_client.core import Metric
+
+from traytic.core.metrics import counter, labelled_counter
+
+if TYPE_CHECKING:
+    from traytic.gateway.coalescer import Coalescer
+
+REJECTION_REASONS = (
+    "invalid",
+    "too_large",
+    "unsupported_media_type",
+    "unknown_site",
+    "over_quota",
+    "unavailable",
+)
+"""Every reason `/collect` turns a beacon away for, so each series exists from the start."""
 
 
 class GatewayStats:
@@ -27,3 +51,81 @@ class GatewayStats:
 
     def rejected(self, reason: str) -> None:
         self.rejected_by_reason[reason] += 1
+
+
+class PublishStats:
+    """What the coalescer published: per batch (never per request), so histograms are cheap."""
+
+    def __init__(self) -> None:
+        self.batches_failed = 0
+        self.seconds = Histogram(
+            "traytic_gateway_publish_seconds",
+            "Time from publishing a batch to JetStream's ack.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=None,
+        )
+        self.beacons = Histogram(
+            "traytic_gateway_beacons_per_message",
+            "Beacons coalesced into one JetStream message.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512),
+            registry=None,
+        )
+
+    def published(self, beacons: int, seconds: float) -> None:
+        self.seconds.observe(seconds)
+        self.beacons.observe(beacons)
+
+    def failed(self) -> None:
+        self.batches_failed += 1
+
+
+class GatewayCollector:
+    """The gateway's counters as metrics, read at scrape time."""
+
+    def __init__(self, stats: GatewayStats, coalescer: Coalescer) -> None:
+        self._stats = stats
+        self._coalescer = coalescer
+        self._publish = coalescer.stats
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self._stats
+        yield counter(
+            "traytic_gateway_beacons_accepted",
+            "Beacons accepted by /collect (204 after JetStream acked them).",
+            stats.beacons_accepted,
+        )
+        yield counter(
+            "traytic_gateway_events_accepted",
+            "Events in the beacons accepted by /collect.",
+            stats.events_accepted,
+        )
+        reasons = dict.fromkeys(REJECTION_REASONS, 0) | stats.rejected_by_reason
+        yield labelled_counter(
+            "traytic_gateway_beacons_rejected",
+            "Beacons /collect turned away, by reason (unknown_site and over_quota answer 204).",
+            "reason",
+            sorted(reasons.items()),
+        )
+        yield labelled_counter(
+            "traytic_gateway_events_dropped",
+            "Events dropped by /collect, by reason.",
+            "reason",
+            [("over_quota", stats.events_over_quota), ("unknown_site", stats.events_unknown_site)],
+        )
+        yield counter(
+            "traytic_gateway_messages_published",
+            "JetStream messages (coalesced batches of beacons) published and acked.",
+            self._coalescer.batches_published,
+        )
+        yield counter(
+            "traytic_gateway_beacons_published",
+            "Beacons in the JetStream messages published and acked.",
+            self._coalescer.beacons_published,
+        )
+        yield counter(
+            "traytic_gateway_publish_failures",
+            "Batches JetStream did not ack (their requests got 503).",
+            self._publish.batches_failed,
+        )
+        yield from self._publish.seconds.collect()
+        yield from self._publish.beacons.collect()

@@ -1,0 +1,151 @@
+"""Prometheus metrics shared by every service: the registry, `GET /metrics`, request counts.
+
+Services keep plain integer counters on their hot paths and expose them through collectors read
+at scrape time; each service registers its collectors into the registry it is given (by
+default the process-wide one), so `traytic dev`, where every service shares one app, serves
+them all from one `/metrics`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from litestar import Response, get
+from litestar.enums import ScopeType
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+__all__ = [
+    "REGISTRY",
+    "CollectorRegistry",
+    "HttpRequestCounts",
+    "counter",
+    "gauge",
+    "http_requests",
+    "metrics_route",
+    "registered",
+    "request_counting",
+]
+
+
+def metrics_route(registry: CollectorRegistry = REGISTRY) -> HTTPRouteHandler:
+    """`GET /metrics` in the text exposition format, for one registry: mount it once per app."""
+
+    @get("/metrics", include_in_schema=False, sync_to_thread=False, name="metrics")
+    def metrics() -> Response[bytes]:
+        # Collectors only read counters kept in memory: cheap enough for the event loop.
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+@contextlib.contextmanager
+def registered(registry: CollectorRegistry, *collectors: Collector) -> Iterator[None]:
+    """Register `collectors` for the life of a service (a lifespan), then unregister them."""
+    for collector in collectors:
+        registry.register(collector)
+    try:
+        yield
+    finally:
+        for collector in collectors:
+            registry.unregister(collector)
+
+
+def counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, documentation, value=value)
+
+
+def gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+def labelled_counter(
+    name: str, documentation: str, label: str, values: Iterable[tuple[str, float]]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=[label])
+    for key, value in values:
+        family.add_metric([key], value)
+    return family
+
+
+class CallbackCollector:
+    """A collector whose `collect()` is a function: for metric families built at scrape time."""
+
+    def __init__(self, collect: Callable[[], Iterable[Metric]]) -> None:
+        self._collect = collect
+
+    def collect(self) -> Iterable[Metric]:
+        return self._collect()
+
+
+class HttpRequestCounts:
+    """HTTP requests answered, by service, method, route template and status.
+
+    One per registry (`http_requests()`), shared by the services mounted in an app, so the
+    metric family appears once however many services count into it.
+    """
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str, str, str]] = Counter()
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(
+            "traytic_http_requests",
+            "HTTP requests answered, by service, method, route template and status.",
+            labels=["service", "method", "route", "status"],
+        )
+        for labels, value in sorted(self.counts.items()):
+            family.add_metric(list(labels), value)
+        yield family
+
+
+_HTTP_BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, HttpRequestCounts] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def http_requests(registry: CollectorRegistry = REGISTRY) -> HttpRequestCounts:
+    """The registry's request counts, registered into it on first use."""
+    counts = _HTTP_BY_REGISTRY.get(registry)
+    if counts is None:
+        counts = _HTTP_BY_REGISTRY[registry] = HttpRequestCounts()
+        registry.register(counts)
+    return counts
+
+
+def request_counting(
+    service: str, registry: CollectorRegistry = REGISTRY
+) -> Callable[[ASGIApp], ASGIApp]:
+    """Litestar middleware (for a Router or an app) counting its requests by route template."""
+    counts = http_requests(registry).counts
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def count_requests(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP:
+                await app(scope, receive, send)
+                return
+            status = 500  # what the server answers when the app raises before responding
+
+            async def send_counting(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            try:
+                await app(scope, receive, send_counting)
+            finally:
+                route: Any = scope.get("path_template") or "unmatched"
+                method: Any = scope.get("method", "")
+                counts[(service, method, route, str(status))] += 1
+
+        return count_requests
+
+    return middleware
