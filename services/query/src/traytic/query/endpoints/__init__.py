@@ -6,6 +6,7 @@ from litestar.types import ControllerRouterHandler
 
 from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
+from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
@@ -23,4 +24,5 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ApiKeyController,
     StatsController,
     stream_live,
+    *DASHBOARD_HANDLERS,
 ]

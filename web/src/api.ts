@@ -1,0 +1,127 @@
+/** The public API, as the dashboard calls it: session cookie, and the CSRF header on writes. */
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+    public field?: string,
+  ) {
+    super(message);
+  }
+}
+
+function csrfToken(): string {
+  const match = document.cookie.match(/(?:^|;\s*)traytic_csrf=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return undefined as T;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new ApiError(response.status, data?.message ?? response.statusText, data?.field);
+  }
+  return data as T;
+}
+
+export interface Organisation {
+  id: string;
+  name: string;
+  slug: string;
+  plan: string;
+  role: "owner" | "admin" | "viewer";
+}
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+}
+export interface Me {
+  kind: string;
+  user: User | null;
+  organisations: Organisation[];
+}
+export interface Site {
+  id: string;
+  organisationId: string;
+  domain: string;
+  name: string;
+  timeZone: string;
+  public: boolean;
+}
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  key?: string;
+}
+
+export interface Metric {
+  value: number;
+  previous: number;
+}
+export interface Overview {
+  visitors: Metric;
+  visits: Metric;
+  pageviews: Metric;
+  viewsPerVisit: Metric;
+  bounceRate: Metric;
+  visitDuration: Metric;
+  events: Metric;
+}
+export interface Bucket {
+  start: string;
+  visitors: number;
+  pageviews: number;
+}
+export interface Timeseries {
+  interval: string;
+  buckets: Bucket[];
+}
+export interface Row {
+  value: string;
+  visitors: number;
+  visits?: number;
+  pageviews?: number;
+}
+export interface CustomEvent {
+  name: string;
+  events: number;
+  visitors: number;
+  props: { key: string; value: string; events: number; visitors: number }[];
+}
+export interface Vital {
+  metric: string;
+  p75: number;
+  p95: number;
+  samples: number;
+  good: number;
+  needsImprovement: number;
+  poor: number;
+  route?: string;
+}
+export interface LiveEvent {
+  ts: string | number;
+  type: string;
+  name: string;
+  pathname: string;
+  country: string;
+  city?: string;
+  device: string;
+  browser: string;
+}
+
+export const stats = <T>(siteId: string, report: string, query: string) =>
+  api<T>("GET", `/api/events/${encodeURIComponent(siteId)}/${report}?${query}`);

@@ -1,0 +1,47 @@
+/** The overview's six numbers, each with its change against the previous period. */
+import type { Metric, Overview } from "../api";
+import {
+  formatChange,
+  formatCompact,
+  formatDecimal,
+  formatDuration,
+  formatPercent,
+} from "../format";
+
+const CARDS: { key: keyof Overview; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
+  { key: "visitors", label: "Visitors", format: formatCompact },
+  { key: "visits", label: "Visits", format: formatCompact },
+  { key: "pageviews", label: "Pageviews", format: formatCompact },
+  { key: "viewsPerVisit", label: "Views per visit", format: formatDecimal },
+  { key: "bounceRate", label: "Bounce rate", format: formatPercent, lowerIsBetter: true },
+  { key: "visitDuration", label: "Visit duration", format: formatDuration },
+];
+
+export function Kpis({ overview }: { overview: Overview | null }) {
+  return (
+    <section class="kpis" aria-label="Key figures">
+      {CARDS.map(({ key, label, format, lowerIsBetter }) => {
+        const metric: Metric | undefined = overview?.[key];
+        const change = metric ? formatChange(metric.value, metric.previous) : null;
+        const up = metric ? metric.value > metric.previous : false;
+        const good = lowerIsBetter ? !up : up;
+        return (
+          <div class="kpi card" data-kpi={key}>
+            <div class="kpi-label">{label}</div>
+            <div class="kpi-value" data-value={metric?.value ?? ""}>
+              {metric ? format(metric.value) : "–"}
+            </div>
+            {change && (
+              <div
+                class={`kpi-change ${change === "new" ? "" : good ? "good" : "bad"}`}
+                title={metric ? `previous period: ${format(metric.previous)}` : undefined}
+              >
+                {change === "new" ? "new" : change} <span class="muted">vs previous</span>
+              </div>
+            )}
+          </div>
+        );
+      })}
+    </section>
+  );
+}

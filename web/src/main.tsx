@@ -1,0 +1,40 @@
+/** The dashboard's entry: who is signed in decides between the auth pages and the app. */
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import "uplot/dist/uPlot.min.css";
+import "./styles.css";
+import { api, ApiError, type Me } from "./api";
+import { navigate, useLocation } from "./router";
+import { AuthPage } from "./pages/auth";
+import { Shell } from "./pages/shell";
+
+function App() {
+  const { path } = useLocation();
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+
+  const refresh = () =>
+    api<Me>("GET", "/api/auth/me")
+      .then(setMe)
+      .catch((error) => {
+        if (error instanceof ApiError && error.status === 401) setMe(null);
+        else throw error;
+      });
+  useEffect(() => void refresh(), []);
+
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  const authPath = path === "/login" || path === "/signup";
+  if (me === null || !me.user) {
+    if (!authPath) {
+      navigate("/login", true);
+      return null;
+    }
+    return <AuthPage mode={path === "/signup" ? "signup" : "login"} onDone={refresh} />;
+  }
+  if (authPath) {
+    navigate("/", true);
+    return null;
+  }
+  return <Shell me={me} onSignOut={() => setMe(null)} />;
+}
+
+render(<App />, document.getElementById("app")!);

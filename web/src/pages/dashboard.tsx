@@ -1,0 +1,111 @@
+/** A site's dashboard: period, filters, KPI cards, the chart, breakdown panels, live and vitals. */
+import { useEffect, useState } from "preact/hooks";
+import { ApiError, stats, type Overview, type Site, type Timeseries } from "../api";
+import { Chart } from "../components/chart";
+import { Kpis } from "../components/kpis";
+import { Live } from "../components/live";
+import { Panel, PANELS } from "../components/panel";
+import { Snippet } from "../components/snippet";
+import { Vitals } from "../components/vitals";
+import { activeFilters, FILTER_LABELS, period, PERIODS, statsQuery, withParam } from "../filters";
+import { countryName } from "../format";
+import { navigate, useLocation } from "../router";
+
+export function Dashboard({ site }: { site: Site }) {
+  const { path, query } = useLocation();
+  const apiQuery = statsQuery(query);
+  const [overview, setOverview] = useState<Overview | null>(null);
+  const [series, setSeries] = useState<Timeseries | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let current = true;
+    setError(null);
+    Promise.all([
+      stats<Overview>(site.id, "overview", apiQuery),
+      stats<Timeseries>(site.id, "timeseries", apiQuery),
+    ])
+      .then(([o, t]) => {
+        if (!current) return;
+        setOverview(o);
+        setSeries(t);
+      })
+      .catch((e) => current && setError(e instanceof ApiError ? e.message : String(e)));
+    return () => {
+      current = false;
+    };
+  }, [site.id, apiQuery]);
+
+  const setQuery = (key: string, value: string | null) => navigate(path + withParam(query, key, value));
+  const filters = activeFilters(query);
+  const empty = overview !== null && overview.pageviews.value === 0 && overview.events.value === 0;
+
+  return (
+    <main class="page">
+      <div class="toolbar">
+        <h1>{site.name || site.domain}</h1>
+        <Live siteId={site.id} />
+        <span class="spacer" />
+        <label class="period">
+          <span class="sr-only">Period</span>
+          <select
+            aria-label="Period"
+            value={period(query)}
+            onChange={(e) => setQuery("period", (e.target as HTMLSelectElement).value)}
+          >
+            {PERIODS.map((p) => (
+              <option value={p.value}>{p.label}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      {filters.length > 0 && (
+        <ul class="chips" aria-label="Filters">
+          {filters.map(([key, value]) => (
+            <li class="chip">
+              <span>
+                {FILTER_LABELS[key]}: <b>{key === "country" ? countryName(value) : value}</b>
+              </span>
+              <button
+                aria-label={`Remove filter ${FILTER_LABELS[key]} ${value}`}
+                onClick={() => setQuery(key, null)}
+              >
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <Kpis overview={overview} />
+      {empty && filters.length === 0 ? (
+        <section class="card empty">
+          <h2>No data yet</h2>
+          <p>Add the tracker to {site.domain}; visits show up here within seconds.</p>
+          <Snippet siteId={site.id} />
+        </section>
+      ) : (
+        <>
+          <section class="card">
+            <Chart series={series} />
+          </section>
+          <div class="panels">
+            {PANELS.map((panel) => (
+              <Panel
+                panel={panel}
+                siteId={site.id}
+                apiQuery={apiQuery}
+                onFilter={(key, value) => setQuery(key, value)}
+              />
+            ))}
+          </div>
+          <Vitals siteId={site.id} apiQuery={apiQuery} />
+        </>
+      )}
+    </main>
+  );
+}

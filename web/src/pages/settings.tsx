@@ -1,0 +1,174 @@
+/** The organisation's settings: its sites (create one, get its snippet) and its API keys. */
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
+import { Snippet } from "../components/snippet";
+import { navigate } from "../router";
+
+export function Settings({
+  org,
+  sites,
+  onSitesChanged,
+}: {
+  org: Organisation | undefined;
+  sites: Site[];
+  onSitesChanged: () => Promise<unknown>;
+}) {
+  if (!org) return <main class="page"><p>You are not in any organisation.</p></main>;
+  const canWrite = org.role !== "viewer";
+  return (
+    <main class="page settings">
+      <h1>{org.name}</h1>
+      <Sites org={org} sites={sites} canWrite={canWrite} onSitesChanged={onSitesChanged} />
+      {canWrite && <Keys org={org} />}
+    </main>
+  );
+}
+
+function Sites({
+  org,
+  sites,
+  canWrite,
+  onSitesChanged,
+}: {
+  org: Organisation;
+  sites: Site[];
+  canWrite: boolean;
+  onSitesChanged: () => Promise<unknown>;
+}) {
+  const [created, setCreated] = useState<Site | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  async function create(event: Event) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    setError(null);
+    try {
+      const site = await api<Site>("POST", `/api/orgs/${org.id}/sites`, {
+        domain: String(data.get("domain")).trim(),
+      });
+      form.reset();
+      setCreated(site);
+      await onSitesChanged();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  }
+
+  return (
+    <section class="card">
+      <h2>Sites</h2>
+      {sites.length === 0 && <p class="muted">No sites yet: add the first one.</p>}
+      <ul class="list">
+        {sites.map((site) => (
+          <li>
+            <a href={`/sites/${site.id}`} onClick={(e) => (e.preventDefault(), navigate(`/sites/${site.id}`))}>
+              {site.name || site.domain}
+            </a>{" "}
+            <code class="muted">{site.id}</code>
+          </li>
+        ))}
+      </ul>
+      {canWrite && (
+        <form class="inline" onSubmit={create}>
+          <label>
+            Domain <input name="domain" required placeholder="example.com" />
+          </label>
+          <button type="submit">Add site</button>
+        </form>
+      )}
+      {error && <p class="error" role="alert">{error}</p>}
+      {created && (
+        <div class="created">
+          <p>
+            <b>{created.domain}</b> is ready. Install the tracker:
+          </p>
+          <Snippet siteId={created.id} />
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Keys({ org }: { org: Organisation }) {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [secret, setSecret] = useState<ApiKey | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const load = () => api<ApiKey[]>("GET", `/api/orgs/${org.id}/keys`).then(setKeys);
+  useEffect(() => void load(), [org.id]);
+
+  async function create(event: Event) {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    setError(null);
+    try {
+      const key = await api<ApiKey>("POST", `/api/orgs/${org.id}/keys`, {
+        name: String(new FormData(form).get("name")).trim(),
+      });
+      form.reset();
+      setSecret(key);
+      await load();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  }
+
+  async function revoke(key: ApiKey) {
+    if (!confirm(`Revoke the key "${key.name}"? Scripts using it stop working.`)) return;
+    await api("DELETE", `/api/orgs/${org.id}/keys/${key.id}`);
+    await load();
+  }
+
+  return (
+    <section class="card">
+      <h2>API keys</h2>
+      {secret && (
+        <div class="secret" role="status">
+          <p>
+            The key <b>{secret.name}</b>, shown this once: store it now.
+          </p>
+          <pre>
+            <code>{secret.key}</code>
+          </pre>
+        </div>
+      )}
+      <table class="table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Prefix</th>
+            <th>Last used</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(keys ?? []).map((key) => (
+            <tr data-key={key.name}>
+              <td>{key.name}</td>
+              <td>
+                <code>{key.prefix}…</code>
+              </td>
+              <td>{key.lastUsedAt ? new Date(key.lastUsedAt).toLocaleString() : "never"}</td>
+              <td>
+                {key.revokedAt ? (
+                  <span class="muted">revoked</span>
+                ) : (
+                  <button class="link danger" onClick={() => revoke(key)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form class="inline" onSubmit={create}>
+        <label>
+          Name <input name="name" required placeholder="deploy" />
+        </label>
+        <button type="submit">Create key</button>
+      </form>
+      {error && <p class="error" role="alert">{error}</p>}
+    </section>
+  );
+}

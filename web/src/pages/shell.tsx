@@ -1,0 +1,100 @@
+/** The signed-in frame: organisation and site switchers, and the page the URL names. */
+import { useEffect, useState } from "preact/hooks";
+import { api, type Me, type Site } from "../api";
+import { navigate, onLinkClick, useLocation } from "../router";
+import { Dashboard } from "./dashboard";
+import { Settings } from "./settings";
+
+const ORG_KEY = "traytic.org";
+
+export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+  const { path } = useLocation();
+  const siteMatch = path.match(/^\/sites\/([^/]+)/);
+  const [orgId, setOrgId] = useState(() => {
+    const saved = localStorage.getItem(ORG_KEY);
+    return me.organisations.find((o) => o.id === saved)?.id ?? me.organisations[0]?.id ?? "";
+  });
+  const [sites, setSites] = useState<Site[] | null>(null);
+
+  const loadSites = () =>
+    orgId
+      ? api<Site[]>("GET", `/api/orgs/${orgId}/sites`).then(setSites)
+      : Promise.resolve(setSites([]));
+  useEffect(() => {
+    setSites(null);
+    void loadSites();
+  }, [orgId]);
+
+  // A site of another organisation in the URL switches to that organisation.
+  const site = siteMatch ? sites?.find((s) => s.id === siteMatch[1]) : undefined;
+  useEffect(() => {
+    if (!sites) return;
+    if (path === "/") {
+      navigate(sites.length ? `/sites/${sites[0].id}` : "/settings", true);
+    }
+  }, [sites, path]);
+
+  function switchOrg(id: string) {
+    localStorage.setItem(ORG_KEY, id);
+    setOrgId(id);
+    navigate("/");
+  }
+
+  async function signOut() {
+    await api("POST", "/api/auth/logout").catch(() => undefined);
+    onSignOut();
+    navigate("/login", true);
+  }
+
+  const org = me.organisations.find((o) => o.id === orgId);
+  return (
+    <div class="shell">
+      <header class="topbar">
+        <a class="brand" href="/" onClick={(e) => onLinkClick(e, "/")}>
+          Traytic
+        </a>
+        {me.organisations.length > 1 && (
+          <select
+            aria-label="Organisation"
+            value={orgId}
+            onChange={(e) => switchOrg((e.target as HTMLSelectElement).value)}
+          >
+            {me.organisations.map((o) => (
+              <option value={o.id}>{o.name}</option>
+            ))}
+          </select>
+        )}
+        {sites && sites.length > 0 && (
+          <select
+            aria-label="Site"
+            value={site?.id ?? ""}
+            onChange={(e) => navigate(`/sites/${(e.target as HTMLSelectElement).value}`)}
+          >
+            {!site && <option value="">Choose a site</option>}
+            {sites.map((s) => (
+              <option value={s.id}>{s.name || s.domain}</option>
+            ))}
+          </select>
+        )}
+        <span class="spacer" />
+        <a href="/settings" onClick={(e) => onLinkClick(e, "/settings")}>
+          Settings
+        </a>
+        <button class="link" onClick={signOut}>
+          Log out
+        </button>
+      </header>
+      {sites === null ? (
+        <p class="loading">Loading…</p>
+      ) : path.startsWith("/settings") ? (
+        <Settings org={org} sites={sites} onSitesChanged={loadSites} />
+      ) : site ? (
+        <Dashboard site={site} />
+      ) : siteMatch ? (
+        <main class="page">
+          <p>This site does not exist in {org?.name ?? "this organisation"}.</p>
+        </main>
+      ) : null}
+    </div>
+  );
+}
