@@ -1,0 +1,119 @@
+"""Browser tests of the dashboard: Debian's Chromium (Playwright, async API) against `traytic dev`.
+
+The dashboard must be built (`npm run build` in `web/`, which `make` runs); the query service
+serves `web/dist` from a checkout, so the tests build it themselves when npm is there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+from tests.e2e.conftest import DevProcess, start_dev
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/{version}.0.0.0 Safari/537.36"
+)
+
+
+def _ensure_built() -> None:
+    if (WEB / "dist" / "index.html").is_file():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip("the dashboard is not built and npm is missing")
+    if not (WEB / "node_modules").is_dir():
+        subprocess.run([npm, "ci"], cwd=WEB, check=True)
+    subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
+
+
+class Dev:
+    """`traytic dev` plus what its dev.json says: the login, the site and an API key."""
+
+    def __init__(self, process: DevProcess, info: dict[str, Any]) -> None:
+        self.process = process
+        self.url: str = info["url"]
+        self.site_id: str = info["site_id"]
+        self.api_key: str = info["api_key"]
+        self.email: str = info["email"]
+        self.password: str = info["password"]
+
+    def stats(self, report: str, query: str = "") -> Any:
+        request = urllib.request.Request(
+            f"{self.url}/api/events/{self.site_id}/{report}?{query}",
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+    def beacon(self, events: list[dict[str, Any]], chrome_version: int = 124) -> None:
+        """POST /collect as a desktop Chrome; each Chrome version is another visitor."""
+        body = json.dumps({"siteId": self.site_id, "screen": 1440, "events": events}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/collect",
+            data=body,
+            headers={
+                "content-type": "text/plain",
+                "user-agent": DESKTOP_UA.format(version=chrome_version),
+            },
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 204
+
+    def wait_for_pageviews(self, count: int) -> None:
+        deadline = time.monotonic() + 20
+        while self.stats("overview")["pageviews"]["value"] < count:
+            assert time.monotonic() < deadline, "the beacons did not reach the warehouse"
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    _ensure_built()
+    data_dir = tmp_path_factory.mktemp("web") / "data"
+    process = start_dev(data_dir)
+    try:
+        yield Dev(process, json.loads((data_dir / "dev.json").read_text()))
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        await browser.close()
+
+
+async def log_in(browser: Browser, dev: Dev) -> Page:
+    """A fresh context (no cookies) logged in through the form; lands on the site's dashboard."""
+    context = await browser.new_context(base_url=dev.url)
+    page = await context.new_page()
+    await page.goto("/")
+    await page.get_by_label("Email").fill(dev.email)
+    await page.get_by_label("Password").fill(dev.password)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_url(f"**/sites/{dev.site_id}**")
+    return page
