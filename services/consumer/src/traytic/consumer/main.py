@@ -8,11 +8,14 @@ import signal
 from collections.abc import AsyncIterator
 
 import structlog
+from prometheus_client import start_http_server
 
 from traytic.consumer.pipeline import Consumer
 from traytic.consumer.settings import ConsumerSettings
+from traytic.consumer.stats import ConsumerCollector
 from traytic.core import bus
 from traytic.core.logging import configure_logging
+from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
 from traytic.core.settings import load_settings
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
@@ -26,8 +29,12 @@ async def running_consumer(
     warehouse_settings: WarehouseSettings,
     *,
     warehouse: Warehouse | None = None,
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> AsyncIterator[Consumer]:
-    """Connect, migrate, consume in a task; on exit finish the batch in hand and close."""
+    """Connect, migrate, consume in a task; on exit finish the batch in hand and close.
+
+    The consumer's metrics are in `metrics_registry` while it runs.
+    """
     nc = await bus.connect(bus_settings, name="traytic-consumer")
     owned = warehouse is None
     store = warehouse or open_warehouse(warehouse_settings)
@@ -37,7 +44,8 @@ async def running_consumer(
         await consumer.setup()
         task = asyncio.create_task(consumer.run(), name="consumer")
         try:
-            yield consumer
+            with registered(metrics_registry, ConsumerCollector(consumer.stats)):
+                yield consumer
         finally:
             consumer.stop()
             await task
@@ -54,11 +62,21 @@ async def _run_alone() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopped.set)
-    async with running_consumer(
-        settings, load_settings(bus.BusSettings), load_settings(WarehouseSettings)
-    ):
-        await stopped.wait()
-        log.info("consumer_stopping")
+    server = None
+    if settings.metrics_port:
+        # No HTTP app of its own: prometheus-client's server (a thread) answers `/metrics`.
+        server, thread = start_http_server(settings.metrics_port, registry=REGISTRY)
+        log.info("metrics_serving", port=settings.metrics_port)
+    try:
+        async with running_consumer(
+            settings, load_settings(bus.BusSettings), load_settings(WarehouseSettings)
+        ):
+            await stopped.wait()
+            log.info("consumer_stopping")
+    finally:
+        if server is not None:
+            server.shutdown()
+            thread.join()
 
 
 def run_consumer() -> int:

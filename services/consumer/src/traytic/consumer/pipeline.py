@@ -130,6 +130,7 @@ class Consumer:
             ),
         )
         writer = asyncio.create_task(self._write_loop(), name="consumer-writer")
+        poller = asyncio.create_task(self._poll_pending(), name="consumer-pending")
         log.info("consumer_started", consumer=self._settings.consumer_name)
         pending = _Pending()
         try:
@@ -172,6 +173,9 @@ class Consumer:
             if pending.items:
                 await self._queue.put(await self.process(pending.items))
         finally:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
             await self._queue.put(None)
             await writer
             with contextlib.suppress(Exception):
@@ -182,6 +186,20 @@ class Consumer:
                 dropped=dict(self.stats.dropped),
                 seconds={k: round(v, 3) for k, v in self.stats.seconds.items()},
             )
+
+    async def _poll_pending(self) -> None:
+        # A timer rather than on scrape: a burst of scrapes costs JetStream nothing.
+        while True:
+            try:
+                info = await self._js.consumer_info(
+                    self._names.stream, self._settings.consumer_name, timeout=2.0
+                )
+            except Exception as exc:
+                log.warning("consumer_info_failed", error=type(exc).__name__)
+            else:
+                self.stats.pending_messages = info.num_pending
+                self.stats.ack_pending_messages = info.num_ack_pending
+            await asyncio.sleep(self._settings.pending_poll_s)
 
     async def _write_loop(self) -> None:
         while (job := await self._queue.get()) is not None:

@@ -28,5 +28,10 @@ class ConsumerSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How stale a session's `last_seen` in KV may get while it is active (fewer KV writes)."""
     live_events: bool = True
     """Publish enriched events on `traytic.live.<site>` for the live view."""
+    pending_poll_s: float = 5.0
+    """How often the pending-messages metric is read from JetStream (not on every scrape)."""
+    metrics_port: int = 9101
+    """`traytic consumer` alone serves Prometheus `/metrics` on this port (`TRAYTIC_METRICS_PORT`;
+    0 turns it off). Embedded (`traytic dev`), the app's own `/metrics` shows the consumer."""
     log_level: str = "info"
     log_format: LogFormat = "auto"

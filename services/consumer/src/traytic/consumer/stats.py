@@ -1,8 +1,20 @@
-"""What the consumer did: inserted, dropped by reason, dead-lettered, retried."""
+"""What the consumer did (inserted, dropped by reason, dead-lettered, retried), and its metrics.
+
+The loop only bumps numbers here; `ConsumerCollector` turns them into Prometheus metrics when
+they are scraped. Batch sizes and insert latency are observed once per insert.
+"""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from prometheus_client import Histogram
+from prometheus_client.core import Metric
+
+from traytic.core.metrics import counter, gauge, labelled_counter
+
+BOT_REASONS = ("crawler", "headless", "empty_ua", "referrer_spam")
 
 
 class ConsumerStats:
@@ -16,3 +28,85 @@ class ConsumerStats:
         """Wall time spent per step: `decode`, `enrich`, `insert` (for benchmarks and metrics)."""
         self.dropped: Counter[str] = Counter()
         """Events not stored, by reason: `crawler`, `headless`, `empty_ua`, `referrer_spam`."""
+        self.pending_messages: int | None = None
+        self.ack_pending_messages: int | None = None
+        """From the durable consumer's info, refreshed every few seconds (None until known)."""
+        self.batch_events = Histogram(
+            "traytic_consumer_batch_events",
+            "Rows per insert into the warehouse.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000),
+            registry=None,
+        )
+        self.insert_seconds = Histogram(
+            "traytic_consumer_insert_seconds",
+            "Time one successful insert into the warehouse took.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=None,
+        )
+
+    def inserted(self, rows: int, seconds: float) -> None:
+        self.seconds["insert"] += seconds
+        self.batch_events.observe(rows)
+        self.insert_seconds.observe(seconds)
+
+
+class ConsumerCollector:
+    """The consumer's numbers as metrics, read at scrape time."""
+
+    def __init__(self, stats: ConsumerStats) -> None:
+        self._stats = stats
+
+    def collect(self) -> Iterable[Metric]:
+        stats = self._stats
+        yield counter(
+            "traytic_consumer_events_inserted",
+            "Events stored in the warehouse.",
+            stats.events_inserted,
+        )
+        yield counter(
+            "traytic_consumer_batches_inserted",
+            "Batches stored in the warehouse (then acked).",
+            stats.batches_inserted,
+        )
+        yield counter(
+            "traytic_consumer_duplicates_skipped",
+            "Events of redelivered messages found already stored, so not inserted again.",
+            stats.duplicates_skipped,
+        )
+        yield counter(
+            "traytic_consumer_insert_retries",
+            "Insert attempts that failed and were retried.",
+            stats.insert_retries,
+        )
+        yield counter(
+            "traytic_consumer_dead_lettered",
+            "Messages moved to the dead-letter stream.",
+            stats.dead_lettered,
+        )
+        dropped = dict.fromkeys(BOT_REASONS, 0) | stats.dropped
+        yield labelled_counter(
+            "traytic_consumer_events_dropped",
+            "Events not stored, by reason (bots and referrer spam).",
+            "reason",
+            sorted(dropped.items()),
+        )
+        yield labelled_counter(
+            "traytic_consumer_step_seconds",
+            "Wall time spent per step of the loop.",
+            "step",
+            sorted(stats.seconds.items()),
+        )
+        if stats.pending_messages is not None:
+            yield gauge(
+                "traytic_consumer_pending_messages",
+                "Messages in the stream not yet delivered to the consumer (a scaling signal).",
+                stats.pending_messages,
+            )
+        if stats.ack_pending_messages is not None:
+            yield gauge(
+                "traytic_consumer_ack_pending_messages",
+                "Messages delivered and not yet acked.",
+                stats.ack_pending_messages,
+            )
+        yield from stats.batch_events.collect()
+        yield from stats.insert_seconds.collect()

@@ -85,7 +85,7 @@ class BatchWriter:
                 if rows:
                     started = time.perf_counter()
                     await self._warehouse.insert_events(rows)
-                    self._stats.seconds["insert"] += time.perf_counter() - started
+                    self._stats.inserted(len(rows), time.perf_counter() - started)
                 break
             except WarehouseError as exc:
                 # The engine rejected the data itself: retrying the same rows cannot help, and
