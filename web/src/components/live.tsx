@@ -5,6 +5,7 @@ import { eventTime, formatInteger } from "../format";
 
 const FEED_SIZE = 20;
 const RETRY_MS = 3000;
+const WINDOW_MS = 5 * 60 * 1000;
 
 export function Live({ siteId }: { siteId: string }) {
   const [visitors, setVisitors] = useState<number | null>(null);
@@ -17,19 +18,29 @@ export function Live({ siteId }: { siteId: string }) {
     let source: EventSource | null = null;
     let retry: number | undefined;
 
-    stats<{ visitors: number; events: LiveEvent[] }>(siteId, "live", "")
-      .then((live) => {
-        if (closed) return;
-        setVisitors((v) => v ?? live.visitors);
-        setFeed((f) => (f.length ? f : live.events.slice(0, FEED_SIZE)));
-      })
-      .catch(() => undefined);
+    let opened = 0;
+
+    const fetchLive = (withFeed: boolean) =>
+      stats<{ visitors: number; events: LiveEvent[] }>(siteId, "live", "")
+        .then((live) => {
+          if (closed) return;
+          setVisitors(live.visitors);
+          if (withFeed) setFeed((f) => (f.length ? f : live.events.slice(0, FEED_SIZE)));
+        })
+        .catch(() => undefined);
+    void fetchLive(true);
 
     function connect() {
       source = new EventSource(`/api/stream/${encodeURIComponent(siteId)}`);
-      source.onopen = () => setConnected(true);
+      source.onopen = () => {
+        opened = Date.now();
+        setConnected(true);
+      };
       source.addEventListener("visitors", (e) => {
-        setVisitors(JSON.parse((e as MessageEvent).data).visitors);
+        // The stream counts the visitors it has seen since the replica subscribed, so for its
+        // first five minutes it undercounts: until then, the live report (the warehouse) counts.
+        if (Date.now() - opened < WINDOW_MS) void fetchLive(false);
+        else setVisitors(JSON.parse((e as MessageEvent).data).visitors);
       });
       source.addEventListener("live", (e) => {
         const event = JSON.parse((e as MessageEvent).data) as LiveEvent;
