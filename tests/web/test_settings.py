@@ -1,0 +1,59 @@
+"""Settings: a new site shows its snippet (and an empty dashboard shows it too); API keys are
+shown once and can be revoked."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from playwright.async_api import Browser, expect
+
+from tests.web.conftest import Dev, log_in
+
+
+async def test_a_new_site_shows_its_snippet(browser: Browser, dev: Dev) -> None:
+    page = await log_in(browser, dev)
+    await page.get_by_role("link", name="Settings").click()
+    await page.get_by_label("Domain").fill("blog.example.org")
+    await page.get_by_role("button", name="Add site").click()
+    snippet = page.locator(".created pre")
+    await expect(snippet).to_contain_text('data-site-id="st_')
+    await expect(snippet).to_contain_text("/script.js")
+    await page.locator(".created").get_by_role("tab", name="Next.js").click()
+    await expect(snippet).to_contain_text("@traytic/analytics/next")
+
+    await page.get_by_label("Site").select_option(label="blog.example.org")
+    await page.wait_for_url("**/sites/st_**")
+    empty = page.locator(".empty")
+    await expect(empty).to_contain_text("No data yet")
+    await expect(empty.locator("pre")).to_contain_text("data-site-id")
+
+
+async def test_a_key_is_shown_once_and_can_be_revoked(browser: Browser, dev: Dev) -> None:
+    page = await log_in(browser, dev)
+    await page.goto("/settings")
+    await page.get_by_label("Name").fill("e2e")
+    await page.get_by_role("button", name="Create key").click()
+    secret = page.locator(".secret code")
+    await expect(secret).to_contain_text("tk_live_")
+    key = await secret.inner_text()
+
+    def me_status() -> int:
+        request = urllib.request.Request(
+            f"{dev.url}/api/auth/me", headers={"Authorization": f"Bearer {key}"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert me_status() == 200
+    page.once("dialog", lambda dialog: dialog.accept())
+    row = page.locator('tr[data-key="e2e"]')
+    await row.get_by_role("button", name="Revoke").click()
+    await expect(row).to_have_count(0)  # the list shows live keys only
+    assert me_status() == 401
+
+    await page.reload()
+    await expect(page.locator(".secret")).to_have_count(0)
