@@ -69,14 +69,14 @@ class Dev:
 
     def beacon(self, events: list[dict[str, Any]], chrome_version: int = 124) -> None:
         """POST /collect as a desktop Chrome; each Chrome version is another visitor."""
-        body = json.dumps({"siteId": self.site_id, "screen": 1440, "events": events}).encode()
+        self.send(events, DESKTOP_UA.format(version=chrome_version), 1440)
+
+    def send(self, events: list[dict[str, Any]], user_agent: str, screen: int) -> None:
+        body = json.dumps({"siteId": self.site_id, "screen": screen, "events": events}).encode()
         request = urllib.request.Request(
             f"{self.url}/collect",
             data=body,
-            headers={
-                "content-type": "text/plain",
-                "user-agent": DESKTOP_UA.format(version=chrome_version),
-            },
+            headers={"content-type": "text/plain", "user-agent": user_agent},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 204

@@ -75,3 +75,13 @@ async def test_the_live_count_goes_up_without_a_reload(browser: Browser, seeded:
         seeded.beacon, [{"type": "pageview", "url": "http://localhost/live"}], 130
     )
     await expect(count).to_have_attribute("data-live-visitors", str(before + 1), timeout=15_000)
+
+
+async def test_a_custom_range_lives_in_the_url(browser: Browser, seeded: Dev) -> None:
+    page = await log_in(browser, seeded)
+    await page.get_by_label("Period").select_option("custom")
+    await page.wait_for_url("**from=**")
+    start = await page.get_by_label("From", exact=True).input_value()
+    end = await page.get_by_label("To", exact=True).input_value()
+    assert "period=" not in page.url
+    await expect_kpis(page, seeded.stats("overview", f"from={start}&to={end}"))

@@ -27,6 +27,10 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   });
   if (response.status === 204) return undefined as T;
   const data = await response.json().catch(() => null);
+  if (response.status === 401 && !path.startsWith("/api/auth/")) {
+    // The session ended (expired, or logged out in another tab): back to the login page.
+    window.dispatchEvent(new Event("traytic:signed-out"));
+  }
   if (!response.ok) {
     throw new ApiError(response.status, data?.message ?? response.statusText, data?.field);
   }

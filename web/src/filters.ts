@@ -30,7 +30,17 @@ export const FILTER_LABELS: Record<string, string> = {
   prop: "Property",
 };
 
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A custom range: `from` and `to`, local dates, both days included. */
+export function customRange(query: URLSearchParams): { from: string; to: string } | null {
+  const from = query.get("from") ?? "";
+  const to = query.get("to") ?? "";
+  return DATE.test(from) && DATE.test(to) ? { from, to } : null;
+}
+
 export function period(query: URLSearchParams): string {
+  if (customRange(query)) return "custom";
   const value = query.get("period");
   return PERIODS.some((p) => p.value === value) ? value! : DEFAULT_PERIOD;
 }
@@ -41,15 +51,21 @@ export function activeFilters(query: URLSearchParams): [string, string][] {
 
 /** The stats API's query for this view: period first, then the filters. */
 export function statsQuery(query: URLSearchParams): string {
-  const params = new URLSearchParams({ period: period(query) });
+  const range = customRange(query);
+  const params = new URLSearchParams(range ?? { period: period(query) });
   for (const [key, value] of activeFilters(query)) params.append(key, value);
   return params.toString();
 }
 
-export function withParam(query: URLSearchParams, key: string, value: string | null): string {
+export function withParams(query: URLSearchParams, changes: Record<string, string | null>): string {
   const next = new URLSearchParams(query);
-  if (value === null) next.delete(key);
-  else next.set(key, value);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) next.delete(key);
+    else next.set(key, value);
+  }
   const text = next.toString();
   return text ? `?${text}` : "";
 }
+
+export const withParam = (query: URLSearchParams, key: string, value: string | null) =>
+  withParams(query, { [key]: value });

@@ -19,7 +19,12 @@ function App() {
         if (error instanceof ApiError && error.status === 401) setMe(null);
         else throw error;
       });
-  useEffect(() => void refresh(), []);
+  useEffect(() => {
+    void refresh();
+    const signedOut = () => setMe(null);
+    window.addEventListener("traytic:signed-out", signedOut);
+    return () => window.removeEventListener("traytic:signed-out", signedOut);
+  }, []);
 
   if (me === undefined) return <p class="loading">Loading…</p>;
   const authPath = path === "/login" || path === "/signup";

@@ -24,10 +24,15 @@ function show(metric: string, value: number): string {
 
 export function Vitals({ siteId, apiQuery }: { siteId: string; apiQuery: string }) {
   const [overall, setOverall] = useState<Vital[] | null>(null);
+  const [routes, setRoutes] = useState<Vital[]>([]);
   useEffect(() => {
     let current = true;
-    stats<{ overall: Vital[] }>(siteId, "vitals", apiQuery)
-      .then((v) => current && setOverall(v.overall))
+    stats<{ overall: Vital[]; routes: Vital[] }>(siteId, "vitals", apiQuery)
+      .then((v) => {
+        if (!current) return;
+        setOverall(v.overall);
+        setRoutes(v.routes);
+      })
       .catch(() => current && setOverall([]));
     return () => {
       current = false;
@@ -71,6 +76,55 @@ export function Vitals({ siteId, apiQuery }: { siteId: string; apiQuery: string 
           })}
         </div>
       )}
+      {routes.length > 0 && <RouteTable routes={routes} />}
     </section>
+  );
+}
+
+/** P75 per route and metric; a column header sorts by it (worst first). */
+function RouteTable({ routes }: { routes: Vital[] }) {
+  const [sortBy, setSortBy] = useState("LCP");
+  const byRoute = new Map<string, Map<string, Vital>>();
+  for (const v of routes) {
+    const route = v.route ?? "";
+    if (!byRoute.has(route)) byRoute.set(route, new Map());
+    byRoute.get(route)!.set(v.metric, v);
+  }
+  const rows = [...byRoute.entries()].sort(
+    ([, a], [, b]) => (b.get(sortBy)?.p75 ?? -1) - (a.get(sortBy)?.p75 ?? -1),
+  );
+  return (
+    <div class="table-scroll">
+      <table class="table vitals-routes">
+        <thead>
+          <tr>
+            <th>Route</th>
+            {ORDER.map((metric) => (
+              <th aria-sort={metric === sortBy ? "descending" : "none"}>
+                <button class="link" onClick={() => setSortBy(metric)}>
+                  {metric}
+                  {metric === sortBy ? " ↓" : ""}
+                </button>
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map(([route, metrics]) => (
+            <tr>
+              <td>{route || "(none)"}</td>
+              {ORDER.map((metric) => {
+                const v = metrics.get(metric);
+                return (
+                  <td class={v ? `rating-${rating(metric, v.p75)}` : "muted"}>
+                    {v ? show(metric, v.p75) : "–"}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

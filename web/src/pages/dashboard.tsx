@@ -7,7 +7,16 @@ import { Live } from "../components/live";
 import { Panel, PANELS } from "../components/panel";
 import { Snippet } from "../components/snippet";
 import { Vitals } from "../components/vitals";
-import { activeFilters, FILTER_LABELS, period, PERIODS, statsQuery, withParam } from "../filters";
+import {
+  activeFilters,
+  customRange,
+  FILTER_LABELS,
+  period,
+  PERIODS,
+  statsQuery,
+  withParam,
+  withParams,
+} from "../filters";
 import { countryName } from "../format";
 import { navigate, useLocation } from "../router";
 
@@ -37,6 +46,16 @@ export function Dashboard({ site }: { site: Site }) {
   }, [site.id, apiQuery]);
 
   const setQuery = (key: string, value: string | null) => navigate(path + withParam(query, key, value));
+  const range = customRange(query);
+  const today = new Date().toLocaleDateString("en-CA"); // YYYY-MM-DD
+  function choosePeriod(value: string) {
+    if (value === "custom") {
+      const start = new Date(Date.now() - 6 * 86400_000).toLocaleDateString("en-CA");
+      navigate(path + withParams(query, { period: null, from: start, to: today }));
+    } else navigate(path + withParams(query, { period: value, from: null, to: null }));
+  }
+  const setRange = (key: "from" | "to", value: string) =>
+    value && navigate(path + withParams(query, { period: null, [key]: value }), true);
   const filters = activeFilters(query);
   const empty = overview !== null && overview.pageviews.value === 0 && overview.events.value === 0;
 
@@ -51,13 +70,34 @@ export function Dashboard({ site }: { site: Site }) {
           <select
             aria-label="Period"
             value={period(query)}
-            onChange={(e) => setQuery("period", (e.target as HTMLSelectElement).value)}
+            onChange={(e) => choosePeriod((e.target as HTMLSelectElement).value)}
           >
             {PERIODS.map((p) => (
               <option value={p.value}>{p.label}</option>
             ))}
+            <option value="custom">Custom range…</option>
           </select>
         </label>
+        {range && (
+          <span class="range">
+            <input
+              type="date"
+              aria-label="From"
+              value={range.from}
+              max={range.to}
+              onChange={(e) => setRange("from", (e.target as HTMLInputElement).value)}
+            />
+            –
+            <input
+              type="date"
+              aria-label="To"
+              value={range.to}
+              min={range.from}
+              max={today}
+              onChange={(e) => setRange("to", (e.target as HTMLInputElement).value)}
+            />
+          </span>
+        )}
       </div>
       {filters.length > 0 && (
         <ul class="chips" aria-label="Filters">

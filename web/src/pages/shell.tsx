@@ -25,7 +25,6 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     void loadSites();
   }, [orgId]);
 
-  // A site of another organisation in the URL switches to that organisation.
   const site = siteMatch ? sites?.find((s) => s.id === siteMatch[1]) : undefined;
   useEffect(() => {
     if (!sites) return;
