@@ -46,16 +46,56 @@ def metrics_route(registry: CollectorRegistry = REGISTRY) -> HTTPRouteHandler:
     return metrics
 
 
+class _Replicas:
+    """One service's collectors in a registry, merged: several instances of a service in one
+    process (replicas in tests, a reload) add up instead of colliding."""
+
+    def __init__(self) -> None:
+        self.members: list[Collector] = []
+
+    def collect(self) -> Iterable[Metric]:
+        families: dict[str, Metric] = {}
+        values: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+        for member in list(self.members):
+            for family in member.collect():
+                if family.name not in families:
+                    families[family.name] = Metric(
+                        family.name, family.documentation, family.type, family.unit
+                    )
+                    values[family.name] = {}
+                merged = values[family.name]
+                for found in family.samples:
+                    key = (found.name, tuple(sorted(found.labels.items())))
+                    if key not in merged:
+                        merged[key] = found.value
+                    elif found.name.endswith("_created"):  # a timestamp: the oldest holds
+                        merged[key] = min(merged[key], found.value)
+                    else:
+                        merged[key] += found.value
+        for name, family in families.items():
+            for (sample_name, labels), value in values[name].items():
+                family.add_sample(sample_name, dict(labels), value)
+            yield family
+
+
+_REPLICAS: weakref.WeakKeyDictionary[CollectorRegistry, dict[str, _Replicas]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 @contextlib.contextmanager
-def registered(registry: CollectorRegistry, *collectors: Collector) -> Iterator[None]:
-    """Register `collectors` for the life of a service (a lifespan), then unregister them."""
-    for collector in collectors:
-        registry.register(collector)
+def registered(registry: CollectorRegistry, service: str, collector: Collector) -> Iterator[None]:
+    """Expose `collector` in `registry` for the life of a service (its lifespan)."""
+    by_service = _REPLICAS.setdefault(registry, {})
+    replicas = by_service.get(service)
+    if replicas is None:
+        replicas = by_service[service] = _Replicas()
+        registry.register(replicas)
+    replicas.members.append(collector)
     try:
         yield
     finally:
-        for collector in collectors:
-            registry.unregister(collector)
+        replicas.members.remove(collector)
 
 
 def counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import structlog
 from litestar import Litestar, Router
 from litestar.di import Provide
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from traytic.billing.api import API_HANDLERS
 from traytic.billing.context import BillingContext
@@ -33,6 +35,14 @@ from traytic.billing.worker import Worker
 from traytic.core.bus import BusSettings
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
+from traytic.core.metrics import (
+    REGISTRY,
+    CallbackCollector,
+    CollectorRegistry,
+    metrics_route,
+    registered,
+    request_counting,
+)
 from traytic.core.settings import load_settings
 from traytic.db import Database, DbSettings, migrate
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
@@ -45,6 +55,7 @@ class Billing:
 
     `warehouse_settings` (or a host's `app.state.warehouse`, shared in dev mode because chDB
     allows one per process) enables usage counts; with `bus_settings` too, quota flags.
+    Requests and webhook events are counted in `metrics_registry`, which the host serves.
     """
 
     def __init__(
@@ -55,8 +66,12 @@ class Billing:
         clock: Callable[[], float] = time.time,
         bus_settings: BusSettings | None = None,
         warehouse_settings: WarehouseSettings | None = None,
+        metrics_registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.settings = settings
+        self.metrics_registry = metrics_registry
+        self.webhook_events: Counter[tuple[str, str]] = Counter()
+        """Webhook deliveries by (provider, `verified` | `duplicate` | `rejected`)."""
         self.db_settings = db_settings
         self.clock = clock
         self.bus_settings = bus_settings
@@ -70,8 +85,24 @@ class Billing:
             path="/",
             route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
             dependencies={"billing": Provide(provide_context, sync_to_thread=False)},
+            middleware=[request_counting("billing", metrics_registry)],
         )
         self.route_handlers: list[Any] = [self.router]
+
+    def _collect_metrics(self) -> Iterator[Metric]:
+        counts = {
+            (provider, status): 0
+            for provider in ("paystack", "polar")
+            for status in ("verified", "duplicate", "rejected")
+        } | self.webhook_events
+        family = CounterMetricFamily(
+            "traytic_billing_webhook_events",
+            "Webhook deliveries by provider and status (verified, duplicate, rejected).",
+            labels=["provider", "status"],
+        )
+        for (provider, status), value in sorted(counts.items()):
+            family.add_metric([provider, status], value)
+        yield family
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
@@ -135,7 +166,10 @@ class Billing:
             quotas=self.quotas is not None,
         )
         try:
-            yield
+            with registered(
+                self.metrics_registry, "billing", CallbackCollector(self._collect_metrics)
+            ):
+                yield
         finally:
             for task in (self.worker_task, self.quota_task):
                 if task is not None:
@@ -158,6 +192,7 @@ def create_app(
     *,
     bus_settings: BusSettings | None = None,
     warehouse_settings: WarehouseSettings | None = None,
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> Litestar:
     """The billing service alone (what `traytic billing` serves under Granian, and the tests).
 
@@ -174,10 +209,14 @@ def create_app(
         warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
     configure_logging(settings.log_level, settings.log_format)
     billing = Billing(
-        settings, db_settings, bus_settings=bus_settings, warehouse_settings=warehouse_settings
+        settings,
+        db_settings,
+        bus_settings=bus_settings,
+        warehouse_settings=warehouse_settings,
+        metrics_registry=metrics_registry,
     )
     return Litestar(
-        route_handlers=billing.route_handlers,
+        route_handlers=[*billing.route_handlers, metrics_route(metrics_registry)],
         lifespan=[billing.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

@@ -3,6 +3,7 @@ only once the event is committed."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Request, post
@@ -10,9 +11,9 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from traytic.billing.context import BillingContext
-from traytic.billing.errors import BillingError
+from traytic.billing.errors import BillingError, InvalidSignature
 from traytic.billing.inbox import MAX_BODY_BYTES, receive_paystack, receive_polar
-from traytic.core.errors import PayloadTooLarge
+from traytic.core.errors import InvalidInput, PayloadTooLarge
 
 
 def provide_context(state: State) -> BillingContext:
@@ -32,13 +33,27 @@ async def _raw_body(request: Request[Any, Any, Any]) -> bytes:
     return body
 
 
+async def _counted(
+    request: Request[Any, Any, Any], provider: str, receiving: Awaitable[bool]
+) -> dict[str, bool]:
+    """Count the event for `/metrics` as `verified`, `duplicate` or `rejected`."""
+    events = request.app.state.billing.webhook_events
+    try:
+        stored = await receiving
+    except (InvalidSignature, InvalidInput):
+        events[(provider, "rejected")] += 1
+        raise
+    events[(provider, "verified" if stored else "duplicate")] += 1
+    return {"received": True, "duplicate": not stored}
+
+
 @post("/webhooks/paystack", status_code=200, include_in_schema=False)
 async def paystack_webhook(
     request: Request[Any, Any, Any], billing: NamedDependency[BillingContext]
 ) -> dict[str, bool]:
     body = await _raw_body(request)
-    stored = await receive_paystack(billing.db, billing.settings, body, request.headers)
-    return {"received": True, "duplicate": not stored}
+    receiving = receive_paystack(billing.db, billing.settings, body, request.headers)
+    return await _counted(request, "paystack", receiving)
 
 
 @post("/webhooks/polar", status_code=200, include_in_schema=False)
@@ -46,10 +61,10 @@ async def polar_webhook(
     request: Request[Any, Any, Any], billing: NamedDependency[BillingContext]
 ) -> dict[str, bool]:
     body = await _raw_body(request)
-    stored = await receive_polar(
+    receiving = receive_polar(
         billing.db, billing.settings, body, request.headers, now=billing.clock()
     )
-    return {"received": True, "duplicate": not stored}
+    return await _counted(request, "polar", receiving)
 
 
 WEBHOOK_HANDLERS = [paystack_webhook, polar_webhook]

@@ -44,7 +44,7 @@ async def running_consumer(
         await consumer.setup()
         task = asyncio.create_task(consumer.run(), name="consumer")
         try:
-            with registered(metrics_registry, ConsumerCollector(consumer.stats)):
+            with registered(metrics_registry, "consumer", ConsumerCollector(consumer.stats)):
                 yield consumer
         finally:
             consumer.stop()

@@ -143,7 +143,9 @@ class Gateway:
             over_quota=len(self.over_quota),
         )
         try:
-            with registered(self.metrics_registry, GatewayCollector(self.stats, self.coalescer)):
+            with registered(
+                self.metrics_registry, "gateway", GatewayCollector(self.stats, self.coalescer)
+            ):
                 yield
         finally:
             await self.coalescer.drain()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import structlog
@@ -22,11 +22,21 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from nats.aio.client import Client as NatsClient
+from prometheus_client.core import Metric
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS, TrayticError
 from traytic.core.logging import configure_logging
+from traytic.core.metrics import (
+    REGISTRY,
+    CallbackCollector,
+    CollectorRegistry,
+    gauge,
+    metrics_route,
+    registered,
+    request_counting,
+)
 from traytic.core.settings import load_settings
 from traytic.db import Database, DbSettings, migrate
 from traytic.query.auth import require_user, resolve_caller
@@ -87,7 +97,11 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
 
 
 class Query:
-    """The query service's routes and lifespan, mountable into any Litestar app."""
+    """The query service's routes and lifespan, mountable into any Litestar app.
+
+    Its requests and live streams are counted in `metrics_registry`; its host serves that
+    registry at `/metrics` (`create_app()` does; `traytic dev` through the gateway's route).
+    """
 
     def __init__(
         self,
@@ -95,8 +109,11 @@ class Query:
         db_settings: DbSettings,
         bus_settings: bus.BusSettings,
         warehouse_settings: WarehouseSettings | None = None,
+        *,
+        metrics_registry: CollectorRegistry = REGISTRY,
     ) -> None:
         self.settings = settings
+        self.metrics_registry = metrics_registry
         self.db_settings = db_settings
         self.bus_settings = bus_settings
         self.warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
@@ -113,6 +130,7 @@ class Query:
                 "user": Provide(require_user),
             },
             exception_handlers={TrayticError: _field_on_the_wire},
+            middleware=[request_counting("query", metrics_registry)],
         )
         self.route_handlers: list[Any] = [self.router]
 
@@ -120,6 +138,15 @@ class Query:
     def registry(self) -> SiteRegistrySync:
         assert self.context is not None, "the query lifespan has not started"
         return self.context.registry
+
+    def _collect_metrics(self) -> Iterator[Metric]:
+        if self.context is None:
+            return
+        live = self.context.live
+        yield gauge("traytic_query_sse_clients", "Live streams (SSE) open.", live.listeners)
+        yield gauge(
+            "traytic_query_live_sites", "Sites with a live stream open.", live.watched_sites
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
@@ -185,7 +212,10 @@ class Query:
             registry.schedule_resync()
         log.info("query_started", database=db.dialect)
         try:
-            yield
+            with registered(
+                self.metrics_registry, "query", CallbackCollector(self._collect_metrics)
+            ):
+                yield
         finally:
             await self.context.live.close()
             await registry.close()
@@ -200,6 +230,8 @@ def create_app(
     settings: QuerySettings | None = None,
     db_settings: DbSettings | None = None,
     bus_settings: bus.BusSettings | None = None,
+    *,
+    metrics_registry: CollectorRegistry = REGISTRY,
 ) -> Litestar:
     """The query service alone (what `traytic query` serves under Granian, and the tests)."""
     if settings is None or db_settings is None or bus_settings is None:
@@ -208,9 +240,9 @@ def create_app(
         db_settings = db_settings or loaded_db
         bus_settings = bus_settings or loaded_bus
     configure_logging(settings.log_level, settings.log_format)
-    query = Query(settings, db_settings, bus_settings)
+    query = Query(settings, db_settings, bus_settings, metrics_registry=metrics_registry)
     return Litestar(
-        route_handlers=query.route_handlers,
+        route_handlers=[*query.route_handlers, metrics_route(metrics_registry)],
         lifespan=[query.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),

@@ -136,6 +136,11 @@ class LiveHub:
     def watched_sites(self) -> int:
         return len(self._feeds)
 
+    @property
+    def listeners(self) -> int:
+        """Live streams (SSE clients) open on this replica."""
+        return sum(len(feed.listeners) for feed in self._feeds.values())
+
     @contextlib.asynccontextmanager
     async def listen(self, site_id: str) -> AsyncIterator[Listener]:
         listener = await self._open(site_id)
