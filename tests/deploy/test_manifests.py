@@ -154,7 +154,23 @@ def manifest_files() -> Iterator[Path]:
             continue
         if path.parent.name == "single-node" and path.name == "single-node.yaml":
             continue  # a partial patch, validated once rendered
+        if path.parent.name == "keda":
+            continue  # KEDA's own kinds: not in the Kubernetes schemas, checked below
         yield path
+
+
+def test_keda_scales_the_consumer_on_its_durable_consumer_and_cpu() -> None:
+    [scaled] = yaml_documents(K8S / "keda" / "consumer-scaledobject.yaml")
+    assert (scaled["apiVersion"], scaled["kind"]) == ("keda.sh/v1alpha1", "ScaledObject")
+    deployments = [
+        doc for doc in yaml_documents(K8S / "base" / "consumer.yaml") if doc["kind"] == "Deployment"
+    ]
+    assert scaled["spec"]["scaleTargetRef"]["name"] == deployments[0]["metadata"]["name"]
+    triggers = {trigger["type"]: trigger for trigger in scaled["spec"]["triggers"]}
+    assert set(triggers) == {"nats-jetstream", "cpu"}
+    jetstream = triggers["nats-jetstream"]["metadata"]
+    assert jetstream["stream"] == BusSettings().namespace + "EVENTS"
+    assert jetstream["consumer"] == ConsumerSettings().consumer_name
 
 
 @pytest.mark.parametrize("path", list(manifest_files()), ids=lambda p: str(p.relative_to(K8S)))
