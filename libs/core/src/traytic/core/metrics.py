@@ -24,11 +24,13 @@ from prometheus_client.registry import Collector
 
 __all__ = [
     "REGISTRY",
+    "CallbackCollector",
     "CollectorRegistry",
     "HttpRequestCounts",
     "counter",
     "gauge",
     "http_requests",
+    "labelled_counter",
     "metrics_route",
     "registered",
     "request_counting",
