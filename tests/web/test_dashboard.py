@@ -85,3 +85,12 @@ async def test_a_custom_range_lives_in_the_url(browser: Browser, seeded: Dev) ->
     end = await page.get_by_label("To", exact=True).input_value()
     assert "period=" not in page.url
     await expect_kpis(page, seeded.stats("overview", f"from={start}&to={end}"))
+
+
+async def test_compare_draws_the_previous_period(browser: Browser, seeded: Dev) -> None:
+    page = await log_in(browser, seeded)
+    await page.get_by_label("Compare").check()
+    await page.wait_for_url("**compare=1**")
+    await expect(page.locator(".u-legend")).to_contain_text("Visitors (previous)")
+    await page.get_by_label("Compare").uncheck()
+    await expect(page.locator(".u-legend")).not_to_contain_text("previous")

@@ -76,7 +76,14 @@ export interface Metric {
   value: number;
   previous: number;
 }
+export interface Range {
+  start: string;
+  end: string;
+  tz: string;
+}
 export interface Overview {
+  range: Range;
+  previousRange: Range;
   visitors: Metric;
   visits: Metric;
   pageviews: Metric;

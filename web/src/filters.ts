@@ -69,3 +69,22 @@ export function withParams(query: URLSearchParams, changes: Record<string, strin
 
 export const withParam = (query: URLSearchParams, key: string, value: string | null) =>
   withParams(query, { [key]: value });
+
+function localDate(instant: number, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date(instant)); // YYYY-MM-DD
+}
+
+/** The stats query for the previous period as whole local days, or null when it is not whole
+ * days (the last 24 hours). */
+export function previousQuery(
+  query: URLSearchParams,
+  previous: { start: string; end: string; tz: string },
+): string | null {
+  if (period(query) === "24h") return null;
+  const params = new URLSearchParams({
+    from: localDate(Date.parse(previous.start), previous.tz),
+    to: localDate(Date.parse(previous.end) - 1, previous.tz),
+  });
+  for (const [key, value] of activeFilters(query)) params.append(key, value);
+  return params.toString();
+}

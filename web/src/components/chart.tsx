@@ -8,7 +8,13 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
 
-export function Chart({ series }: { series: Timeseries | null }) {
+export function Chart({
+  series,
+  previous,
+}: {
+  series: Timeseries | null;
+  previous: Timeseries | null;
+}) {
   const box = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -16,10 +22,14 @@ export function Chart({ series }: { series: Timeseries | null }) {
     if (!el || !series) return;
     const hourly = series.interval === "hour";
     const x = series.buckets.map((b) => Date.parse(b.start) / 1000);
+    // The previous period is drawn bucket by bucket under the current one (same position).
+    const before = (key: "visitors" | "pageviews") =>
+      series.buckets.map((_, i) => previous?.buckets[i]?.[key] ?? null);
     const data: uPlot.AlignedData = [
       x,
       series.buckets.map((b) => b.visitors),
       series.buckets.map((b) => b.pageviews),
+      ...(previous ? [before("visitors"), before("pageviews")] : []),
     ];
     const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { show: false } };
     const plot = new uPlot(
@@ -48,6 +58,26 @@ export function Chart({ series }: { series: Timeseries | null }) {
             width: 2,
             value: (_u, v) => (v == null ? "–" : formatInteger(v)),
           },
+          ...(previous
+            ? [
+                {
+                  label: "Visitors (previous)",
+                  stroke: cssVar("--accent"),
+                  dash: [4, 4],
+                  width: 1.5,
+                  points: { show: false },
+                  value: (_u: uPlot, v: number | null) => (v == null ? "–" : formatInteger(v)),
+                },
+                {
+                  label: "Pageviews (previous)",
+                  stroke: cssVar("--accent-2"),
+                  dash: [4, 4],
+                  width: 1.5,
+                  points: { show: false },
+                  value: (_u: uPlot, v: number | null) => (v == null ? "–" : formatInteger(v)),
+                },
+              ]
+            : []),
         ],
       },
       data,
@@ -59,7 +89,7 @@ export function Chart({ series }: { series: Timeseries | null }) {
       resize.disconnect();
       plot.destroy();
     };
-  }, [series]);
+  }, [series, previous]);
 
   return <div class="chart" ref={box} aria-label="Visitors and pageviews over time" />;
 }

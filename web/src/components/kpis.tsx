@@ -8,7 +8,9 @@ import {
   formatPercent,
 } from "../format";
 
-const CARDS: { key: keyof Overview; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
+type MetricKey = Exclude<keyof Overview, "range" | "previousRange">;
+
+const CARDS: { key: MetricKey; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
   { key: "visitors", label: "Visitors", format: formatCompact },
   { key: "visits", label: "Visits", format: formatCompact },
   { key: "pageviews", label: "Pageviews", format: formatCompact },

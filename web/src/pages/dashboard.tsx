@@ -13,6 +13,7 @@ import {
   FILTER_LABELS,
   period,
   PERIODS,
+  previousQuery,
   statsQuery,
   withParam,
   withParams,
@@ -25,6 +26,8 @@ export function Dashboard({ site }: { site: Site }) {
   const apiQuery = statsQuery(query);
   const [overview, setOverview] = useState<Overview | null>(null);
   const [series, setSeries] = useState<Timeseries | null>(null);
+  const [previous, setPrevious] = useState<Timeseries | null>(null);
+  const compare = query.get("compare") === "1";
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -34,16 +37,19 @@ export function Dashboard({ site }: { site: Site }) {
       stats<Overview>(site.id, "overview", apiQuery),
       stats<Timeseries>(site.id, "timeseries", apiQuery),
     ])
-      .then(([o, t]) => {
+      .then(async ([o, t]) => {
         if (!current) return;
         setOverview(o);
         setSeries(t);
+        const before = compare ? previousQuery(query, o.previousRange) : null;
+        const p = before ? await stats<Timeseries>(site.id, "timeseries", before) : null;
+        if (current) setPrevious(p);
       })
       .catch((e) => current && setError(e instanceof ApiError ? e.message : String(e)));
     return () => {
       current = false;
     };
-  }, [site.id, apiQuery]);
+  }, [site.id, apiQuery, compare]);
 
   const setQuery = (key: string, value: string | null) => navigate(path + withParam(query, key, value));
   const range = customRange(query);
@@ -78,6 +84,16 @@ export function Dashboard({ site }: { site: Site }) {
             <option value="custom">Custom range…</option>
           </select>
         </label>
+        {period(query) !== "24h" && (
+          <label class="toggle">
+            <input
+              type="checkbox"
+              checked={compare}
+              onChange={(e) => setQuery("compare", (e.target as HTMLInputElement).checked ? "1" : null)}
+            />{" "}
+            Compare
+          </label>
+        )}
         {range && (
           <span class="range">
             <input
@@ -131,7 +147,7 @@ export function Dashboard({ site }: { site: Site }) {
       ) : (
         <>
           <section class="card">
-            <Chart series={series} />
+            <Chart series={series} previous={compare ? previous : null} />
           </section>
           <div class="panels">
             {PANELS.map((panel) => (
