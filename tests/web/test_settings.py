@@ -57,3 +57,23 @@ async def test_a_key_is_shown_once_and_can_be_revoked(browser: Browser, dev: Dev
 
     await page.reload()
     await expect(page.locator(".secret")).to_have_count(0)
+
+
+async def test_a_public_site_can_be_read_without_logging_in(browser: Browser, dev: Dev) -> None:
+    anonymous = await browser.new_context(base_url=dev.url)
+    stranger = await anonymous.new_page()
+    await stranger.goto(f"/share/{dev.site_id}")
+    await expect(stranger.get_by_role("alert")).to_contain_text("not public")
+
+    page = await log_in(browser, dev)
+    await page.goto(f"/settings/sites/{dev.site_id}")
+    await page.get_by_label("Public").check()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Saved")
+    await expect(page.get_by_role("link", name=f"/share/{dev.site_id}")).to_be_visible()
+
+    await stranger.reload()
+    overview = dev.stats("overview", "period=30d")
+    value = stranger.locator('[data-kpi="pageviews"] .kpi-value')
+    await expect(value).to_have_attribute("data-value", str(overview["pageviews"]["value"]))
+    await expect(stranger.get_by_role("link", name="Settings")).to_have_count(0)

@@ -7,6 +7,7 @@ import { api, ApiError, type Me } from "./api";
 import { navigate, useLocation } from "./router";
 import { AuthPage } from "./pages/auth";
 import { Shell } from "./pages/shell";
+import { Shared } from "./pages/shared";
 
 function App() {
   const { path } = useLocation();
@@ -26,6 +27,8 @@ function App() {
     return () => window.removeEventListener("traytic:signed-out", signedOut);
   }, []);
 
+  const shared = path.match(/^\/share\/([^/]+)/);
+  if (shared) return <Shared siteId={decodeURIComponent(shared[1])} />;
   if (me === undefined) return <p class="loading">Loading…</p>;
   const authPath = path === "/login" || path === "/signup";
   if (me === null || !me.user) {

@@ -21,7 +21,13 @@ import {
 import { countryName } from "../format";
 import { navigate, useLocation } from "../router";
 
-export function Dashboard({ site }: { site: Site }) {
+export function Dashboard({
+  site,
+  readOnly = false,
+}: {
+  site: Pick<Site, "id" | "name" | "domain">;
+  readOnly?: boolean;
+}) {
   const { path, query } = useLocation();
   const apiQuery = statsQuery(query);
   const [overview, setOverview] = useState<Overview | null>(null);
@@ -45,7 +51,12 @@ export function Dashboard({ site }: { site: Site }) {
         const p = before ? await stats<Timeseries>(site.id, "timeseries", before) : null;
         if (current) setPrevious(p);
       })
-      .catch((e) => current && setError(e instanceof ApiError ? e.message : String(e)));
+      .catch((e) => {
+        if (!current) return;
+        if (readOnly && e instanceof ApiError && (e.status === 404 || e.status === 401)) {
+          setError("This dashboard is not public, or the site does not exist.");
+        } else setError(e instanceof ApiError ? e.message : String(e));
+      });
     return () => {
       current = false;
     };
@@ -138,7 +149,7 @@ export function Dashboard({ site }: { site: Site }) {
         </p>
       )}
       <Kpis overview={overview} />
-      {empty && filters.length === 0 ? (
+      {empty && filters.length === 0 && !readOnly ? (
         <section class="card empty">
           <h2>No data yet</h2>
           <p>Add the tracker to {site.domain}; visits show up here within seconds.</p>

@@ -2,7 +2,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
 import { Snippet } from "../components/snippet";
-import { navigate } from "../router";
+import { navigate, onLinkClick, useLocation } from "../router";
+import { SiteSettings } from "./site-settings";
 
 export function Settings({
   org,
@@ -13,8 +14,21 @@ export function Settings({
   sites: Site[];
   onSitesChanged: () => Promise<unknown>;
 }) {
+  const { path } = useLocation();
   if (!org) return <main class="page"><p>You are not in any organisation.</p></main>;
   const canWrite = org.role !== "viewer";
+  const siteMatch = path.match(/^\/settings\/sites\/([^/]+)/);
+  const site = siteMatch && sites.find((s) => s.id === siteMatch[1]);
+  if (site) {
+    return (
+      <main class="page settings">
+        <a href="/settings" onClick={(e) => onLinkClick(e, "/settings")}>
+          ← {org.name}
+        </a>
+        <SiteSettings org={org} site={site} canWrite={canWrite} onSitesChanged={onSitesChanged} />
+      </main>
+    );
+  }
   return (
     <main class="page settings">
       <h1>{org.name}</h1>
@@ -65,7 +79,13 @@ function Sites({
             <a href={`/sites/${site.id}`} onClick={(e) => (e.preventDefault(), navigate(`/sites/${site.id}`))}>
               {site.name || site.domain}
             </a>{" "}
-            <code class="muted">{site.id}</code>
+            <code class="muted">{site.id}</code>{" "}
+            <a
+              href={`/settings/sites/${site.id}`}
+              onClick={(e) => onLinkClick(e, `/settings/sites/${site.id}`)}
+            >
+              Edit
+            </a>
           </li>
         ))}
       </ul>

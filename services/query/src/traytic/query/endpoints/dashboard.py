@@ -46,7 +46,15 @@ def dashboard_dir() -> Path | None:
 
 
 @get(
-    ["/", "/login", "/signup", "/sites/{rest:path}", "/settings/{rest:path}", "/settings"],
+    [
+        "/",
+        "/login",
+        "/signup",
+        "/sites/{rest:path}",
+        "/settings",
+        "/settings/{rest:path}",
+        "/share/{rest:path}",
+    ],
     include_in_schema=False,
     sync_to_thread=False,
 )

@@ -1,0 +1,97 @@
+/** One site's settings: name, domain, time zone, public sharing; and deleting it. */
+import { useState } from "preact/hooks";
+import { api, ApiError, type Organisation, type Site } from "../api";
+import { navigate } from "../router";
+
+function timeZones(current: string): string[] {
+  const zones: string[] = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] })
+    .supportedValuesOf?.("timeZone") ?? [];
+  return zones.includes(current) ? zones : [current, ...zones];
+}
+
+export function SiteSettings({
+  org,
+  site,
+  canWrite,
+  onSitesChanged,
+}: {
+  org: Organisation;
+  site: Site;
+  canWrite: boolean;
+  onSitesChanged: () => Promise<unknown>;
+}) {
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const shareUrl = `${location.origin}/share/${site.id}`;
+
+  async function save(event: Event) {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    setError(null);
+    setMessage(null);
+    try {
+      await api("PATCH", `/api/orgs/${org.id}/sites/${site.id}`, {
+        name: String(data.get("name")).trim() || undefined,
+        domain: String(data.get("domain")).trim(),
+        timeZone: String(data.get("timeZone")),
+        public: data.get("public") === "on",
+      });
+      await onSitesChanged();
+      setMessage("Saved.");
+    } catch (e) {
+      setError(e instanceof ApiError ? `${e.message}${e.field ? ` (${e.field})` : ""}` : String(e));
+    }
+  }
+
+  async function remove() {
+    if (!confirm(`Delete ${site.domain}? Its dashboard goes away; the gateway stops accepting its beacons.`)) return;
+    await api("DELETE", `/api/orgs/${org.id}/sites/${site.id}`);
+    await onSitesChanged();
+    navigate("/settings");
+  }
+
+  return (
+    <section class="card">
+      <h2>{site.name || site.domain}</h2>
+      <form class="stack" onSubmit={save}>
+        <fieldset disabled={!canWrite}>
+          <label>
+            Name <input name="name" value={site.name} />
+          </label>
+          <label>
+            Domain <input name="domain" value={site.domain} required />
+          </label>
+          <label>
+            Time zone
+            <select name="timeZone" value={site.timeZone}>
+              {timeZones(site.timeZone).map((zone) => (
+                <option value={zone}>{zone}</option>
+              ))}
+            </select>
+          </label>
+          <label class="toggle">
+            <input type="checkbox" name="public" checked={site.public} /> Public: anyone with the
+            link can read the dashboard
+          </label>
+          {site.public && (
+            <p>
+              Share link: <a href={shareUrl}>{shareUrl}</a>
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit">Save</button>
+            <button type="button" class="link danger" onClick={remove}>
+              Delete site
+            </button>
+          </div>
+        </fieldset>
+      </form>
+      {message && <p role="status">{message}</p>}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
