@@ -209,7 +209,12 @@ def test_vitals_are_sent_once_when_the_page_is_hidden(page: Any, site: Site, col
     page.wait_for_function("() => window.__clickTimed === true")
     # web-vitals takes the entry in an idle callback; a hide before that callback would report
     # INP before the entry is counted (its hide listener runs first).
-    page.evaluate("new Promise((done) => requestIdleCallback(() => requestIdleCallback(done)))")
+    # The timeouts bound the wait: on a busy machine the browser may never be idle, and
+    # Playwright's evaluate has no timeout of its own (this hung a CI run).
+    page.evaluate(
+        "new Promise((done) => requestIdleCallback("
+        "() => requestIdleCallback(done, { timeout: 1000 }), { timeout: 1000 }))"
+    )
 
     page.evaluate(HIDE)
     collector.wait_for(
