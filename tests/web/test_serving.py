@@ -43,7 +43,17 @@ def test_unbuilt_says_to_run_make(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/login", "/signup", "/settings", "/sites/st_1", "/sites/st_1/x", "/share/st_1"]
+    "path",
+    [
+        "/",
+        "/login",
+        "/signup",
+        "/invite",
+        "/settings",
+        "/sites/st_1",
+        "/sites/st_1/x",
+        "/share/st_1",
+    ],
 )
 def test_spa_routes_answer_the_page(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, path: str

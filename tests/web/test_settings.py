@@ -1,8 +1,11 @@
 """Settings: a new site shows its snippet (and an empty dashboard shows it too); API keys are
-shown once and can be revoked."""
+shown once and can be revoked; a public site reads without login; an invited viewer joins and
+gets no controls they may not use."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import urllib.error
 import urllib.request
 
@@ -77,3 +80,41 @@ async def test_a_public_site_can_be_read_without_logging_in(browser: Browser, de
     value = stranger.locator('[data-kpi="pageviews"] .kpi-value')
     await expect(value).to_have_attribute("data-value", str(overview["pageviews"]["value"]))
     await expect(stranger.get_by_role("link", name="Settings")).to_have_count(0)
+
+
+async def test_an_invited_viewer_joins_and_cannot_change_settings(
+    browser: Browser, dev: Dev
+) -> None:
+    page = await log_in(browser, dev)
+    await page.goto("/settings")
+    await page.get_by_label("Invite by email").fill("viewer@example.org")
+    await page.get_by_label("Invited role").select_option("viewer")
+    await page.get_by_role("button", name="Invite").click()
+    await expect(page.get_by_role("status")).to_contain_text("viewer@example.org")
+
+    link = ""
+    for _ in range(50):
+        found = re.search(r"/invite#token=(\S+)", dev.process.log_text())
+        if found:
+            link = f"/invite#token={found.group(1)}"
+            break
+        await asyncio.sleep(0.1)
+    assert link, "the invitation link was not printed"
+
+    context = await browser.new_context(base_url=dev.url)
+    viewer = await context.new_page()
+    await viewer.goto(link)
+    await expect(viewer.get_by_role("status")).to_contain_text("invited")
+    await viewer.get_by_role("link", name="Sign up").click()
+    await viewer.get_by_label("Email").fill("viewer@example.org")
+    await viewer.get_by_label("Password").fill("a long passphrase for tests")
+    await viewer.get_by_role("button", name="Sign up").click()
+
+    organisation = viewer.get_by_label("Organisation")
+    await expect(organisation.locator("option")).to_have_count(2)
+    await organisation.select_option(label="Demo")
+    await viewer.get_by_role("link", name="Settings").click()
+    await expect(viewer.locator('tr[data-member="viewer@example.org"]')).to_contain_text("viewer")
+    await expect(viewer.get_by_role("button", name="Create key")).to_have_count(0)
+    await expect(viewer.get_by_role("button", name="Add site")).to_have_count(0)
+    await expect(viewer.get_by_role("button", name="Invite")).to_have_count(0)

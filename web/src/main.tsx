@@ -9,9 +9,19 @@ import { AuthPage } from "./pages/auth";
 import { Shell } from "./pages/shell";
 import { Shared } from "./pages/shared";
 
+const INVITE_KEY = "traytic.invite";
+
+// An invitation link (`/invite#token=...`) keeps its token for after the login or signup.
+if (location.pathname === "/invite") {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (token) sessionStorage.setItem(INVITE_KEY, token);
+  history.replaceState(null, "", "/login");
+}
+
 function App() {
   const { path } = useLocation();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [inviteError, setInviteError] = useState<string | null>(null);
 
   const refresh = () =>
     api<Me>("GET", "/api/auth/me")
@@ -29,6 +39,15 @@ function App() {
 
   const shared = path.match(/^\/share\/([^/]+)/);
   if (shared) return <Shared siteId={decodeURIComponent(shared[1])} />;
+  useEffect(() => {
+    const token = sessionStorage.getItem(INVITE_KEY);
+    if (!me?.user || !token) return;
+    sessionStorage.removeItem(INVITE_KEY);
+    api("POST", "/api/invitations/accept", { token })
+      .then(refresh)
+      .catch((e) => setInviteError(e instanceof ApiError ? e.message : String(e)));
+  }, [me]);
+
   if (me === undefined) return <p class="loading">Loading…</p>;
   const authPath = path === "/login" || path === "/signup";
   if (me === null || !me.user) {
@@ -36,13 +55,28 @@ function App() {
       navigate("/login", true);
       return null;
     }
-    return <AuthPage mode={path === "/signup" ? "signup" : "login"} onDone={refresh} />;
+    return (
+      <AuthPage
+        mode={path === "/signup" ? "signup" : "login"}
+        invited={sessionStorage.getItem(INVITE_KEY) !== null}
+        onDone={refresh}
+      />
+    );
   }
   if (authPath) {
     navigate("/", true);
     return null;
   }
-  return <Shell me={me} onSignOut={() => setMe(null)} />;
+  return (
+    <>
+      {inviteError && (
+        <p class="error banner" role="alert">
+          The invitation could not be accepted: {inviteError}
+        </p>
+      )}
+      <Shell me={me} onSignOut={() => setMe(null)} />
+    </>
+  );
 }
 
 render(<App />, document.getElementById("app")!);

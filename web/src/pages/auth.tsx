@@ -3,7 +3,15 @@ import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { navigate, onLinkClick } from "../router";
 
-export function AuthPage({ mode, onDone }: { mode: "login" | "signup"; onDone: () => void }) {
+export function AuthPage({
+  mode,
+  invited,
+  onDone,
+}: {
+  mode: "login" | "signup";
+  invited: boolean;
+  onDone: () => void;
+}) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -34,6 +42,11 @@ export function AuthPage({ mode, onDone }: { mode: "login" | "signup"; onDone: (
       <h1 class="brand">Traytic</h1>
       <form class="card" onSubmit={submit}>
         <h2>{login ? "Log in" : "Create your account"}</h2>
+        {invited && (
+          <p class="muted" role="status">
+            Log in or sign up with the invited email address to join the organisation.
+          </p>
+        )}
         {!login && (
           <label>
             Name <input name="name" autoComplete="name" />

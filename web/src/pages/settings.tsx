@@ -1,6 +1,7 @@
 /** The organisation's settings: its sites (create one, get its snippet) and its API keys. */
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
+import { Members } from "../components/members";
 import { Snippet } from "../components/snippet";
 import { navigate, onLinkClick, useLocation } from "../router";
 import { SiteSettings } from "./site-settings";
@@ -33,6 +34,7 @@ export function Settings({
     <main class="page settings">
       <h1>{org.name}</h1>
       <Sites org={org} sites={sites} canWrite={canWrite} onSitesChanged={onSitesChanged} />
+      <Members org={org} canWrite={canWrite} />
       {canWrite && <Keys org={org} />}
     </main>
   );

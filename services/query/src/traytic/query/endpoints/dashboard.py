@@ -50,6 +50,7 @@ def dashboard_dir() -> Path | None:
         "/",
         "/login",
         "/signup",
+        "/invite",
         "/sites/{rest:path}",
         "/settings",
         "/settings/{rest:path}",
