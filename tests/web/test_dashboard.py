@@ -34,12 +34,40 @@ async def expect_kpis(page: Page, overview: dict[str, Any]) -> None:
         await expect(value).to_have_attribute("data-value", js_number(overview[key]["value"]))
 
 
+# Each panel's first tab: the report and its list.
+PANELS = {
+    "pages": "pages",
+    "sources": "sources",
+    "countries": "countries",
+    "devices": "devices",
+    "events": "events",
+}
+
+
+async def expect_panels(page: Page, dev: Dev, query: str) -> None:
+    """Every panel shows the visitors the API answers for the same query."""
+    for report, field in PANELS.items():
+        rows = dev.stats(report, f"{query}&limit=10")[field]
+        counts = [str(row["visitors"]) for row in rows]
+        if report == "events":  # each event, then its props
+            counts = [
+                str(n)
+                for row in rows
+                for n in [row["visitors"], *(p["visitors"] for p in row["props"])]
+            ]
+        buttons = page.locator(f'[data-panel="{report}"] .row')
+        await expect(buttons).to_have_count(len(counts))
+        for i, count in enumerate(counts):
+            await expect(buttons.nth(i)).to_have_attribute("data-count", count)
+
+
 async def test_kpis_equal_the_overview(browser: Browser, seeded: Dev) -> None:
     page = await log_in(browser, seeded)
     overview = seeded.stats("overview", "period=30d")
     assert overview["pageviews"]["value"] == 5
     await expect_kpis(page, overview)
     await expect(page.locator('[data-panel="pages"]')).to_contain_text("/pricing")
+    await expect_panels(page, seeded, "period=30d")
 
 
 async def test_the_period_lives_in_the_url(browser: Browser, seeded: Dev) -> None:
@@ -60,6 +88,8 @@ async def test_clicking_a_page_filters_the_dashboard(browser: Browser, seeded: D
     filtered = seeded.stats("overview", "period=30d&path=/pricing")
     assert filtered["visitors"]["value"] == 1
     await expect_kpis(page, filtered)
+
+    await expect_panels(page, seeded, "period=30d&path=/pricing")
 
     await chip.get_by_role("button").click()
     await expect(chip).to_have_count(0)

@@ -148,6 +148,7 @@ export function Panel({
             <li class={row.nested ? "nested" : ""}>
               <button
                 class="row"
+                data-count={row.count}
                 disabled={!row.filter}
                 title={row.filter ? `Filter by ${row.label}` : undefined}
                 onClick={() => row.filter && onFilter(...row.filter)}
