@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -188,13 +188,22 @@ async def test_disconnect_frees_the_subscription(
     await publish(nc, namespace, site["id"], live_event(pathname="/still"))
     await streams[1].wait_for("/still")
     await streams[1].close()
-    assert len(query.nc._subs) == before
+    await eventually(lambda: len(query.nc._subs) == before)  # the server side closes after us
     assert query.context.live.watched_sites == 0
     assert query.context.stream_slots.open_streams(f"key:{created['id']}") == 0
     again = SseStream(app, f"/api/stream/{site['id']}", bearer(key))  # slots were released
     assert await again.started() == 200
     await again.close()
-    assert len(query.nc._subs) == before
+    await eventually(lambda: len(query.nc._subs) == before)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for the server side of a closed stream to finish its clean-up."""
+    for _ in range(int(timeout / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    assert check()
 
 
 async def test_stream_cap_per_caller(running: tuple[Litestar, Api]) -> None:

@@ -79,7 +79,12 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int, foreign_keys: b
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE: take the write lock when the transaction starts. A deferred transaction
+        # that reads and then writes (login, touching an API key's last use) fails at once with
+        # "database is locked" when another holds the lock, because SQLite cannot wait there
+        # without risking a deadlock; an immediate one waits up to busy_timeout instead. SQLite
+        # serves the embedded mode (one process), where serialising writers costs nothing.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -145,6 +145,11 @@ class LiveHub:
     async def listen(self, site_id: str) -> AsyncIterator[Listener]:
         listener = await self._open(site_id)
         try:
+            # A round trip, so the server has the subscription before the stream opens: an
+            # event published right after the client saw the stream start is not missed. It
+            # runs inside the `try`: a client gone meanwhile still releases the subscription.
+            assert self.nc is not None
+            await self.nc.flush(timeout=5)
             yield listener
         finally:
             await asyncio.shield(self._close(listener))

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import msgspec
 from litestar import Request, get
+from litestar.background_tasks import BackgroundTask
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -56,7 +57,7 @@ def _visitors(listener: Listener) -> ServerSentEventMessage:
 
 async def live_messages(
     hub: LiveHub, site_id: str, slot: StreamSlot, settings: QuerySettings
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     loop = asyncio.get_running_loop()
     try:
         async with hub.listen(site_id) as listener:
@@ -101,4 +102,8 @@ async def stream_live(
     `: ping` heartbeats. Same access as the stats endpoints; 429 past the per-caller cap."""
     reader = await authorize_reader(site_id, request, db_session, ctx)
     slot = ctx.stream_slots.acquire(stream_owner(reader.caller, request))
-    return ServerSentEvent(live_messages(ctx.live, reader.site.id, slot, ctx.settings))
+    messages = live_messages(ctx.live, reader.site.id, slot, ctx.settings)
+    # When the client goes away, Litestar stops iterating but does not close the generator: if
+    # it was paused at a `yield`, its clean-up (the NATS subscription, the stream slot) would
+    # wait for the garbage collector. Closing it after the response makes the clean-up prompt.
+    return ServerSentEvent(messages, background=BackgroundTask(messages.aclose))
