@@ -8,8 +8,9 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 NPM := $(shell command -v npm 2>/dev/null)
 PYTHON ?= python3
 SCRIPT_DEST := services/gateway/src/traytic/gateway/static
+DASHBOARD_DEST := services/query/src/traytic/query/static/dashboard
 
-.PHONY: help dev test lint format bench sync tracker tracker-test clean
+.PHONY: help dev test lint format bench sync tracker tracker-test dashboard screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -29,13 +30,24 @@ else
 	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js sdk/js/dist/script.vitals.js $(SCRIPT_DEST)/
 endif
 
+dashboard: ## build the dashboard (web/) into the query service's static files (needs npm)
+ifeq ($(NPM),)
+	@echo "npm not found: / will say how to build the dashboard"
+else
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run typecheck
+	rm -rf $(DASHBOARD_DEST) && mkdir -p $(DASHBOARD_DEST) && cp -R web/dist/. $(DASHBOARD_DEST)/
+endif
+
+screenshots: sync dashboard ## full-page PNGs of the main views into docs/screenshots/
+	$(UV) run python web/scripts/screenshots.py
+
 tracker-test: tracker ## the tracker's own unit tests (vitest) and type check
 ifneq ($(NPM),)
 	cd sdk/js && npm test && npm run typecheck
 endif
 
 dev: sync ## run everything in one process on http://localhost:3001
-	@if [ -f sdk/js/package.json ] && [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory tracker; fi
+	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory tracker dashboard; fi
 	$(UV) run traytic dev
 
 lint: sync ## ruff check, ruff format --check, mypy --strict
@@ -48,7 +60,7 @@ format: sync ## apply ruff's fixes and formatting
 	$(UV) run ruff format .
 
 test: lint ## lint, build and test the tracker, then every Python test against real services
-	@if [ -f sdk/js/package.json ]; then $(MAKE) --no-print-directory tracker-test; fi
+	@$(MAKE) --no-print-directory tracker-test dashboard
 	$(UV) run pytest -q -p no:cacheprovider
 
 bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
@@ -57,4 +69,4 @@ bench: sync ## benchmarks: figures printed with ratios to a baseline measured in
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
 clean: ## remove build output and the embedded data in .traytic/
-	rm -rf .traytic sdk/js/dist $(SCRIPT_DEST)/script*.js .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .traytic sdk/js/dist web/dist $(SCRIPT_DEST)/script*.js $(DASHBOARD_DEST) .pytest_cache .mypy_cache .ruff_cache
