@@ -104,8 +104,9 @@ class IngestBatch(msgspec.Struct, array_like=True, frozen=True, gc=False):
     beacons: list[ReceivedBeacon]
 
 
-class LiveEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False):
-    """An enriched event as the dashboard's live view shows it: no IP, no user agent."""
+class StreamEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=False):
+    """An enriched event as the SSE stream sends it to dashboards, shared ones too: no IP, no
+    user agent, no visitor hash."""
 
     ts: int
     type: str
@@ -119,9 +120,15 @@ class LiveEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True, gc=Fa
     browser: str
     os: str
     device: str
-    visitor_id: str
-    """The salted daily hash (hex), so the live view can count distinct visitors."""
     value: float = 0.0
+
+
+class LiveEvent(StreamEvent, frozen=True, kw_only=True, gc=False):
+    """An enriched event on the bus (`traytic.live.<site>`): the stream's fields and the
+    visitor hash, which query replicas use to count live visitors and do not pass on."""
+
+    visitor_id: str
+    """The salted daily hash (hex): not reversible, changes every day."""
 
 
 class LiveBatch(msgspec.Struct, rename="camel", frozen=True):

@@ -24,31 +24,12 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from traytic.core import bus
-from traytic.core.events import LIVE_DECODER, LiveEvent
+from traytic.core.events import LIVE_DECODER, LiveEvent, StreamEvent
 from traytic.query.errors import RateLimited
 
 log = structlog.get_logger()
 
 LIVE_WINDOW_S = 300.0
-
-
-class StreamEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
-    """A live event as the stream sends it: `LiveEvent` without the visitor hash, which a
-    shared (public) dashboard has no use for."""
-
-    ts: int
-    type: str
-    name: str
-    hostname: str
-    pathname: str
-    referrer_source: str
-    channel: str
-    country: str
-    city: str
-    browser: str
-    os: str
-    device: str
-    value: float = 0.0
 
 
 _ENCODER = msgspec.json.Encoder()
