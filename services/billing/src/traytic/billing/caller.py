@@ -9,7 +9,6 @@ organisation. The organisation is `organisationId` when given, else the caller's
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
@@ -24,13 +23,9 @@ from traytic.core.errors import InvalidInput
 from traytic.db.errors import NotFound
 from traytic.db.models import Organisation, Role, User
 from traytic.db.repositories import api_keys, login_sessions, organisations, users
+from traytic.db.tokens import CSRF_HEADER, csrf_token_for
 
-CSRF_HEADER = "X-CSRF-Token"
 RANK = {Role.VIEWER.value: 0, Role.ADMIN.value: 1, Role.OWNER.value: 2}
-
-
-def csrf_token_for(session_token: str) -> str:
-    return hashlib.sha256(b"traytic-csrf:" + session_token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

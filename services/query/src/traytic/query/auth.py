@@ -10,7 +10,6 @@ need none (their JSON body and SameSite=Lax cookies already stop cross-site form
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,17 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.models import ApiKey, LoginSession, User, utcnow
 from traytic.db.repositories import api_keys, login_sessions, users
+from traytic.db.tokens import CSRF_HEADER, csrf_token_for
 from traytic.query.context import QueryContext
 from traytic.query.errors import CsrfRejected, Forbidden, Unauthorized
 from traytic.query.settings import QuerySettings
 
-CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _TOUCH_EVERY = timedelta(minutes=10)
-
-
-def csrf_token_for(session_token: str) -> str:
-    return hashlib.sha256(b"traytic-csrf:" + session_token.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
