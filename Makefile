@@ -64,6 +64,8 @@ test: lint ## lint, build and test the tracker, then every Python test against r
 	$(UV) run pytest -q -p no:cacheprovider
 
 bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y -qq wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(UV) run python bench/gateway.py
 	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py; do \
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
