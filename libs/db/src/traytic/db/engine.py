@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -125,6 +125,15 @@ class Database:
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """`async with db.session() as session:` — one unit of work."""
         return session_scope(self.session_factory)
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query (readiness probes); never raises."""
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
     async def dispose(self) -> None:
         await self.engine.dispose()

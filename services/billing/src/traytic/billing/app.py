@@ -34,6 +34,7 @@ from traytic.billing.usage import NoUsage, UsageSource, WarehouseUsage
 from traytic.billing.worker import Worker
 from traytic.core.bus import BusSettings
 from traytic.core.errors import EXCEPTION_HANDLERS
+from traytic.core.health import health_handlers
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import (
     REGISTRY,
@@ -103,6 +104,12 @@ class Billing:
         for (provider, status), value in sorted(counts.items()):
             family.add_metric([provider, status], value)
         yield family
+
+    async def readiness_problem(self) -> str | None:
+        """What keeps this replica from answering (for `/readyz`), or None."""
+        if self.context is None or not await self.context.db.ping():
+            return "database unreachable"
+        return None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
@@ -216,7 +223,12 @@ def create_app(
         metrics_registry=metrics_registry,
     )
     return Litestar(
-        route_handlers=[*billing.route_handlers, metrics_route(metrics_registry)],
+        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
+        route_handlers=[
+            *billing.route_handlers,
+            metrics_route(metrics_registry),
+            *health_handlers(billing.readiness_problem),
+        ],
         lifespan=[billing.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,

@@ -27,6 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS, TrayticError
+from traytic.core.health import health_handlers
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import (
     REGISTRY,
@@ -133,6 +134,14 @@ class Query:
             middleware=[request_counting("query", metrics_registry)],
         )
         self.route_handlers: list[Any] = [self.router]
+
+    async def readiness_problem(self) -> str | None:
+        """What keeps this replica from answering (for `/readyz`), or None."""
+        if self.db is None or not await self.db.ping():
+            return "database unreachable"
+        if self.nc is None or not self.nc.is_connected:
+            return "not connected to NATS"
+        return None
 
     @property
     def registry(self) -> SiteRegistrySync:
@@ -242,7 +251,12 @@ def create_app(
     configure_logging(settings.log_level, settings.log_format)
     query = Query(settings, db_settings, bus_settings, metrics_registry=metrics_registry)
     return Litestar(
-        route_handlers=[*query.route_handlers, metrics_route(metrics_registry)],
+        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
+        route_handlers=[
+            *query.route_handlers,
+            metrics_route(metrics_registry),
+            *health_handlers(query.readiness_problem),
+        ],
         lifespan=[query.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
