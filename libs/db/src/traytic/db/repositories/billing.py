@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.models import Customer, Invoice, Subscription, utcnow
 from traytic.db.models.billing import PROVIDERS
-from traytic.db.repositories.statements import dialect_insert
+from traytic.db.repositories.statements import dialect_insert, first_by_provider_id
 from traytic.db.validation import (
     check_amount,
     check_choice,
@@ -212,3 +212,31 @@ async def list_invoices(
         .limit(limit)
     )
     return list(result.all())
+
+
+async def find_customer(
+    session: AsyncSession, provider: str, provider_customer_id: str
+) -> Customer | None:
+    return await first_by_provider_id(
+        session, Customer, Customer.provider_customer_id, provider, provider_customer_id
+    )
+
+
+async def find_subscription(
+    session: AsyncSession, provider: str, provider_subscription_id: str
+) -> Subscription | None:
+    return await first_by_provider_id(
+        session,
+        Subscription,
+        Subscription.provider_subscription_id,
+        provider,
+        provider_subscription_id,
+    )
+
+
+async def find_invoice(
+    session: AsyncSession, provider: str, provider_invoice_id: str
+) -> Invoice | None:
+    return await first_by_provider_id(
+        session, Invoice, Invoice.provider_invoice_id, provider, provider_invoice_id
+    )

@@ -1,15 +1,19 @@
-"""Writes that differ by dialect or need a savepoint: unique inserts and `ON CONFLICT` upserts."""
+"""Statements shared by the repositories: unique inserts and `ON CONFLICT` upserts (which
+differ by dialect or need a savepoint), and the lookup of a row by its provider's id."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.errors import DuplicateError, is_unique_violation
+
+T = TypeVar("T")
 
 
 async def add_unique(session: AsyncSession, row: Any, field: str) -> None:
@@ -32,3 +36,16 @@ def dialect_insert(session: AsyncSession, table: sa.Table) -> Any:
     if name == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert for {name}")
+
+
+async def first_by_provider_id(
+    session: AsyncSession, model: type[T], id_column: Any, provider: str, provider_id: str
+) -> T | None:
+    """The row of `model` a payment provider knows by `provider_id` (unique per provider),
+    re-read from the database: a worker must see what another transaction committed."""
+    result = await session.exec(
+        select(model)
+        .where(col(model.provider) == provider, col(id_column) == provider_id)  # type: ignore[attr-defined]
+        .execution_options(populate_existing=True)
+    )
+    return result.first()

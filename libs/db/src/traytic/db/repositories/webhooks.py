@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.models import WebhookEvent, utcnow
 from traytic.db.models.billing import PROVIDERS
-from traytic.db.repositories.statements import dialect_insert
+from traytic.db.repositories.statements import dialect_insert, first_by_provider_id
 from traytic.db.validation import check_choice, check_row, check_text
 
 _EVENTS: Table = WebhookEvent.__table__  # type: ignore[attr-defined]
@@ -58,15 +58,9 @@ async def record_webhook_event(
 async def get_webhook_event(
     session: AsyncSession, provider: str, provider_event_id: str
 ) -> WebhookEvent | None:
-    result = await session.exec(
-        select(WebhookEvent)
-        .where(
-            col(WebhookEvent.provider) == provider,
-            col(WebhookEvent.provider_event_id) == provider_event_id,
-        )
-        .execution_options(populate_existing=True)
+    return await first_by_provider_id(
+        session, WebhookEvent, WebhookEvent.provider_event_id, provider, provider_event_id
     )
-    return result.first()
 
 
 async def claim_webhook_events(

@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.billing.errors import RetryLater
-from traytic.billing.repository import find_invoice
 from traytic.db.repositories import billing
+from traytic.db.repositories.billing import find_invoice
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,10 @@ from traytic.billing.providers.events import (
     require,
 )
 from traytic.billing.providers.paystack_api import PaystackApi
-from traytic.billing.repository import find_customer, find_subscription
 from traytic.billing.settings import BillingSettings
 from traytic.db.models import Provider
 from traytic.db.repositories import billing
+from traytic.db.repositories.billing import find_customer, find_subscription
 
 log = structlog.get_logger()
 PAYSTACK = Provider.PAYSTACK.value
