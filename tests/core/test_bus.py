@@ -81,3 +81,14 @@ async def test_quota_flags_bucket_and_value(nc: NatsClient, bus_settings: bus.Bu
     value = (await kv.get("st_x")).value or b""
     assert value == b'{"overQuota":true,"until":1796083200.0}'
     assert bus.QUOTA_DECODER.decode(value) == flag
+
+
+async def test_kv_keys_lists_live_keys_only(nc: NatsClient, bus_settings: bus.BusSettings) -> None:
+    kv = await bus.ensure_sites_bucket(nc.jetstream(), bus_settings)
+    assert await bus.kv_keys(kv) == set()
+    for key in ("a", "b", "c", "d"):
+        await kv.put(key, b"1")
+    await kv.put("a", b"2")  # a second revision is still one key
+    await kv.delete("b")
+    await kv.purge("c")
+    assert await bus.kv_keys(kv) == {"a", "d"}

@@ -59,11 +59,7 @@ async def run_site_command(args: argparse.Namespace) -> int:
             )
             print(site.id)
         elif args.site_command == "list":
-            try:
-                keys = await kv.keys()
-            except Exception:  # nats raises NoKeysError for an empty bucket
-                keys = []
-            for key in sorted(keys):
+            for key in sorted(await bus.kv_keys(kv)):
                 entry = await kv.get(key)
                 if entry.value:
                     record = SITE_DECODER.decode(entry.value)

@@ -16,7 +16,7 @@ import structlog
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, BucketNotFoundError, NotFoundError
+from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 log = structlog.get_logger()
@@ -224,6 +224,29 @@ async def close(nc: NatsClient, *, timeout: float = 5.0) -> None:
         else:
             return
     await nc.close()
+
+
+async def kv_keys(kv: KeyValue) -> set[str]:
+    """The live keys of a bucket, read from the stream's own per-subject state.
+
+    nats-py's `KeyValue.keys()` ends its listing when the consumer reports nothing pending and
+    the client has processed nothing yet, which on a busy machine happens before delivery and
+    returns too few keys. Rebuilding a bucket from that would leave stray keys behind.
+    """
+    js: JetStreamContext = kv._js
+    stream: str = kv._stream
+    prefix: str = kv._pre
+    info = await js.stream_info(stream, subjects_filter=f"{prefix}>")
+    keys = set()
+    for subject in info.state.subjects or {}:
+        key = subject[len(prefix) :]
+        try:
+            entry = await kv.get(key)
+        except KeyNotFoundError:  # deleted or purged: a marker, not a value
+            continue
+        if entry.value:
+            keys.add(key)
+    return keys
 
 
 async def publish_with_id(

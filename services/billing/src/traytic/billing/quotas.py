@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import structlog
-from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
 from traytic.billing import plans
@@ -99,10 +98,7 @@ class QuotaFlags:
             self.warehouse, (s.site_id for s in limited), start, end
         )
         flagged = over_quota_sites(limited, counts, grace=self.grace)
-        try:
-            existing = set(await kv.keys())
-        except NoKeysError:
-            existing = set()
+        existing = await bus.kv_keys(kv)
         considered = {s.site_id for s in sites}
         if drop_unknown:
             considered |= existing

@@ -14,9 +14,9 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
-from nats.js.errors import NoKeysError
 from nats.js.kv import KeyValue
 
+from traytic.core import bus
 from traytic.core.sites import SiteRecord, delete_site, put_site
 from traytic.db import Database
 from traytic.db.models import Site
@@ -84,10 +84,7 @@ class SiteRegistrySync:
                 raise ConnectionError("not connected to NATS")
             async with self.db.session() as session:
                 live = await site_repository.list_all_live_sites(session)
-            try:
-                keys = set(await asyncio.wait_for(kv.keys(), self.timeout_s))
-            except NoKeysError:
-                keys = set()
+            keys = await asyncio.wait_for(bus.kv_keys(kv), self.timeout_s)
             for site in live:
                 await asyncio.wait_for(put_site(kv, site_record(site)), self.timeout_s)
             stray = keys - {site.id for site in live}
