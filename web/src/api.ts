@@ -5,6 +5,7 @@ export class ApiError extends Error {
     public status: number,
     message: string,
     public field?: string,
+    public code?: string,
   ) {
     super(message);
   }
@@ -32,7 +33,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     window.dispatchEvent(new Event("traytic:signed-out"));
   }
   if (!response.ok) {
-    throw new ApiError(response.status, data?.message ?? response.statusText, data?.field);
+    throw new ApiError(response.status, data?.message ?? response.statusText, data?.field, data?.code);
   }
   return data as T;
 }
@@ -136,3 +137,31 @@ export interface LiveEvent {
 
 export const stats = <T>(siteId: string, report: string, query: string) =>
   api<T>("GET", `/api/events/${encodeURIComponent(siteId)}/${report}?${query}`);
+
+/** `GET /api/billing` (the billing service; 404 `billing_not_configured` when billing is off). */
+export interface Billing {
+  organisationId: string;
+  plan: string;
+  status: string;
+  currentPeriodEnd: string | null;
+  subscription: {
+    provider: string;
+    plan: string;
+    status: string;
+    currency: string;
+    amount: number;
+    currentPeriodEnd: string | null;
+    cancelAtPeriodEnd: boolean;
+  } | null;
+  usage: { eventsThisMonth: number; eventsLimit: number | null; overQuota: boolean };
+  invoices: {
+    provider: string;
+    id: string;
+    status: string;
+    currency: string;
+    amount: number;
+    paidAt: string | null;
+    hostedUrl: string | null;
+  }[];
+  manageUrl?: string | null;
+}

@@ -74,17 +74,29 @@ function localDate(instant: number, timeZone: string): string {
   return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date(instant)); // YYYY-MM-DD
 }
 
-/** The stats query for the previous period as whole local days, or null when it is not whole
- * days (the last 24 hours). */
+/** The stats query for the previous period as whole local days; for the last 24 hours, the
+ * local days around the previous 24 hours in hourly buckets, which the caller trims to `keep`
+ * (the API takes periods or whole days, not instants). */
 export function previousQuery(
   query: URLSearchParams,
   previous: { start: string; end: string; tz: string },
-): string | null {
-  if (period(query) === "24h") return null;
+): { query: string; keep: ((bucketStart: string) => boolean) | null } {
+  const start = Date.parse(previous.start);
+  const end = Date.parse(previous.end);
   const params = new URLSearchParams({
-    from: localDate(Date.parse(previous.start), previous.tz),
-    to: localDate(Date.parse(previous.end) - 1, previous.tz),
+    from: localDate(start, previous.tz),
+    to: localDate(end - 1, previous.tz),
   });
+  const hourly = period(query) === "24h";
+  if (hourly) params.set("interval", "hour");
   for (const [key, value] of activeFilters(query)) params.append(key, value);
-  return params.toString();
+  return {
+    query: params.toString(),
+    keep: hourly
+      ? (bucketStart) => {
+          const t = Date.parse(bucketStart);
+          return t >= start && t < end;
+        }
+      : null,
+  };
 }

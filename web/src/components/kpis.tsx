@@ -1,4 +1,5 @@
 /** The overview's six numbers, each with its change against the previous period. */
+import { useEffect } from "preact/hooks";
 import type { Metric, Overview } from "../api";
 import {
   formatChange,
@@ -19,7 +20,18 @@ const CARDS: { key: MetricKey; label: string; format: (n: number) => string; low
   { key: "visitDuration", label: "Visit duration", format: formatDuration },
 ];
 
+/** Marked once per page load when the first numbers are on screen: the first meaningful paint,
+ * read back with `performance.getEntriesByName(FIRST_NUMBERS)` (a browser test holds its budget). */
+export const FIRST_NUMBERS = "traytic:first-numbers";
+
 export function Kpis({ overview }: { overview: Overview | null }) {
+  useEffect(() => {
+    const unmarked = () => performance.getEntriesByName(FIRST_NUMBERS).length === 0;
+    // After the frame that shows them is painted.
+    if (overview && unmarked()) {
+      requestAnimationFrame(() => setTimeout(() => unmarked() && performance.mark(FIRST_NUMBERS)));
+    }
+  }, [overview]);
   return (
     <section class="kpis" aria-label="Key figures">
       {CARDS.map(({ key, label, format, lowerIsBetter }) => {

@@ -63,14 +63,26 @@ export function Live({ siteId }: { siteId: string }) {
   }, [siteId]);
 
   return (
-    <div class="live">
-      <button class="live-count" aria-expanded={open} onClick={() => setOpen(!open)}>
+    <div class="live" onKeyDown={(e) => e.key === "Escape" && setOpen(false)}>
+      <button
+        type="button"
+        class="live-count"
+        aria-expanded={open}
+        aria-controls="live-feed"
+        aria-label={`${visitors === null ? "–" : formatInteger(visitors)} current ${visitors === 1 ? "visitor" : "visitors"}${connected ? ", live" : ", reconnecting"}: show the latest events`}
+        onClick={() => setOpen(!open)}
+      >
         <span class={`dot ${connected ? "on" : ""}`} aria-hidden="true" />
         <span data-live-visitors={visitors ?? ""}>{visitors === null ? "–" : formatInteger(visitors)}</span>{" "}
         current {visitors === 1 ? "visitor" : "visitors"}
       </button>
       {open && (
-        <div class="live-feed card" role="log" aria-label="Live events">
+        <div
+          class="live-feed card"
+          id="live-feed"
+          role="log"
+          aria-label="Live events"
+        >
           {feed.length === 0 ? (
             <p class="muted">No events in the last minutes.</p>
           ) : (

@@ -58,12 +58,13 @@ export function Members({ org, canWrite }: { org: Organisation; canWrite: boolea
   return (
     <section class="card">
       <h2>Members</h2>
+      <div class="table-scroll">
       <table class="table">
         <thead>
           <tr>
-            <th>Member</th>
-            <th>Role</th>
-            {canWrite && <th />}
+            <th scope="col">Member</th>
+            <th scope="col">Role</th>
+            {canWrite && <th scope="col"><span class="sr-only">Actions</span></th>}
           </tr>
         </thead>
         <tbody>
@@ -97,7 +98,9 @@ export function Members({ org, canWrite }: { org: Organisation; canWrite: boolea
               {canWrite && (
                 <td>
                   <button
+                    type="button"
                     class="link danger"
+                    aria-label={`Remove ${m.email}`}
                     onClick={() =>
                       confirm(`Remove ${m.email} from ${org.name}?`) &&
                       attempt(() => api("DELETE", `/api/orgs/${org.id}/members/${m.userId}`))
@@ -118,6 +121,7 @@ export function Members({ org, canWrite }: { org: Organisation; canWrite: boolea
           ))}
         </tbody>
       </table>
+      </div>
       {canWrite && (
         <form class="inline" onSubmit={invite}>
           <label>

@@ -1,7 +1,8 @@
 /** A breakdown with tabs (pages, sources, locations, devices, events); a row click filters by it. */
 import { useEffect, useState } from "preact/hooks";
 import { stats, type CustomEvent, type Row } from "../api";
-import { countryName, formatCompact } from "../format";
+import { countryName, formatCompact, formatInteger } from "../format";
+import { Tabs } from "./tabs";
 
 interface Tab {
   label: string;
@@ -67,21 +68,9 @@ interface Line {
   label: string;
   count: number;
   filter: [string, string] | null;
-  nested?: boolean;
 }
 
-function lines(report: string, tab: Tab, data: Record<string, unknown>): Line[] {
-  if (report === "events") {
-    return ((data.events as CustomEvent[]) ?? []).flatMap((event) => [
-      { label: event.name, count: event.visitors, filter: ["event", event.name] as [string, string] },
-      ...event.props.map((p) => ({
-        label: `${p.key}: ${p.value}`,
-        count: p.visitors,
-        filter: ["prop", `${p.key}:${p.value}`] as [string, string],
-        nested: true,
-      })),
-    ]);
-  }
+function lines(tab: Tab, data: Record<string, unknown>): Line[] {
   return ((data[tab.field] as Row[]) ?? []).map((row) => ({
     label: row.value === "" ? "(none)" : tab.filter === "country" ? countryName(row.value) : row.value,
     count: row.visitors,
@@ -89,16 +78,20 @@ function lines(report: string, tab: Tab, data: Record<string, unknown>): Line[] 
   }));
 }
 
+type OnFilter = (changes: Record<string, string>) => void;
+
 export function Panel({
   panel,
   siteId,
   apiQuery,
+  filters,
   onFilter,
 }: {
   panel: PanelSpec;
   siteId: string;
   apiQuery: string;
-  onFilter: (key: string, value: string) => void;
+  filters: [string, string][];
+  onFilter: OnFilter;
 }) {
   const [tabIndex, setTabIndex] = useState(0);
   const [data, setData] = useState<Record<string, unknown> | null>(null);
@@ -116,42 +109,55 @@ export function Panel({
   }, [siteId, panel.report, apiQuery]);
 
   const tab = panel.tabs[tabIndex];
-  const rows = data ? lines(panel.report, tab, data) : [];
+  const titleId = `panel-${panel.report}`;
+  let body;
+  if (failed) body = <p class="error">Could not load this panel.</p>;
+  else if (data === null) body = <p class="muted">Loading…</p>;
+  else if (panel.report === "events") {
+    body = (
+      <EventRows
+        events={(data.events as CustomEvent[]) ?? []}
+        filteredEvent={filters.find(([key]) => key === "event")?.[1] ?? null}
+        onFilter={onFilter}
+      />
+    );
+  } else body = <Rows heading={tab.label} rows={lines(tab, data)} onFilter={onFilter} />;
+  return (
+    <section class="card panel" data-panel={panel.report} aria-labelledby={titleId}>
+      <Tabs
+        label={panel.title}
+        head={<h2 id={titleId}>{panel.title}</h2>}
+        tabs={panel.tabs.map((t) => t.label)}
+        selected={tabIndex}
+        onSelect={setTabIndex}
+      >
+        {body}
+      </Tabs>
+    </section>
+  );
+}
+
+function Rows({ heading, rows, onFilter }: { heading: string; rows: Line[]; onFilter: OnFilter }) {
   const max = Math.max(1, ...rows.map((r) => r.count));
   return (
-    <section class="card panel" data-panel={panel.report}>
-      <div class="panel-head">
-        <h2>{panel.title}</h2>
-        {panel.tabs.length > 1 && (
-          <div class="tabs" role="tablist">
-            {panel.tabs.map((t, i) => (
-              <button role="tab" aria-selected={i === tabIndex} onClick={() => setTabIndex(i)}>
-                {t.label}
-              </button>
-            ))}
-          </div>
-        )}
-      </div>
-      <div class="rows-head muted">
-        <span>{tab.label}</span>
+    <>
+      <div class="rows-head muted" aria-hidden="true">
+        <span>{heading}</span>
         <span>Visitors</span>
       </div>
-      {failed ? (
-        <p class="error">Could not load this panel.</p>
-      ) : data === null ? (
-        <p class="muted">Loading…</p>
-      ) : rows.length === 0 ? (
+      {rows.length === 0 ? (
         <p class="muted">Nothing in this period.</p>
       ) : (
         <ul class="rows">
           {rows.map((row) => (
-            <li class={row.nested ? "nested" : ""}>
+            <li>
               <button
+                type="button"
                 class="row"
                 data-count={row.count}
                 disabled={!row.filter}
-                title={row.filter ? `Filter by ${row.label}` : undefined}
-                onClick={() => row.filter && onFilter(...row.filter)}
+                aria-label={`${row.label}: ${formatInteger(row.count)} visitors${row.filter ? ", filter by it" : ""}`}
+                onClick={() => row.filter && onFilter({ [row.filter[0]]: row.filter[1] })}
               >
                 <span class="bar" style={{ width: `${(row.count / max) * 100}%` }} />
                 <span class="row-label">{row.label}</span>
@@ -161,6 +167,109 @@ export function Panel({
           ))}
         </ul>
       )}
-    </section>
+    </>
+  );
+}
+
+/** Custom events, each with its props grouped by key: a click on an event filters by it, a click
+ * on a prop value filters by the event and that value. */
+function EventRows({
+  events,
+  filteredEvent,
+  onFilter,
+}: {
+  events: CustomEvent[];
+  filteredEvent: string | null;
+  onFilter: OnFilter;
+}) {
+  const [opened, setOpened] = useState<Record<string, boolean>>({});
+  if (events.length === 0) {
+    return (
+      <p class="muted">
+        No custom events in this period. Send one with <code>track("signup", {"{ plan: \"pro\" }"})</code>.
+      </p>
+    );
+  }
+  const max = Math.max(1, ...events.map((e) => e.visitors));
+  return (
+    <>
+      <div class="rows-head muted" aria-hidden="true">
+        <span>Event</span>
+        <span>Visitors · Events</span>
+      </div>
+      <ul class="rows">
+        {events.map((event) => {
+          const open = opened[event.name] ?? (event.name === filteredEvent || events.length === 1);
+          const keys = [...new Set(event.props.map((p) => p.key))];
+          const propsId = `props-${encodeURIComponent(event.name)}`;
+          return (
+            <li class="event" data-event={event.name}>
+              <div class="event-line">
+                <button
+                  type="button"
+                  class="row"
+                  data-count={event.visitors}
+                  data-events={event.events}
+                  aria-label={`${event.name}: ${formatInteger(event.visitors)} visitors, ${formatInteger(event.events)} events, filter by it`}
+                  onClick={() => onFilter({ event: event.name })}
+                >
+                  <span class="bar" style={{ width: `${(event.visitors / max) * 100}%` }} />
+                  <span class="row-label">{event.name}</span>
+                  <span class="row-count">
+                    {formatCompact(event.visitors)} <span class="muted">· {formatCompact(event.events)}</span>
+                  </span>
+                </button>
+                {keys.length > 0 && (
+                  <button
+                    type="button"
+                    class="disclose"
+                    aria-expanded={open}
+                    aria-controls={propsId}
+                    aria-label={`Properties of ${event.name}`}
+                    onClick={() => setOpened({ ...opened, [event.name]: !open })}
+                  >
+                    <span aria-hidden="true">{open ? "▾" : "▸"}</span>
+                  </button>
+                )}
+              </div>
+              {open && keys.length > 0 && (
+                <div class="props" id={propsId}>
+                  {keys.map((key) => {
+                    const values = event.props.filter((p) => p.key === key);
+                    const top = Math.max(1, ...values.map((p) => p.visitors));
+                    return (
+                      <div class="prop-group" data-prop-key={key}>
+                        <h3 class="prop-key muted">{key}</h3>
+                        <ul class="rows">
+                          {values.map((p) => (
+                            <li>
+                              <button
+                                type="button"
+                                class="row prop"
+                                data-prop={`${p.key}:${p.value}`}
+                                data-count={p.visitors}
+                                data-events={p.events}
+                                aria-label={`${event.name}, ${p.key} ${p.value}: ${formatInteger(p.visitors)} visitors, filter by it`}
+                                onClick={() => onFilter({ event: event.name, prop: `${p.key}:${p.value}` })}
+                              >
+                                <span class="bar" style={{ width: `${(p.visitors / top) * 100}%` }} />
+                                <span class="row-label">{p.value === "" ? "(empty)" : p.value}</span>
+                                <span class="row-count">
+                                  {formatCompact(p.visitors)} <span class="muted">· {formatCompact(p.events)}</span>
+                                </span>
+                              </button>
+                            </li>
+                          ))}
+                        </ul>
+                      </div>
+                    );
+                  })}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </>
   );
 }

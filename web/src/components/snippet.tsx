@@ -1,5 +1,6 @@
 /** How to install the tracker for a site: a script tag, or npm with Next.js or React. */
 import { useState } from "preact/hooks";
+import { Tabs } from "./tabs";
 
 export function Snippet({ siteId }: { siteId: string }) {
   const origin = location.origin;
@@ -17,22 +18,19 @@ import { Analytics } from "@traytic/analytics/react";
 
 <Analytics siteId="${siteId}" endpoint="${origin}/collect" />`,
   };
-  const [tab, setTab] = useState("Script tag");
+  const names = Object.keys(variants);
+  const [tab, setTab] = useState(0);
   const [copied, setCopied] = useState(false);
-  const code = variants[tab];
+  const code = variants[names[tab]];
   return (
     <div class="snippet">
-      <div class="tabs" role="tablist">
-        {Object.keys(variants).map((name) => (
-          <button role="tab" aria-selected={name === tab} onClick={() => setTab(name)}>
-            {name}
-          </button>
-        ))}
-      </div>
-      <pre>
-        <code>{code}</code>
-      </pre>
+      <Tabs label="How to install the tracker" tabs={names} selected={tab} onSelect={setTab}>
+        <pre tabIndex={0} aria-label={`${names[tab]} snippet`}>
+          <code>{code}</code>
+        </pre>
+      </Tabs>
       <button
+        type="button"
         onClick={() =>
           navigator.clipboard?.writeText(code).then(() => {
             setCopied(true);
@@ -42,6 +40,9 @@ import { Analytics } from "@traytic/analytics/react";
       >
         {copied ? "Copied" : "Copy"}
       </button>
+      <span class="sr-only" role="status">
+        {copied ? "Copied to the clipboard" : ""}
+      </span>
     </div>
   );
 }

@@ -58,7 +58,7 @@ export function Vitals({ siteId, apiQuery }: { siteId: string; apiQuery: string 
                     <div class="muted">
                       P75 · P95 <span class={`rating-${rating(metric, v.p95)}`}>{show(metric, v.p95)}</span>
                     </div>
-                    <div class="shares" title={`${formatInteger(v.samples)} samples`}>
+                    <div class="shares" title={`${formatInteger(v.samples)} samples`} aria-hidden="true">
                       <span class="share good" style={{ flexGrow: v.good }} />
                       <span class="share ni" style={{ flexGrow: v.needsImprovement }} />
                       <span class="share poor" style={{ flexGrow: v.poor }} />
@@ -101,7 +101,7 @@ function RouteTable({ routes }: { routes: Vital[] }) {
             <th>Route</th>
             {ORDER.map((metric) => (
               <th aria-sort={metric === sortBy ? "descending" : "none"}>
-                <button class="link" onClick={() => setSortBy(metric)}>
+                <button type="button" class="link" aria-label={`Sort by ${metric} P75`} onClick={() => setSortBy(metric)}>
                   {metric}
                   {metric === sortBy ? " ↓" : ""}
                 </button>

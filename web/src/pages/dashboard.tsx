@@ -46,10 +46,16 @@ export function Dashboard({
       .then(async ([o, t]) => {
         if (!current) return;
         setOverview(o);
+        let p: Timeseries | null = null;
+        if (compare) {
+          const before = previousQuery(query, o.previousRange);
+          p = await stats<Timeseries>(site.id, "timeseries", before.query);
+          if (before.keep) p = { ...p, buckets: p.buckets.filter((b) => before.keep!(b.start)) };
+        }
+        if (!current) return;
+        // Both at once: the chart never pairs this period with another period's previous.
         setSeries(t);
-        const before = compare ? previousQuery(query, o.previousRange) : null;
-        const p = before ? await stats<Timeseries>(site.id, "timeseries", before) : null;
-        if (current) setPrevious(p);
+        setPrevious(p);
       })
       .catch((e) => {
         if (!current) return;
@@ -77,7 +83,7 @@ export function Dashboard({
   const empty = overview !== null && overview.pageviews.value === 0 && overview.events.value === 0;
 
   return (
-    <main class="page">
+    <main class="page" id="main" tabIndex={-1}>
       <div class="toolbar">
         <h1>{site.name || site.domain}</h1>
         <Live siteId={site.id} />
@@ -95,16 +101,14 @@ export function Dashboard({
             <option value="custom">Custom range…</option>
           </select>
         </label>
-        {period(query) !== "24h" && (
-          <label class="toggle">
-            <input
-              type="checkbox"
-              checked={compare}
-              onChange={(e) => setQuery("compare", (e.target as HTMLInputElement).checked ? "1" : null)}
-            />{" "}
-            Compare
-          </label>
-        )}
+        <label class="toggle">
+          <input
+            type="checkbox"
+            checked={compare}
+            onChange={(e) => setQuery("compare", (e.target as HTMLInputElement).checked ? "1" : null)}
+          />{" "}
+          Compare
+        </label>
         {range && (
           <span class="range">
             <input
@@ -166,7 +170,8 @@ export function Dashboard({
                 panel={panel}
                 siteId={site.id}
                 apiQuery={apiQuery}
-                onFilter={(key, value) => setQuery(key, value)}
+                filters={filters}
+                onFilter={(changes) => navigate(path + withParams(query, changes))}
               />
             ))}
           </div>

@@ -1,6 +1,7 @@
 /** The organisation's settings: its sites (create one, get its snippet) and its API keys. */
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
+import { Billing } from "../components/billing";
 import { Members } from "../components/members";
 import { Snippet } from "../components/snippet";
 import { navigate, onLinkClick, useLocation } from "../router";
@@ -16,13 +17,27 @@ export function Settings({
   onSitesChanged: () => Promise<unknown>;
 }) {
   const { path } = useLocation();
-  if (!org) return <main class="page"><p>You are not in any organisation.</p></main>;
+  if (!org) return <main class="page" id="main" tabIndex={-1}><p>You are not in any organisation.</p></main>;
   const canWrite = org.role !== "viewer";
   const siteMatch = path.match(/^\/settings\/sites\/([^/]+)/);
   const site = siteMatch && sites.find((s) => s.id === siteMatch[1]);
+  if (path === "/settings/billing") {
+    // Where a payment provider sends the customer back after the checkout.
+    return (
+      <main class="page settings" id="main" tabIndex={-1}>
+        <a href="/settings" onClick={(e) => onLinkClick(e, "/settings")}>
+          ← {org.name}
+        </a>
+        <p class="muted" role="status">
+          Your plan changes as soon as the payment provider confirms the payment.
+        </p>
+        <Billing org={org} canWrite={canWrite} />
+      </main>
+    );
+  }
   if (site) {
     return (
-      <main class="page settings">
+      <main class="page settings" id="main" tabIndex={-1}>
         <a href="/settings" onClick={(e) => onLinkClick(e, "/settings")}>
           ← {org.name}
         </a>
@@ -31,11 +46,12 @@ export function Settings({
     );
   }
   return (
-    <main class="page settings">
+    <main class="page settings" id="main" tabIndex={-1}>
       <h1>{org.name}</h1>
       <Sites org={org} sites={sites} canWrite={canWrite} onSitesChanged={onSitesChanged} />
       <Members org={org} canWrite={canWrite} />
       {canWrite && <Keys org={org} />}
+      <Billing org={org} canWrite={canWrite} />
     </main>
   );
 }
@@ -137,7 +153,13 @@ function Keys({ org }: { org: Organisation }) {
 
   async function revoke(key: ApiKey) {
     if (!confirm(`Revoke the key "${key.name}"? Scripts using it stop working.`)) return;
-    await api("DELETE", `/api/orgs/${org.id}/keys/${key.id}`);
+    setError(null);
+    try {
+      await api("DELETE", `/api/orgs/${org.id}/keys/${key.id}`);
+      if (secret?.id === key.id) setSecret(null);
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
     await load();
   }
 
@@ -154,17 +176,19 @@ function Keys({ org }: { org: Organisation }) {
           </pre>
         </div>
       )}
+      {keys?.length === 0 && <p class="muted">No API keys yet: create one for scripts that read the stats API.</p>}
+      <div class="table-scroll">
       <table class="table">
         <thead>
           <tr>
-            <th>Name</th>
-            <th>Prefix</th>
-            <th>Last used</th>
-            <th />
+            <th scope="col">Name</th>
+            <th scope="col">Prefix</th>
+            <th scope="col">Last used</th>
+            <th scope="col"><span class="sr-only">Actions</span></th>
           </tr>
         </thead>
         <tbody>
-          {(keys ?? []).map((key) => (
+          {(keys ?? []).filter((key) => !key.revokedAt).map((key) => (
             <tr data-key={key.name}>
               <td>{key.name}</td>
               <td>
@@ -172,18 +196,15 @@ function Keys({ org }: { org: Organisation }) {
               </td>
               <td>{key.lastUsedAt ? new Date(key.lastUsedAt).toLocaleString() : "never"}</td>
               <td>
-                {key.revokedAt ? (
-                  <span class="muted">revoked</span>
-                ) : (
-                  <button class="link danger" onClick={() => revoke(key)}>
-                    Revoke
-                  </button>
-                )}
+                <button class="link danger" aria-label={`Revoke ${key.name}`} onClick={() => revoke(key)}>
+                  Revoke
+                </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      </div>
       <form class="inline" onSubmit={create}>
         <label>
           Name <input name="name" required placeholder="deploy" />

@@ -48,6 +48,9 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const org = me.organisations.find((o) => o.id === orgId);
   return (
     <div class="shell">
+      <a class="skip" href="#main">
+        Skip to the content
+      </a>
       <header class="topbar">
         <a class="brand" href="/" onClick={(e) => onLinkClick(e, "/")}>
           Traytic
@@ -76,12 +79,18 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
           </select>
         )}
         <span class="spacer" />
-        <a href="/settings" onClick={(e) => onLinkClick(e, "/settings")}>
-          Settings
-        </a>
-        <button class="link" onClick={signOut}>
-          Log out
-        </button>
+        <nav aria-label="Account" class="account">
+          <a
+            href="/settings"
+            aria-current={path.startsWith("/settings") ? "page" : undefined}
+            onClick={(e) => onLinkClick(e, "/settings")}
+          >
+            Settings
+          </a>
+          <button type="button" class="link" onClick={signOut}>
+            Log out
+          </button>
+        </nav>
       </header>
       {sites === null ? (
         <p class="loading">Loading…</p>
@@ -90,7 +99,7 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
       ) : site ? (
         <Dashboard site={site} />
       ) : siteMatch ? (
-        <main class="page">
+        <main class="page" id="main" tabIndex={-1}>
           <p>This site does not exist in {org?.name ?? "this organisation"}.</p>
         </main>
       ) : null}
