@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
+from tests.web.checks import expect_kpis, expect_panels
 from tests.web.conftest import Dev, log_in
-
-KPIS = ("visitors", "visits", "pageviews", "viewsPerVisit", "bounceRate", "visitDuration")
-
-
-def js_number(value: float) -> str:
-    """How JavaScript's String() writes a JSON number (shortest round-trip, no trailing .0)."""
-    return str(int(value)) if float(value).is_integer() else repr(value)
 
 
 @pytest.fixture(scope="module")
@@ -26,39 +19,6 @@ def seeded(dev: Dev) -> Dev:
     dev.beacon([home, {"type": "pageview", "url": "http://localhost/blog"}], chrome_version=122)
     dev.wait_for_pageviews(5)
     return dev
-
-
-async def expect_kpis(page: Page, overview: dict[str, Any]) -> None:
-    for key in KPIS:
-        value = page.locator(f'[data-kpi="{key}"] .kpi-value')
-        await expect(value).to_have_attribute("data-value", js_number(overview[key]["value"]))
-
-
-# Each panel's first tab: the report and its list.
-PANELS = {
-    "pages": "pages",
-    "sources": "sources",
-    "countries": "countries",
-    "devices": "devices",
-    "events": "events",
-}
-
-
-async def expect_panels(page: Page, dev: Dev, query: str) -> None:
-    """Every panel shows the visitors the API answers for the same query."""
-    for report, field in PANELS.items():
-        rows = dev.stats(report, f"{query}&limit=10")[field]
-        counts = [str(row["visitors"]) for row in rows]
-        if report == "events":  # each event, then its props
-            counts = [
-                str(n)
-                for row in rows
-                for n in [row["visitors"], *(p["visitors"] for p in row["props"])]
-            ]
-        buttons = page.locator(f'[data-panel="{report}"] .row')
-        await expect(buttons).to_have_count(len(counts))
-        for i, count in enumerate(counts):
-            await expect(buttons.nth(i)).to_have_attribute("data-count", count)
 
 
 async def test_kpis_equal_the_overview(browser: Browser, seeded: Dev) -> None:

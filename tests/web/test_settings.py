@@ -1,5 +1,5 @@
 """Settings: a new site shows its snippet (and an empty dashboard shows it too); API keys are
-shown once and can be revoked; a public site reads without login; an invited viewer joins and
+shown once and can be revoked (and no billing section without a payment provider); a public site reads without login; an invited viewer joins and
 gets no controls they may not use."""
 
 from __future__ import annotations
@@ -52,6 +52,9 @@ async def test_a_key_is_shown_once_and_can_be_revoked(browser: Browser, dev: Dev
             return error.code
 
     assert me_status() == 200
+    # Billing is off in plain `traytic dev` (no payment provider): no billing section.
+    await expect(page.get_by_role("heading", name="Members")).to_be_visible()
+    await expect(page.locator("#billing")).to_have_count(0)
     page.once("dialog", lambda dialog: dialog.accept())
     row = page.locator('tr[data-key="e2e"]')
     await row.get_by_role("button", name="Revoke").click()
@@ -118,3 +121,10 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await expect(viewer.get_by_role("button", name="Create key")).to_have_count(0)
     await expect(viewer.get_by_role("button", name="Add site")).to_have_count(0)
     await expect(viewer.get_by_role("button", name="Invite")).to_have_count(0)
+    await expect(viewer.get_by_role("heading", name="API keys")).to_have_count(0)
+
+    # Straight to a site's settings: shown, but nothing there can be changed.
+    await viewer.goto(f"/settings/sites/{dev.site_id}")
+    await expect(viewer.get_by_label("Domain")).to_be_disabled()
+    await expect(viewer.get_by_role("button", name="Save")).to_be_disabled()
+    await expect(viewer.get_by_role("button", name="Delete site")).to_be_disabled()
