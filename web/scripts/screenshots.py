@@ -97,6 +97,15 @@ def seed(dev: Dev) -> None:
                     "props": {"plan": plan},
                 }
             )
+        if rng.random() < 0.25:
+            events.append(
+                {
+                    "type": "event",
+                    "name": "download",
+                    "url": events[-1]["url"],
+                    "props": {"file": rng.choice(["guide.pdf", "deck.pdf"])},
+                }
+            )
         dev.send(events, user_agent, screen)
 
 
@@ -115,7 +124,7 @@ def main() -> None:
 
 
 def shoot(dev: Dev) -> None:
-    views = {"dashboard": f"/sites/{dev.site_id}?period=24h", "settings": "/settings"}
+    views = {"dashboard": f"/sites/{dev.site_id}?period=24h&compare=1", "settings": "/settings"}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):
@@ -136,6 +145,8 @@ def shoot(dev: Dev) -> None:
                 for name, url in views.items():
                     page.goto(url)
                     page.wait_for_load_state("networkidle")
+                    if name == "dashboard":  # a custom event's props, opened
+                        page.get_by_role("button", name="Properties of signup").click()
                     page.wait_for_timeout(500)
                     page.screenshot(path=OUT / f"{name}-{scheme}-{device}.png", full_page=True)
                 context.close()
