@@ -136,9 +136,12 @@ def paystack_invoice_event(
     }
 
 
-def polar_customer(org_id: str) -> dict[str, Any]:
+POLAR_CUSTOMER_ID = "992fae2a-2a17-4b7a-8d9e-e287cf90131b"
+
+
+def polar_customer(org_id: str, customer_id: str = POLAR_CUSTOMER_ID) -> dict[str, Any]:
     return {
-        "id": "992fae2a-2a17-4b7a-8d9e-e287cf90131b",
+        "id": customer_id,
         "created_at": "2026-11-28T12:00:00Z",
         "modified_at": None,
         "metadata": {},
@@ -164,6 +167,7 @@ def polar_subscription_event(
     modified_at: str = "2026-11-28T12:00:00Z",
     period_end: str = "2026-12-28T12:00:00Z",
     cancel_at_period_end: bool = False,
+    customer_id: str = POLAR_CUSTOMER_ID,
 ) -> dict[str, Any]:
     return {
         "type": event,
@@ -187,14 +191,14 @@ def polar_subscription_event(
             "started_at": "2026-11-28T12:00:00Z",
             "ends_at": period_end if cancel_at_period_end else None,
             "ended_at": None,
-            "customer_id": "992fae2a-2a17-4b7a-8d9e-e287cf90131b",
+            "customer_id": customer_id,
             "product_id": product_id,
             "discount_id": None,
             "checkout_id": "c8d6a1f0-93e4-4f0e-9c54-3c3c2b7f1e11",
             "customer_cancellation_reason": None,
             "customer_cancellation_comment": None,
             "metadata": {"organisation_id": org_id},
-            "customer": polar_customer(org_id),
+            "customer": polar_customer(org_id, customer_id),
             "product": {"id": product_id, "name": "Traytic Pro", "is_recurring": True},
             "discount": None,
             "prices": [],

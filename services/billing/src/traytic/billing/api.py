@@ -17,6 +17,7 @@ from traytic.billing import plans
 from traytic.billing.caller import resolve_org_caller
 from traytic.billing.checkout import CheckoutRequest, CheckoutStarted, start_checkout
 from traytic.billing.context import BillingContext
+from traytic.billing.entitlement import plan_now
 from traytic.billing.errors import BillingNotConfigured
 from traytic.billing.manage import manage_url
 from traytic.db.repositories import billing as billing_rows
@@ -107,10 +108,13 @@ async def billing_overview(
         subscriptions[0] if subscriptions else None,
     )
     events = await billing.usage.events_this_month(org.id)
-    rules = plans.RULES[org.plan]
+    # Decided now, not read back: a period that just ended shows Free before the worker's
+    # next plan check writes it down.
+    plan = plan_now(org.plan, subscriptions, now)
+    rules = plans.RULES[plan]
     return BillingView(
         organisation_id=str(org.id),
-        plan=org.plan,
+        plan=plan,
         status=current.status if current is not None else "free",
         current_period_end=current.current_period_end if current is not None else None,
         subscription=(
@@ -129,7 +133,7 @@ async def billing_overview(
         usage=UsageView(
             events,
             rules.events_per_month,
-            plans.is_over_quota(org.plan, events, grace=billing.settings.quota_grace),
+            plans.is_over_quota(plan, events, grace=billing.settings.quota_grace),
         ),
         invoices=[
             InvoiceView(

@@ -5,8 +5,10 @@ that mount it (the dev mode). Routes: `POST /webhooks/paystack`, `POST /webhooks
 The lifespan migrates and opens the database and, unless `TRAYTIC_RUN_WORKER=false`, runs
 the worker that applies stored webhook events. Given a warehouse it counts usage; given the
 bus too (and unless `TRAYTIC_ENFORCE_QUOTAS=false`) it keeps the `quotas` flags the gateway
-reads. With no provider configured every route answers 404 `billing_not_configured` and
-nothing else runs.
+reads. Given a warehouse it also runs the retention job daily (`traytic.billing.retention`),
+which is the only part that also runs with no provider configured (`TRAYTIC_RETENTION_DAYS`);
+otherwise every route answers 404 `billing_not_configured` and nothing else runs. On shutdown
+(SIGTERM) the worker finishes the round it is in, so its transaction commits, before it stops.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.providers.polar_api import polar_client
 from traytic.billing.quotas import QuotaFlags
+from traytic.billing.retention import RetentionJob
 from traytic.billing.settings import BillingSettings, load_billing_settings
 from traytic.billing.usage import NoUsage, UsageSource, WarehouseUsage
 from traytic.billing.worker import Worker
@@ -49,6 +52,9 @@ from traytic.db import Database, DbSettings, migrate
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 log = structlog.get_logger()
+
+WORKER_STOP_TIMEOUT_S = 20.0
+"""How long shutdown waits for the worker's round in progress before cancelling it."""
 
 
 class Billing:
@@ -82,6 +88,9 @@ class Billing:
         self.worker_task: asyncio.Task[None] | None = None
         self.quotas: QuotaFlags | None = None
         self.quota_task: asyncio.Task[None] | None = None
+        self.retention: RetentionJob | None = None
+        self.retention_task: asyncio.Task[None] | None = None
+        self.stopping = asyncio.Event()
         self.router = Router(
             path="/",
             route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
@@ -114,6 +123,7 @@ class Billing:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         app.state.billing = self
+        self.stopping = asyncio.Event()
         if self.settings.migrate_on_start:
             await migrate(self.db_settings)
         db = Database.from_settings(self.db_settings)
@@ -138,7 +148,7 @@ class Billing:
         )
         warehouse: Warehouse | None = None
         own_warehouse: Warehouse | None = None
-        if settings.enabled:
+        if settings.enabled or settings.retention_enabled:
             warehouse = getattr(app.state, "warehouse", None)
             if warehouse is None and self.warehouse_settings is not None:
                 warehouse = own_warehouse = open_warehouse(self.warehouse_settings)
@@ -148,7 +158,8 @@ class Billing:
         self.context = BillingContext(
             settings=settings, db=db, clock=self.clock, paystack=paystack, polar=polar, usage=usage
         )
-        if warehouse is not None and self.bus_settings is not None and settings.enforce_quotas:
+        quotas_wanted = settings.enabled and settings.enforce_quotas
+        if warehouse is not None and self.bus_settings is not None and quotas_wanted:
             self.quotas = QuotaFlags(db, warehouse, grace=settings.quota_grace, clock=self.clock)
             self.quota_task = asyncio.create_task(
                 self.quotas.run(self.bus_settings, settings.quota_interval_s), name="quota-flags"
@@ -163,7 +174,14 @@ class Billing:
                     self.quotas.refresh_after_plan_change if self.quotas is not None else None
                 ),
             )
-            self.worker_task = asyncio.create_task(self.worker.run(), name="billing-worker")
+            self.worker_task = asyncio.create_task(
+                self.worker.run(self.stopping), name="billing-worker"
+            )
+        if warehouse is not None and settings.retention_enabled:
+            self.retention = RetentionJob(db, warehouse, settings, clock=self.clock)
+            self.retention_task = asyncio.create_task(
+                self.retention.run(settings.retention_interval_s, self.stopping), name="retention"
+            )
         log.info(
             "billing_started",
             paystack=self.settings.paystack_enabled,
@@ -171,6 +189,7 @@ class Billing:
             worker=self.settings.run_worker and self.settings.enabled,
             usage=warehouse is not None,
             quotas=self.quotas is not None,
+            retention=self.retention is not None,
         )
         try:
             with registered(
@@ -178,7 +197,14 @@ class Billing:
             ):
                 yield
         finally:
-            for task in (self.worker_task, self.quota_task):
+            self.stopping.set()
+            if self.worker_task is not None:
+                # The round in progress commits; only a round stuck past the timeout is cut.
+                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(
+                        asyncio.shield(self.worker_task), timeout=WORKER_STOP_TIMEOUT_S
+                    )
+            for task in (self.worker_task, self.quota_task, self.retention_task):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

@@ -1,14 +1,16 @@
-"""Billing reads that `traytic.db.repositories.billing` does not have yet: sites with plans."""
+"""Billing reads that `traytic.db.repositories.billing` does not have yet: sites with plans,
+subscribed organisations, every subscription by organisation."""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import NamedTuple
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.db.models import Organisation, Site
+from traytic.db.models import Organisation, Plan, Site, Subscription
 
 
 class SitePlan(NamedTuple):
@@ -29,3 +31,27 @@ async def list_site_plans(
         statement = statement.where(col(Site.organisation_id) == organisation_id)
     result = await session.exec(statement.order_by(col(Site.id)))
     return [SitePlan(site_id, org_id, plan) for site_id, org_id, plan in result.all()]
+
+
+async def list_subscribed_paid_organisations(session: AsyncSession) -> list[uuid.UUID]:
+    """Organisations on a paid plan that came from subscriptions (a plan set by hand, with no
+    subscription behind it, is the operator's to change)."""
+    subscribed = select(Subscription.organisation_id).where(
+        col(Subscription.organisation_id) == col(Organisation.id)
+    )
+    result = await session.exec(
+        select(Organisation.id)
+        .where(col(Organisation.plan) != Plan.FREE.value, subscribed.exists())
+        .order_by(col(Organisation.id))
+    )
+    return list(result.all())
+
+
+async def subscriptions_by_organisation(
+    session: AsyncSession,
+) -> dict[uuid.UUID, list[Subscription]]:
+    result = await session.exec(select(Subscription))
+    grouped: dict[uuid.UUID, list[Subscription]] = defaultdict(list)
+    for subscription in result.all():
+        grouped[subscription.organisation_id].append(subscription)
+    return dict(grouped)

@@ -67,6 +67,19 @@ class BillingSettings(msgspec.Struct, frozen=True, kw_only=True):
     quota_grace: float = 0.1
     """Margin over the quota before beacons are dropped: 0.1 lets a Free site reach 11k."""
 
+    plan_check_s: float = 60.0
+    """How often the worker looks for subscriptions whose period ended with no webhook (a
+    cancelled or unpaid subscription lapses to Free then, not when the next event arrives)."""
+
+    enforce_retention: bool = True
+    """Run the retention job, which deletes events past their retention from the warehouse:
+    with billing on, each site's plan decides (Free 6 months, Pro and Team 2 years); with
+    billing off, `retention_days` does."""
+    retention_days: int = 0
+    """With billing off (no provider): keep events this many days; 0 keeps them forever."""
+    retention_interval_s: float = 86_400.0
+    """How often the retention job runs (the first run is at start)."""
+
     session_cookie: str = "traytic_session"
     csrf_cookie: str = "traytic_csrf"
     """The query service's cookie names (the billing API accepts the dashboard's session)."""
@@ -82,6 +95,11 @@ class BillingSettings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def enabled(self) -> bool:
         return self.paystack_enabled or self.polar_enabled
+
+    @property
+    def retention_enabled(self) -> bool:
+        """Whether there is a retention to enforce: the plans' when billing is on."""
+        return self.enforce_retention and (self.enabled or self.retention_days > 0)
 
     def extra_prices(self) -> dict[str, dict[str, int]]:
         """GHS, KES and ZAR prices that are set, as `{currency: {plan: subunits}}`."""

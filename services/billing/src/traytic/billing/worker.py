@@ -4,14 +4,17 @@ invoices and the organisation's plan.
 Each round claims a batch (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so replicas never take the
 same event) and applies each event in its own savepoint: an event that fails is rolled back
 alone, its attempt and error recorded, and it is retried on a later round (after a short
-back-off kept in memory) until `worker_max_attempts`. Runs inside `traytic billing`, or alone
-via `python -m traytic.billing.worker`.
+back-off kept in memory) until `worker_max_attempts`. Every `plan_check_s` it also lapses the
+plans whose subscription period ended with no webhook. Runs inside `traytic billing`, or alone
+via `python -m traytic.billing.worker`; either way a stop (SIGTERM) lets the round in progress
+commit before the loop ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -21,7 +24,7 @@ from typing import Any
 import msgspec
 import structlog
 
-from traytic.billing.entitlement import refresh_plan
+from traytic.billing.entitlement import lapse_ended_plans, refresh_plan
 from traytic.billing.errors import BillingNotConfigured
 from traytic.billing.providers.events import Applied
 from traytic.billing.providers.paystack_api import PaystackApi
@@ -121,20 +124,36 @@ class Worker:
             )
         return applied.organisation_id
 
+    async def lapse_plans(self) -> list[uuid.UUID]:
+        """Move organisations whose paid period ended (and was not renewed) back to Free."""
+        now = datetime.fromtimestamp(self.clock(), UTC)
+        async with self.db.session() as session:
+            changed = await lapse_ended_plans(session, now)
+        if self.after_commit is not None:
+            for organisation_id in changed:
+                await self.after_commit(organisation_id)
+        return changed
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Rounds until `stop` is set (or the task is cancelled); errors of a round are logged
-        and the loop goes on (the database may be briefly away)."""
+        and the loop goes on (the database may be briefly away). A round in progress when
+        `stop` is set finishes (and commits) first."""
         stop = stop or asyncio.Event()
         log.info("billing_worker_started")
+        next_plan_check = time.monotonic()
         while not stop.is_set():
             try:
                 handled = await self.run_once()
+                if time.monotonic() >= next_plan_check:
+                    next_plan_check = time.monotonic() + self.settings.plan_check_s
+                    await self.lapse_plans()
             except Exception:
                 log.exception("billing_worker_round_failed")
                 handled = 0
             if handled == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_s)
+        log.info("billing_worker_stopped")
 
 
 async def main() -> None:
@@ -153,8 +172,12 @@ async def main() -> None:
         if settings.paystack_enabled
         else None
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await Worker(db, settings, paystack).run()
+        await Worker(db, settings, paystack).run(stop)
     finally:
         if paystack is not None:
             await paystack.close()
