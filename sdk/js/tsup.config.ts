@@ -1,8 +1,8 @@
 import { defineConfig } from "tsup";
 
 // The npm package. `splitting` gives every entry the same core chunk, so `track` from
-// `@traytic/analytics` and `<Analytics />` from `/next` share one tracker, and keeps web-vitals
-// in its own chunk that only loads when vitals are on. The plain script.js is built by
+// `@traytic/analytics` and `<Analytics />` from `/next` share one tracker, and keeps the vitals
+// observer in its own chunk that only loads when vitals are on. The plain script.js is built by
 // scripts/build-scripts.mjs, which also marks the React and Next.js entries as client components.
 export default defineConfig({
   entry: { index: "src/index.ts", react: "src/react.tsx", next: "src/next.tsx" },
@@ -12,5 +12,5 @@ export default defineConfig({
   treeshake: true,
   clean: true,
   target: "es2019",
-  external: ["react", "next", "web-vitals"],
+  external: ["react", "next"],
 });

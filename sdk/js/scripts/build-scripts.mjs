@@ -3,18 +3,16 @@
 //      directive when bundling, and the core entry must stay callable from server code);
 //   2. builds the plain scripts the gateway serves:
 //        dist/script.js         the tracker; loads script.vitals.js from beside itself
-//        dist/script.vitals.js  web-vitals and the glue that reports through window.traytic
-//   3. fails when a script is over its gzipped size budget.
+//        dist/script.vitals.js  Web Vitals (src/vitals.ts), reported through window.traytic
+//   3. fails when a budget of the issue is exceeded (gzip -9, in bytes; 1 KB read as 1000 B, the
+//      stricter reading): script.js alone, and script.js + script.vitals.js, which is what a page
+//      with vitals loads.
 import { build } from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-// script.js is everything a page loads on its critical path, with or without vitals.
-const CORE_BUDGET = 1536;
-// web-vitals 6 alone (onLCP, onCLS, onINP, onTTFB, onFCP) is ~3.5 KB gzipped, so the issue's
-// "≤ 2.5 KB with vitals" cannot hold for script.js + script.vitals.js while vitals come from the
-// web-vitals library. This ceiling stops the lazily loaded chunk from growing unnoticed.
-const VITALS_BUDGET = 3840;
+const WITHOUT_VITALS_BUDGET = 1500;
+const WITH_VITALS_BUDGET = 2500;
 
 for (const entry of ["react", "next"]) {
   for (const ext of ["js", "cjs"]) {
@@ -39,17 +37,18 @@ const gzipped = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
 const core = gzipped("dist/script.js");
 const vitals = gzipped("dist/script.vitals.js");
 const rows = [
-  ["dist/script.js", core, CORE_BUDGET],
-  ["dist/script.vitals.js", vitals, VITALS_BUDGET],
+  ["script.js (without vitals)", core, WITHOUT_VITALS_BUDGET],
+  ["script.vitals.js", vitals, undefined],
+  ["script.js + script.vitals.js", core + vitals, WITH_VITALS_BUDGET],
 ];
 let over = false;
-for (const [file, size, budget] of rows) {
-  const ok = size <= budget;
+for (const [what, size, budget] of rows) {
+  const ok = budget === undefined || size <= budget;
   over ||= !ok;
-  console.log(`${file.padEnd(24)} ${String(size).padStart(5)} B gzipped (budget ${budget} B) ${ok ? "ok" : "OVER"}`);
+  const verdict = budget === undefined ? "" : ` (budget ${budget} B) ${ok ? "ok" : "OVER"}`;
+  console.log(`${what.padEnd(30)} ${String(size).padStart(5)} B gzipped${verdict}`);
 }
-console.log(`${"with vitals".padEnd(24)} ${String(core + vitals).padStart(5)} B gzipped`);
 if (over) {
-  console.error("size budget exceeded");
+  console.error("size budget exceeded (see the Size section of sdk/js/README.md)");
   process.exit(1);
 }

@@ -10,7 +10,7 @@ export type { TrackerOptions } from "./tracker";
 export type * from "./types";
 
 export interface InitOptions extends TrackerOptions {
-  /** Measure Web Vitals (LCP, CLS, INP, TTFB, FCP); loads `web-vitals` as a separate chunk. Default `true`. */
+  /** Measure Web Vitals (LCP, CLS, INP, TTFB, FCP), loaded as a separate chunk. Default `true`. */
   vitals?: boolean;
 }
 
@@ -32,7 +32,7 @@ export function init(options: InitOptions): void {
   for (const call of waiting) call(started);
   waiting = [];
   if (started.enabled && options.vitals !== false) {
-    // A browser without the APIs web-vitals needs still gets page views and events.
+    // A browser without PerformanceObserver still gets page views and events.
     import("./vitals")
       .then(({ observeVitals }) => observeVitals(started.vital))
       .catch(() => {});

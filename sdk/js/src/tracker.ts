@@ -141,14 +141,15 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
     },
   };
 
-  // Listening on the document (not the window in the capture phase) lets web-vitals report its
-  // final values on the same `visibilitychange` before the queue leaves.
+  // Listening on the document (not the window in the capture phase) lets the vitals observer,
+  // which listens on the window in the capture phase, report on the same `visibilitychange`
+  // before the queue leaves.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") flush();
   });
   addEventListener("pagehide", flush);
   addEventListener("pageshow", (event) => {
-    // Back/forward cache restore: a new page view whose vitals web-vitals measures afresh.
+    // Back/forward cache restore: a new page view, whose vitals are measured afresh.
     if (event.persisted) {
       lastUrl = vitalsUrl = "";
       pageview();
