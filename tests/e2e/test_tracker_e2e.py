@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import nats
 import pytest
@@ -43,6 +44,18 @@ def site(dev: DevProcess) -> Iterator[int]:
 <script>traytic.track("signup", {{ plan: "pro", seats: 3 }});</script>
 <h1>Hello</h1><p>Some text for the largest contentful paint.</p><a id="next" href="/pricing">pricing</a>""",
         "/pricing": "<!doctype html><title>pricing</title><p>pricing</p>",
+        # A click that blocks the main thread for 150 ms, and the page's own record of when the
+        # browser has timed it, so the test leaves only once INP has a value.
+        "/slow": f"""<!doctype html><title>slow</title>
+<script>
+  window.clickTimed = false;
+  new PerformanceObserver((list) => {{
+    if (list.getEntries().some((e) => e.name === "click")) window.clickTimed = true;
+  }}).observe({{ type: "event", durationThreshold: 16 }});
+</script>
+<script defer src="{script}" data-site-id="{dev.site_id}"></script>
+<h1>Slow</h1><button onclick="const t = performance.now(); while (performance.now() - t < 150) {{}}">slow</button>
+<a id="next" href="/pricing">pricing</a>""",
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,7 +77,11 @@ def site(dev: DevProcess) -> Iterator[int]:
     server.shutdown()
 
 
-async def test_page_view_event_and_vitals_reach_the_warehouse(dev: DevProcess, site: int) -> None:
+async def collect_live(
+    dev: DevProcess, visit: Callable[[Any], Awaitable[None]], want: set[str]
+) -> list[LiveEvent]:
+    """Open a page in Chromium, `visit` it, and return the live events of the site until their
+    types and vital names cover `want` (or 10 s have passed)."""
     from playwright.async_api import async_playwright
 
     received: list[LiveEvent] = []
@@ -80,21 +97,30 @@ async def test_page_view_event_and_vitals_reach_the_warehouse(dev: DevProcess, s
         context = await browser.new_context(
             user_agent=CHROME_UA, viewport={"width": 1280, "height": 800}
         )
-        page = await context.new_page()
+        await visit(await context.new_page())
+        # Keep the browser open meanwhile: closing it would cancel the beacon in flight.
+        for _ in range(100):
+            got = {e.type for e in received} | {e.name for e in received if e.type == "vital"}
+            if got >= want:
+                break
+            await asyncio.sleep(0.1)
+        await context.close()
+        await browser.close()
+    await live.close()
+    return received
+
+
+async def test_page_view_event_and_vitals_reach_the_warehouse(dev: DevProcess, site: int) -> None:
+    async def visit(page: Any) -> None:
         await page.goto(f"http://site.test:{site}/?utm_source=newsletter&utm_medium=email")
         await page.click("body")  # an interaction, for INP
         # Leave at once: the page view, the event and the vitals all wait in the tracker's
         # queue and must leave with the page (sendBeacon on pagehide), not by the timer.
         await page.click("#next")
         await page.wait_for_load_state()
-        # Keep the browser open meanwhile: closing it would cancel the beacon in flight.
-        for _ in range(100):
-            if {e.type for e in received} >= {"pageview", "event", "vital"}:
-                break
-            await asyncio.sleep(0.1)
-        await context.close()
-        await browser.close()
-    await live.close()
+
+    want = {"pageview", "event", "vital", "LCP", "CLS", "TTFB", "FCP"}
+    received = await collect_live(dev, visit, want)
 
     kinds = {e.type for e in received}
     assert {"pageview", "event", "vital"} <= kinds, received
@@ -106,6 +132,27 @@ async def test_page_view_event_and_vitals_reach_the_warehouse(dev: DevProcess, s
         "Email",
     )
     assert any(e.type == "event" and e.name == "signup" for e in received)
-    vitals = {e.name for e in received if e.type == "vital"}
-    assert vitals <= {"LCP", "CLS", "INP", "TTFB", "FCP"} and vitals
+    vitals = {e.name: e.value for e in received if e.type == "vital"}
+    assert len(vitals) == sum(e.type == "vital" for e in received)  # once per page view
+    assert {"LCP", "CLS", "TTFB", "FCP"} <= set(vitals) <= {"LCP", "CLS", "INP", "TTFB", "FCP"}
+    # Real measurements of a page served from this machine, in milliseconds since navigation.
+    assert 0 < vitals["TTFB"] <= vitals["FCP"] <= vitals["LCP"] < 30_000
+    assert vitals["CLS"] == 0  # nothing moves on this page
+    assert all(e.pathname == "/" for e in received if e.type == "vital")
     assert len({e.visitor_id for e in received}) == 1  # one cookieless visitor, one page session
+
+
+async def test_inp_of_a_slow_click_reaches_the_warehouse(dev: DevProcess, site: int) -> None:
+    async def visit(page: Any) -> None:
+        await page.goto(f"http://site.test:{site}/slow")
+        await page.click("button")
+        await page.wait_for_function("() => window.clickTimed")
+        await page.click("#next")
+        await page.wait_for_load_state()
+
+    received = await collect_live(dev, visit, {"vital", "INP"})
+
+    inp = [e for e in received if e.type == "vital" and e.name == "INP"]
+    assert len(inp) == 1, received
+    assert 150 <= inp[0].value < 5_000
+    assert inp[0].pathname == "/slow"

@@ -1,6 +1,6 @@
 """Fixtures for the tracker's browser tests: a site server, a collector and Debian's Chromium.
 
-Chromium resolves `site.test` and `collector.test` to 127.0.0.1, so test pages run on a host name
+Chromium resolves `site.test` and `*.collector.test` to 127.0.0.1, so test pages run on a host name
 the tracker treats as a real site (localhost is silent by default) and send cross-origin to the
 collector, as a page sends to a Traytic gateway on another host. The collector also serves the
 built `script.js`, so the script's default endpoint (`/collect` beside the script) is the one
@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--host-resolver-rules=MAP site.test 127.0.0.1, MAP collector.test 127.0.0.1",
+    "--host-resolver-rules=MAP site.test 127.0.0.1, MAP *.collector.test 127.0.0.1",
 ]
 
 # Counts every sendBeacon and fetch call the page makes, so a test can tell "nothing was sent"
@@ -64,15 +64,14 @@ def collector(built_script: Path) -> Iterator[Collector]:
 
         def _record(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            with state.lock:
-                state.requests.append(
-                    Request(
-                        self.command,
-                        self.path,
-                        {k.lower(): v for k, v in self.headers.items()},
-                        self.rfile.read(length),
-                    )
+            state.record(
+                Request(
+                    self.command,
+                    self.path,
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length),
                 )
+            )
 
         def _no_content(self) -> None:
             self.send_response(204)
@@ -101,7 +100,7 @@ def collector(built_script: Path) -> Iterator[Collector]:
             self.wfile.write(body)
 
     for port in serve(Handler):
-        state.origin = f"http://collector.test:{port}"
+        state.port = port
         yield state
 
 

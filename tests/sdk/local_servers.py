@@ -25,15 +25,35 @@ class Request:
 
 @dataclass
 class Collector:
-    """Records what reaches it and answers `/collect` like the gateway: 204 with CORS headers."""
+    """Records what reaches it and answers `/collect` like the gateway: 204 with CORS headers.
 
-    origin: str = ""
+    Each `clear()` moves it to a new host name (`c<n>.collector.test`), and only requests to the
+    current one are recorded: a page of an earlier test that reports its vitals as its context
+    closes cannot land in the next test's requests.
+    """
+
+    port: int = 0
+    generation: int = 0
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def host(self) -> str:
+        return f"c{self.generation}.collector.test:{self.port}"
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}"
+
     def clear(self) -> None:
         with self.lock:
+            self.generation += 1
             self.requests.clear()
+
+    def record(self, request: Request) -> None:
+        with self.lock:
+            if request.headers.get("host") == self.host:
+                self.requests.append(request)
 
     def posts(self) -> list[Request]:
         with self.lock:
