@@ -49,7 +49,7 @@ def paystack() -> Iterator[PaystackStub]:
 
 @pytest.fixture
 def polar() -> Iterator[PolarStub]:
-    stub = PolarStub(POLAR_TOKEN)
+    stub = PolarStub(POLAR_TOKEN, POLAR_SECRET_BYTES)
     with stub.running():
         yield stub
 

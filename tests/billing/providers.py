@@ -4,6 +4,11 @@ bearer authentication, the endpoints Traytic calls, their JSON envelopes and sta
 Paystack answers `{"status": bool, "message": str, "data": ...}` (docs: api-reference,
 "Transactions", "Subscriptions"); Polar answers the objects of its OpenAPI schema (the
 `Checkout` of polar-sdk's `v2026_10.outputs`) and FastAPI-style 401/422 errors.
+
+Each stand-in also plays the customer's side: `complete_checkout()` turns the last checkout it
+was asked for into the webhooks the provider then sends (payloads built from what our checkout
+sent, signed as the provider signs them), and the provider's own API answers from then on agree
+with them; `cancel()` does the same for the end of the subscription.
 """
 
 from __future__ import annotations
@@ -11,10 +16,25 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.billing.payloads import (
+    PAYSTACK_PLAN,
+    paystack_charge_success,
+    paystack_subscription,
+    polar_order_paid,
+    polar_subscription_event,
+)
+from traytic.billing.signatures import paystack_signature, standard_webhook_signature
+
+Delivery = tuple[bytes, dict[str, str]]
+"""A webhook as the provider posts it: the raw body and its headers."""
 
 
 class Stub:
@@ -117,6 +137,44 @@ class PaystackStub(Stub):
             }
         return 404, {"status": False, "message": "Not found"}
 
+    def sign(self, event: dict[str, Any]) -> Delivery:
+        """Paystack's `x-paystack-signature`: hex HMAC-SHA512 of the body with the secret key."""
+        body = json.dumps(event).encode()
+        return body, {
+            "content-type": "application/json",
+            "x-paystack-signature": paystack_signature(body, self.token),
+        }
+
+    def complete_checkout(self, *, subscription_code: str, next_payment: str) -> list[Delivery]:
+        """The customer pays the last page we initialised: the charge succeeds and the plan's
+        subscription starts; `charge.success` and `subscription.create` go out."""
+        sent = next(
+            body
+            for method, path, body in reversed(self.requests)
+            if (method, path) == ("POST", "/transaction/initialize")
+        )
+        amount = int(sent["amount"])
+        plan = {**PAYSTACK_PLAN, "plan_code": sent["plan"], "amount": amount}
+        charge = paystack_charge_success(
+            transaction_id=secrets.randbelow(10**9), reference=sent["reference"]
+        )["data"]
+        charge |= {"amount": amount, "currency": sent["currency"], "plan": plan}
+        charge["metadata"] = sent["metadata"]
+        self.transactions[sent["reference"]] = charge
+        subscription = paystack_subscription(code=subscription_code, next_payment=next_payment)
+        subscription |= {"plan": plan, "amount": amount}
+        self.subscriptions[subscription_code] = subscription
+        return [
+            self.sign({"event": "charge.success", "data": charge}),
+            self.sign({"event": "subscription.create", "data": subscription}),
+        ]
+
+    def cancel(self, subscription_code: str) -> Delivery:
+        """The subscription is disabled at once (Paystack's `cancelled`, no next payment)."""
+        subscription = self.subscriptions[subscription_code]
+        subscription |= {"status": "cancelled", "next_payment_date": None}
+        return self.sign({"event": "subscription.disable", "data": subscription})
+
     def _manage_link(self, code: str) -> tuple[int, Any]:
         """`GET /subscription/:code/manage/link` (Paystack: "Generate Update Subscription Link")."""
         if code not in self.subscriptions:
@@ -152,10 +210,61 @@ class PaystackStub(Stub):
 
 
 class PolarStub(Stub):
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, webhook_key: bytes = b"") -> None:
         super().__init__(token)
+        self.webhook_key = webhook_key
+        """The endpoint secret's key bytes (what follows `whsec_`, base64-decoded)."""
         self.customers: set[str] = set()
         """External ids of the customers Polar knows (tests add the organisations that paid)."""
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        """Subscriptions started by `complete_checkout`, by organisation (external id)."""
+
+    def sign(self, event: dict[str, Any]) -> Delivery:
+        """Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature` (v1,
+        base64 HMAC-SHA256 of `id.timestamp.body`)."""
+        body = json.dumps(event).encode()
+        webhook_id, timestamp = f"msg_{uuid.uuid4().hex}", int(time.time())
+        return body, {
+            "content-type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": standard_webhook_signature(
+                self.webhook_key, webhook_id, timestamp, body
+            ),
+        }
+
+    def complete_checkout(self, *, period_end: str) -> list[Delivery]:
+        """The customer pays the last checkout we created: the subscription becomes active
+        and its first order is paid; `subscription.active` and `order.paid` go out."""
+        sent = next(
+            body
+            for method, path, body in reversed(self.requests)
+            if (method, path) == ("POST", "/v1/checkouts/")
+        )
+        org, product = sent["external_customer_id"], sent["products"][0]
+        self.customers.add(org)
+        subscription_id = str(uuid.uuid4())
+        active = polar_subscription_event(
+            "subscription.active",
+            status="active",
+            org_id=org,
+            subscription_id=subscription_id,
+            product_id=product,
+            modified_at=_now_iso(),
+            period_end=period_end,
+        )
+        active["data"]["metadata"] = sent["metadata"]
+        self.subscriptions[org] = active["data"]
+        order = polar_order_paid(org_id=org, order_id=str(uuid.uuid4()))
+        order["data"] |= {"product_id": product, "subscription_id": subscription_id}
+        return [self.sign(active), self.sign(order)]
+
+    def cancel(self, org: str) -> Delivery:
+        """The subscription is revoked at once (`canceled`, access ends now)."""
+        subscription = self.subscriptions[org]
+        subscription |= {"status": "canceled", "modified_at": _now_iso(), "ended_at": _now_iso()}
+        event = {"type": "subscription.revoked", "timestamp": _now_iso(), "data": subscription}
+        return self.sign(event)
 
     def unauthorized(self) -> tuple[int, Any]:
         return 401, {
@@ -185,6 +294,10 @@ class PolarStub(Stub):
                 return 404, {"error": "ResourceNotFound", "detail": "Customer not found"}
             return 201, polar_customer_session(external_id, (body or {}).get("return_url"))
         return 404, {"error": "ResourceNotFound", "detail": "Not found"}
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def polar_checkout(request: dict[str, Any]) -> dict[str, Any]:
