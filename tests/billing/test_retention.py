@@ -8,6 +8,7 @@ import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -100,7 +101,7 @@ async def test_each_site_keeps_what_its_plan_allows(
         ]
     )
     job = RetentionJob(db, warehouse, settings_for(paystack, polar), clock=NOW.timestamp)
-    [report] = await job.run_once()
+    report = events_report(await job.run_once())
     assert await wait_for_mutations(warehouse, timeout_s=30)
     assert await stored(warehouse) == {
         (free_site, month_ago),
@@ -125,7 +126,7 @@ async def test_with_billing_off_retention_days_applies_to_every_site(
     assert len(await stored(warehouse)) == 3
     clock = FakeClock(NOW.timestamp())
     job = RetentionJob(db, warehouse, BillingSettings(retention_days=30), clock=clock.time)
-    [report] = await job.run_once()
+    report = events_report(await job.run_once())
     assert await wait_for_mutations(warehouse, timeout_s=30)
     assert report.dropped_rows == 2
     assert await stored(warehouse) == {(site, recent)}
@@ -160,3 +161,8 @@ async def test_the_service_runs_the_job_even_with_billing_off(
                 break
             await asyncio.sleep(0.05)
     assert await stored(warehouse) == {(site, recent)}
+
+
+def events_report(reports: list[Any]) -> Any:
+    """The `events` table's report (the rollups and visits are purged beside it)."""
+    return next(report for report in reports if report.table == "events")

@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from tests.fixtures.clickhouse import fresh_database
 from tests.query.conftest import Api
-from tests.warehouse.stats.dataset import expected_overview, make_dataset
+from tests.warehouse.stats.dataset import expected_overview, make_dataset, store
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 from traytic.warehouse.stats import Filters, StatsQuery
 
@@ -54,7 +54,7 @@ async def site_with_data(
     )  # fmt: skip
     assert patched.status_code == 200, patched.text
     rows = [msgspec.structs.replace(row, site_id=site["id"]) for row in make_dataset()]
-    await chdb_warehouse.insert_events(rows)
+    await store(chdb_warehouse, rows)
     key = (await api.create_key(owner))["key"]
     return owner, site, key
 

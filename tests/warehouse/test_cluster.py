@@ -15,7 +15,7 @@ from traytic.core.errors import ConfigurationError
 from traytic.warehouse import EventRow, Warehouse, WarehouseSettings, open_warehouse
 from traytic.warehouse.cluster import MigrationPlan
 from traytic.warehouse.errors import WarehouseError
-from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, load_migrations
+from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, backfills, load_migrations
 from traytic.warehouse.server import ServerWarehouse
 
 
@@ -50,6 +50,7 @@ async def test_without_a_cluster_the_statements_are_byte_for_byte_the_plain_ones
     expected: list[tuple[str, dict[str, Any] | None]] = [(SCHEMA_MIGRATIONS, None)]
     for migration in load_migrations():
         expected.extend((statement, None) for statement in migration.statements)
+        expected.extend((backfill.sql, backfill.params) for backfill in backfills(migration))
         expected.append(
             (
                 "INSERT INTO schema_migrations (name, applied_at) SELECT {name:String}, now()",
@@ -99,6 +100,26 @@ async def test_cluster_migration_creates_the_database_on_cluster_and_records_loc
     assert "cityHash64(name)" in statements[2]
     assert all("ON CLUSTER analytics" in sql for sql in statements if sql.startswith("CREATE"))
     assert statements[-1].startswith("INSERT INTO schema_migrations_local (name, applied_at)")
+
+
+def test_cluster_views_link_the_local_tables() -> None:
+    plan = MigrationPlan("traytic", "analytics")
+    views = [
+        statement
+        for migration in load_migrations()
+        for statement in migration.statements
+        if statement.startswith("CREATE MATERIALIZED VIEW")
+    ]
+    assert views
+    for view in views:
+        (planned,) = plan.statements(view)
+        name, target = view.split()[6], view.split()[8]
+        assert planned.startswith(
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS traytic.{name} ON CLUSTER analytics"
+            f" TO traytic.{target}_local AS SELECT"
+        )
+        assert "FROM traytic.events_local" in planned
+        assert planned.count("FROM ") == view.count("FROM ")
 
 
 def test_engine_arguments_are_kept_after_the_replication_ones() -> None:
@@ -189,11 +210,30 @@ async def test_distributed_tables_work_on_a_single_real_server(single_shard_serv
             "events_local": "ReplacingMergeTree",
             "schema_migrations": "Distributed",
             "schema_migrations_local": "ReplacingMergeTree",
+            "traffic_quarters": "Distributed",
+            "traffic_quarters_local": "AggregatingMergeTree",
+            "traffic_quarters_mv": "MaterializedView",
+            "daily_stats": "Distributed",
+            "daily_stats_local": "AggregatingMergeTree",
+            "daily_stats_mv": "MaterializedView",
+            "daily_pages_mv": "MaterializedView",
+            "sessions": "Distributed",
+            "sessions_local": "ReplacingMergeTree",
         }
-        row = make_row(1, event_id=42)
-        await store.insert_events([row])
-        found = await store.existing_event_ids([row.site_id], row.ts - 1, row.ts + 1, [42, 43])
+        rows = [make_row(1, event_id=42), make_row(2, event_id=43, type="event", name="signup")]
+        await store.insert_events(rows)
+        found = await store.existing_event_ids(
+            [rows[0].site_id], rows[0].ts - 1, rows[1].ts, [42, 9]
+        )
         assert found == {42}
+        # The views on the local events table fill the local rollups, read back through the
+        # Distributed tables.
+        quarters = await store.query(
+            "SELECT sumMerge(pageviews) AS pageviews, sumMerge(events) AS events"
+            " FROM traffic_quarters WHERE site_id = {site:String}",
+            {"site": rows[0].site_id},
+        )
+        assert [int(quarters[0]["pageviews"]), int(quarters[0]["events"])] == [1, 1]
     finally:
         await store.drop_database()
         await store.close()

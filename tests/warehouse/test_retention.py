@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
+from tests.warehouse.stats.dataset import store
 from tests.warehouse.test_cluster import (  # noqa: F401 - the fixture, reused by name
     RecordingWarehouse,
     SingleServerClusterWarehouse,
@@ -88,13 +89,18 @@ def rows_at(site_id: str, *days: str) -> list[Any]:
     rows = []
     for day in days:
         n = next(_ids)
-        rows.append(make_row(n, site_id=site_id, ts=at(day), event_id=n))
+        rows.append(make_row(n, site_id=site_id, ts=at(day), event_id=n, session_id=n))
     return rows
 
 
 async def remaining(warehouse: Warehouse, table: str = "events", time: str = "ts") -> set[Any]:
     result = await warehouse.query(f"SELECT site_id, toString(toDate({time})) AS day FROM {table}")
     return {(row["site_id"], row["day"]) for row in result}
+
+
+async def events_report(warehouse: Warehouse, cutoffs: dict[str, int], **options: Any) -> Any:
+    reports = await enforce_retention(warehouse, cutoffs, **options)
+    return next(report for report in reports if report.table == "events")
 
 
 async def partitions(warehouse: Warehouse, table: str) -> set[str]:
@@ -107,17 +113,20 @@ async def partitions(warehouse: Warehouse, table: str) -> set[str]:
 
 
 async def test_free_rows_go_pro_rows_stay_other_sites_untouched(warehouse: Warehouse) -> None:
-    await warehouse.insert_events(
+    await store(
+        warehouse,
         [
             *rows_at("st_free", "2024-01-03", "2024-03-01", "2025-06-01", "2026-04-10"),
             *rows_at("st_free", "2026-05-10", "2026-05-20", "2026-11-01"),
             *rows_at("st_pro", "2024-01-09", "2024-03-05", "2025-06-01", "2026-11-01"),
             *rows_at("st_other", "2024-03-02", "2026-04-11"),
-        ]
+        ],
     )
     cutoffs = {"st_free": FREE_CUTOFF, "st_pro": PRO_CUTOFF}
-    [report] = await enforce_retention(warehouse, cutoffs)
+    reports = {r.table: r for r in await enforce_retention(warehouse, cutoffs)}
     assert await wait_for_mutations(warehouse, timeout_s=30)
+    assert set(reports) == set(RETENTION_TABLES)
+    report = reports["events"]
 
     assert report.table == "events"
     assert report.dropped_months == [202401]  # the only month with nobody left in it
@@ -132,9 +141,13 @@ async def test_free_rows_go_pro_rows_stay_other_sites_untouched(warehouse: Wareh
         ("st_other", "2026-04-11"),
     }
     assert "202401" not in await partitions(warehouse, "events")
+    # The rollups and visits of the events that went, went with them.
+    assert await remaining(warehouse, "sessions", "started") == await remaining(warehouse)
+    assert await remaining(warehouse, "daily_stats", "day") == await remaining(warehouse)
+    assert await remaining(warehouse, "traffic_quarters", "quarter") == await remaining(warehouse)
 
     again = await enforce_retention(warehouse, cutoffs)
-    assert [(r.dropped_months, r.deleted_rows) for r in again] == [([], 0)]
+    assert [(r.dropped_months, r.deleted_rows) for r in again] == [([], 0)] * len(again)
 
 
 async def test_months_of_purged_sites_are_dropped_whole(warehouse: Warehouse) -> None:
@@ -145,7 +158,8 @@ async def test_months_of_purged_sites_are_dropped_whole(warehouse: Warehouse) ->
         ]
     )
     assert await partitions(warehouse, "events") == {"202502", "202610"}
-    [report] = await enforce_retention(warehouse, {"st_a": FREE_CUTOFF, "st_b": FREE_CUTOFF})
+    reports = await enforce_retention(warehouse, {"st_a": FREE_CUTOFF, "st_b": FREE_CUTOFF})
+    report = next(r for r in reports if r.table == "events")
     assert report.dropped_months == [202502]
     assert report.deleted_rows == 0
     assert await partitions(warehouse, "events") == {"202610"}
@@ -156,12 +170,12 @@ async def test_without_retention_for_a_site_nothing_of_it_goes_unless_a_default_
     warehouse: Warehouse,
 ) -> None:
     await warehouse.insert_events(rows_at("st_x", "2020-01-01", "2026-11-01"))
-    [nothing] = await enforce_retention(warehouse, {})
+    nothing = await events_report(warehouse, {})
     assert (nothing.dropped_months, nothing.deleted_rows) == ([], 0)
-    [untouched] = await enforce_retention(warehouse, {"st_y": FREE_CUTOFF})
+    untouched = await events_report(warehouse, {"st_y": FREE_CUTOFF})
     assert (untouched.dropped_months, untouched.deleted_rows) == ([], 0)
     assert len(await remaining(warehouse)) == 2
-    [purged] = await enforce_retention(warehouse, {}, default_cutoff=FREE_CUTOFF)
+    purged = await events_report(warehouse, {}, default_cutoff=FREE_CUTOFF)
     assert purged.dropped_months == [202001]
     assert await remaining(warehouse) == {("st_x", "2026-11-01")}
 
@@ -197,7 +211,7 @@ async def test_every_table_of_the_mapping_is_purged_and_missing_ones_are_skipped
         for r in await enforce_retention(warehouse, {"st_free": FREE_CUTOFF}, tables=tables)
     }
     assert await wait_for_mutations(warehouse, tables, timeout_s=30)
-    assert set(reports) == {"events", "sessions_t", "daily_t"}
+    assert set(reports) == {*RETENTION_TABLES, "sessions_t", "daily_t"}
     assert reports["sessions_t"].dropped_months == [202501]
     assert reports["daily_t"].dropped_months == []  # by year: deleted row by row
     assert reports["daily_t"].deleted_rows == 1
@@ -233,13 +247,15 @@ async def test_cluster_mode_drops_and_deletes_in_the_local_tables(
             ]
         )
         executed.clear()
-        [report] = await enforce_retention(store, {"st_free": FREE_CUTOFF})
+        report = await events_report(store, {"st_free": FREE_CUTOFF})
         assert await wait_for_mutations(store, timeout_s=30)
-        assert executed == [
+        assert [sql for sql in executed if ".events_local" in sql] == [
             "ALTER TABLE t_retention.events_local ON CLUSTER single DROP PARTITION 202401",
             "ALTER TABLE t_retention.events_local ON CLUSTER single DELETE WHERE site_id IN"
             " {sites} AND ts < toDateTime({cutoff:UInt32})",
         ]
+        altered = {sql.split()[2] for sql in executed}
+        assert {"t_retention.daily_stats_local", "t_retention.traffic_quarters_local"} <= altered
         assert (report.dropped_months, report.deleted_rows) == ([202401], 1)
         assert await remaining(store) == {("st_free", "2026-11-01"), ("st_other", "2026-04-02")}
         assert "202401" not in await partitions(store, "events_local")

@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from traytic.warehouse import EventRow
-from traytic.warehouse.stats import FILTER_COLUMNS, VITAL_THRESHOLDS, Filters, StatsQuery
+from traytic.warehouse import EventRow, Warehouse
+from traytic.warehouse.stats import FILTER_COLUMNS, VITAL_THRESHOLDS, Filters, StatsQuery, plan
 
 SITE = "st_main"
 NOISE = "st_noise"
@@ -230,11 +230,52 @@ def _by_session(rows: Iterable[EventRow]) -> dict[int, list[EventRow]]:
     return grouped
 
 
+def session_starts(rows: Iterable[EventRow]) -> dict[tuple[str, int], int]:
+    """When each visit started (its first event of any type), as the consumer records it."""
+    starts: dict[tuple[str, int], int] = {}
+    for row in rows:
+        key = (row.site_id, row.session_id)
+        starts[key] = min(starts.get(key, row.ts), row.ts)
+    return starts
+
+
+async def store(warehouse: Warehouse, rows: list[EventRow]) -> None:
+    """Insert rows and write their visits, as the consumer does after each insert."""
+    await warehouse.insert_events(rows)
+    await warehouse.refresh_sessions(session_starts(rows))
+
+
+def visits(
+    rows: list[EventRow], query: StatsQuery, *, types: tuple[str, ...] = ("pageview", "event")
+) -> dict[int, list[EventRow]]:
+    """The visits a query counts, each with its rows of `types`.
+
+    As the product defines it (traytic.warehouse.stats.plan): with no filter or only filters on
+    a visit's attributes, the visits that *start* in the range, whole, matched on their first
+    event; with a page, event or prop filter, the matching events inside the range."""
+    if not plan.visits_from_sessions(query):
+        return _by_session(select(rows, query, types=types))
+    starts = session_starts(rows)
+    lo, hi = int(query.start.timestamp()), int(query.end.timestamp())
+    site_rows = [r for r in rows if r.site_id == query.site_id and r.type in ("pageview", "event")]
+    whole = _by_session(site_rows)
+    found = {}
+    for session, session_rows in whole.items():
+        first = min(session_rows, key=lambda r: r.ts)
+        if not lo <= starts[(query.site_id, session)] < hi or not _matches(first, query.filters):
+            continue
+        kept = [r for r in session_rows if r.type in types]
+        if kept:
+            found[session] = kept
+    return found
+
+
 def expected_overview(rows: list[EventRow], query: StatsQuery) -> tuple[Figures, Figures]:
     previous = query.previous()
-    now = select(rows, query)
-    before = select(rows, previous)
-    return figures(now, _by_session(now)), figures(before, _by_session(before))
+    return (
+        figures(select(rows, query), visits(rows, query)),
+        figures(select(rows, previous), visits(rows, previous)),
+    )
 
 
 def local_bucket(ts: int, query: StatsQuery) -> datetime:
@@ -252,7 +293,7 @@ def expected_timeseries(rows: list[EventRow], query: StatsQuery) -> dict[datetim
     for row in traffic:
         by_bucket[local_bucket(row.ts, query)].append(row)
     sessions_by_bucket: dict[datetime, dict[int, list[EventRow]]] = defaultdict(dict)
-    for session, session_rows in _by_session(traffic).items():
+    for session, session_rows in visits(rows, query).items():
         started = min(r.ts for r in session_rows)
         sessions_by_bucket[local_bucket(started, query)][session] = session_rows
     keys = set(by_bucket) | set(sessions_by_bucket)
@@ -304,7 +345,7 @@ def expected_session_pages(
     rows: list[EventRow], query: StatsQuery, *, exit: bool
 ) -> list[tuple[str, int, int]]:
     pages: dict[str, list[EventRow]] = defaultdict(list)
-    for session_rows in _by_session(select(rows, query, types=("pageview",))).values():
+    for session_rows in visits(rows, query, types=("pageview",)).values():
         pick = max if exit else min
         chosen = pick(session_rows, key=lambda r: r.ts)
         pages[chosen.pathname].append(chosen)

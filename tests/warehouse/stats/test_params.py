@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.warehouse.stats.dataset import NOW, SITE, event
+from tests.warehouse.stats.dataset import NOW, SITE, event, store
 from traytic.core.errors import InvalidInput
 from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import FILTER_COLUMNS, Filters, Stats, StatsQuery
@@ -131,7 +131,7 @@ async def test_filter_values_never_break_the_sql(warehouse: Warehouse) -> None:
         )
         for n, filter_set in enumerate(values, start=1)
     ]
-    await warehouse.insert_events(rows)
+    await store(warehouse, rows)
     stats = Stats(warehouse)
     for n, filter_set in enumerate(values, start=1):
         prop = filter_set.pop("prop", None)

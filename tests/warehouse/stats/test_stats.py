@@ -22,6 +22,7 @@ from tests.warehouse.stats.dataset import (
     expected_vitals,
     make_dataset,
     select,
+    store,
 )
 from traytic.warehouse import EventRow, Warehouse
 from traytic.warehouse.stats import Filters, Stats, StatsQuery
@@ -37,7 +38,7 @@ def q(**kwargs: object) -> StatsQuery:
 
 @pytest.fixture
 async def stats(warehouse: Warehouse) -> Stats:
-    await warehouse.insert_events(ROWS)
+    await store(warehouse, ROWS)
     return Stats(warehouse)
 
 
@@ -113,11 +114,12 @@ async def test_timeseries_every_bucket_in_the_time_zone(
 async def test_day_buckets_follow_the_site_time_zone(warehouse: Warehouse) -> None:
     # 03:30 UTC is still the previous evening in New York: one pageview per local day.
     day = datetime(2025, 3, 20, tzinfo=UTC)
-    await warehouse.insert_events(
+    await store(
+        warehouse,
         [
             event(ts=day + timedelta(hours=3, minutes=30), session_id=1),
             event(ts=day + timedelta(hours=5), session_id=2),
-        ]
+        ],
     )
     stats = Stats(warehouse)
     now = datetime(2025, 3, 21, 12, tzinfo=UTC)
@@ -208,8 +210,9 @@ async def test_vitals_quantiles_and_ratings(stats: Stats, filters: Filters) -> N
 
 async def test_vital_ratings_at_the_thresholds(warehouse: Warehouse) -> None:
     # web.dev: a value equal to the "good" bound is good, one equal to the "poor" bound is not poor.
-    await warehouse.insert_events(
-        [event(type="vital", name="LCP", value=v) for v in (2500.0, 2500.1, 4000.0, 4000.1)]
+    await store(
+        warehouse,
+        [event(type="vital", name="LCP", value=v) for v in (2500.0, 2500.1, 4000.0, 4000.1)],
     )
     (lcp,) = (await Stats(warehouse).vitals(q(period="24h"))).overall
     assert (lcp.good, lcp.needs_improvement, lcp.poor) == (0.25, 0.5, 0.25)
@@ -254,7 +257,7 @@ async def test_live(warehouse: Warehouse) -> None:
         for s, v in ((10, 1), (100, 2), (299, 3), (301, 4), (4000, 5))
     ]
     rows.append(event(ts=NOW - timedelta(seconds=20), visitor_id=6, site_id="st_other"))
-    await warehouse.insert_events(rows)
+    await store(warehouse, rows)
     answer = await Stats(warehouse).live(q(period="24h", limit=2), now=NOW)
     assert answer.visitors == 3
     assert [e.pathname for e in answer.events] == ["/10", "/100"]

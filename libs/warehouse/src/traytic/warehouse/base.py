@@ -14,8 +14,9 @@ from typing import Any
 import structlog
 
 from traytic.core.errors import ConfigurationError
+from traytic.warehouse import sessions
 from traytic.warehouse.cluster import MigrationPlan, check_cluster_name
-from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, load_migrations
+from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, backfills, load_migrations
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
 
@@ -81,6 +82,8 @@ class Warehouse(ABC):
             for statement in migration.statements:
                 for planned in plan.statements(statement):
                     await self.execute(planned)
+            for backfill in backfills(migration):
+                await self.execute(backfill.sql, backfill.params)
             await self.execute(
                 f"INSERT INTO {plan.migrations_table} (name, applied_at)"
                 " SELECT {name:String}, now()",
@@ -117,6 +120,14 @@ class Warehouse(ABC):
             )
             found.update(row["event_id"] for row in rows)
         return found
+
+    async def refresh_sessions(
+        self, visits: Mapping[tuple[str, int], int], *, lookback_s: int = 1800
+    ) -> None:
+        """Rewrite the `sessions` rows of `visits` ((site id, session id) → start, unix seconds)
+        from their stored events; idempotent, so safe to repeat after any failure."""
+        for statement in sessions.refresh(visits, lookback_s):
+            await self.execute(statement.sql, statement.params)
 
 
 def open_warehouse(settings: WarehouseSettings) -> Warehouse:

@@ -1,5 +1,5 @@
 """Cluster mode of the migrations: one `CREATE TABLE` becomes a replicated local table and a
-`Distributed` table over it, both `ON CLUSTER`.
+`Distributed` table over it, both `ON CLUSTER`; a materialized view links the local tables.
 
 `TRAYTIC_CLICKHOUSE_CLUSTER` names a cluster of the servers' `remote_servers`; the servers need
 ZooKeeper or ClickHouse Keeper and the macros `{shard}` and `{replica}`. Readers and writers keep
@@ -26,6 +26,12 @@ _CREATE_TABLE = re.compile(
     r"(?P<rest>.*)$",
     re.DOTALL | re.IGNORECASE,
 )
+_CREATE_VIEW = re.compile(
+    r"^CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s+"
+    r"TO\s+(?P<target>[A-Za-z_][A-Za-z0-9_]*)\s+AS\s+(?P<select>SELECT\b.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_FROM_TABLE = re.compile(r"\bFROM\s+(?P<table>[A-Za-z_][A-Za-z0-9_]*)\b", re.IGNORECASE)
 _ORDER_BY = re.compile(
     r"\bORDER\s+BY\s+(?P<key>.+?)\s*(?:\bSETTINGS\b|$)", re.DOTALL | re.IGNORECASE
 )
@@ -70,10 +76,14 @@ class MigrationPlan:
     def statements(self, statement: str) -> tuple[str, ...]:
         if not self.cluster:
             return (statement,)
+        view = _CREATE_VIEW.match(statement.strip())
+        if view is not None:
+            return (self._local_view(view),)
         match = _CREATE_TABLE.match(statement.strip())
         if match is None:
             raise WarehouseError(
-                "cluster mode knows only `CREATE TABLE IF NOT EXISTS ... ENGINE = *MergeTree(...)`;"
+                "cluster mode knows only `CREATE TABLE IF NOT EXISTS ... ENGINE = *MergeTree(...)`"
+                " and `CREATE MATERIALIZED VIEW IF NOT EXISTS ... TO ...`;"
                 f" teach traytic.warehouse.cluster this statement: {statement[:200]!r}"
             )
         name, rest = match.group("name"), match.group("rest").strip()
@@ -89,4 +99,16 @@ class MigrationPlan:
             f" AS {self.database}.{local}\n"
             f"ENGINE = Distributed({self.cluster}, {self.database}, {local},"
             f" {_sharding_key(rest)})",
+        )
+
+    def _local_view(self, view: re.Match[str]) -> str:
+        """A view on every node, from the local source table into the local target: each shard
+        rolls up the rows it stores, and the `Distributed` target reads all shards' states."""
+        db = self.database
+        select = _FROM_TABLE.sub(
+            lambda m: f"FROM {db}.{m['table']}{LOCAL_SUFFIX}", view.group("select"), count=1
+        )
+        return (
+            f"CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.{view['name']} ON CLUSTER {self.cluster}"
+            f" TO {db}.{view['target']}{LOCAL_SUFFIX} AS {select}"
         )

@@ -7,8 +7,12 @@ race both apply a migration harmlessly; `schema_migrations` is a ReplacingMergeT
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
+
+from traytic.warehouse import sessions
+from traytic.warehouse.sql import Statement
 
 SCHEMA_MIGRATIONS = """
 CREATE TABLE IF NOT EXISTS schema_migrations
@@ -43,3 +47,24 @@ def load_migrations() -> list[Migration]:
         if entry.name.endswith(".sql")
     ]
     return sorted(found, key=lambda migration: migration.name)
+
+
+_MATERIALIZED_VIEW = re.compile(
+    r"^CREATE\s+MATERIALIZED\s+VIEW\s+IF\s+NOT\s+EXISTS\s+\w+\s+TO\s+(?P<target>\w+)\s+AS\s+"
+    r"(?P<select>SELECT\b.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_CREATES_SESSIONS = re.compile(r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+sessions\b", re.IGNORECASE)
+
+
+def backfills(migration: Migration) -> list[Statement]:
+    """What fills a migration's new derived tables from the events already stored: a view
+    only sees inserts made after it exists, so its own SELECT runs once over `events`."""
+    found = []
+    for statement in migration.statements:
+        view = _MATERIALIZED_VIEW.match(statement)
+        if view is not None:
+            found.append(Statement(f"INSERT INTO {view['target']} {view['select']}", {}))
+        elif _CREATES_SESSIONS.match(statement):
+            found.append(sessions.backfill())
+    return found

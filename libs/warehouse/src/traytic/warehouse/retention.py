@@ -33,12 +33,18 @@ from traytic.warehouse.cluster import LOCAL_SUFFIX
 
 log = structlog.get_logger()
 
-RETENTION_TABLES: dict[str, str] = {"events": "ts"}
+RETENTION_TABLES: dict[str, str] = {
+    "events": "ts",
+    "traffic_quarters": "quarter",
+    "daily_stats": "toDateTime(day, 'UTC')",
+    "sessions": "started",
+}
 """Table → the expression of its row time (a `DateTime`, e.g. `toDateTime(day, 'UTC')` for a
 `Date` column). Every table with per-site rows belongs here; one that does not exist yet is
 skipped. Partitions are dropped only from a table `PARTITION BY toYYYYMM(<that expression>)`;
 any other table is purged by deletes alone."""
 
+_DATE_AS_TIME = re.compile(r"toDateTime\((\w+),'UTC'\)")
 SITES_PER_STATEMENT = 1_000
 """Site ids per survey or mutation: keeps each statement well under 18.16's `max_query_size`."""
 
@@ -185,6 +191,17 @@ async def _count_older(
     return int(rows[0]["rows"]) if rows else 0
 
 
+def _monthly_keys(time_expression: str) -> set[str]:
+    """Partition keys that cut by the month of `time_expression`: `toYYYYMM(day)` too for a
+    `toDateTime(day, 'UTC')` (18.16 compares a bare `Date` with a `DateTime` as numbers)."""
+    expression = _SPACES.sub("", time_expression)
+    keys = {f"toYYYYMM({expression})"}
+    date_column = _DATE_AS_TIME.fullmatch(expression)
+    if date_column is not None:
+        keys.add(f"toYYYYMM({date_column.group(1)})")
+    return keys
+
+
 async def purge_table(
     warehouse: Warehouse,
     table: str,
@@ -200,7 +217,7 @@ async def purge_table(
     if not known:
         return result
     survey = await _survey(warehouse, table, time_expression, max(known))
-    monthly = _SPACES.sub("", partition_key) == _SPACES.sub("", f"toYYYYMM({time_expression})")
+    monthly = _SPACES.sub("", partition_key) in _monthly_keys(time_expression)
     if not monthly:
         log.warning(
             "retention_partitions_not_monthly",

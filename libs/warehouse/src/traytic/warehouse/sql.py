@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +32,14 @@ _STRING_ESCAPES = str.maketrans(
 )
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([^{}]+))?\}")
 _SAFE_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\([A-Za-z0-9_, ()']*\))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL with `{name}` placeholders and the values they bind (see `bind`)."""
+
+    sql: str
+    params: dict[str, Any]
 
 
 def quote_string(value: str) -> str:

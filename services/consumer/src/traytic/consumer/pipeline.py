@@ -74,6 +74,7 @@ class Consumer:
             dead_letter=self._dead_letter,
             namespace=bus_settings.namespace,
             retry_max_s=settings.insert_retry_max_s,
+            session_lookback_s=settings.session_timeout_s,
         )
 
     async def _publish_live(self, subject: str, payload: bytes) -> None:
@@ -251,14 +252,16 @@ class Consumer:
         self.stats.seconds["sessions"] += time.perf_counter() - started
         started = time.perf_counter()
         rows: list[EventRow] = []
+        sessions: dict[tuple[str, int], int] = {}
         for (batch_id, item_index, beacon_index), who in zip(kept, assigned, strict=True):
             beacon = items[item_index][1].beacons[beacon_index]
+            sessions[(beacon.site_id, who.session_id)] = who.started_at
             rows.extend(
                 self.enricher.rows(batch_id, beacon_index, beacon, who.visitor_id, who.session_id)
             )
         self.stats.seconds["rows"] += time.perf_counter() - started
         suspect = _suspect_event_ids(items)
-        return WriteJob(rows, [message for message, _ in items], suspect)
+        return WriteJob(rows, [message for message, _ in items], suspect, sessions)
 
 
 def _suspect_event_ids(items: Sequence[tuple[Msg, IngestBatch]]) -> set[int]:

@@ -50,6 +50,8 @@ class Visit(NamedTuple):
 class Assigned(NamedTuple):
     visitor_id: int
     session_id: int
+    started_at: int
+    """When the session started (unix seconds): fixed once, so it keys the visit's row."""
 
 
 class _Cached(NamedTuple):
@@ -106,7 +108,9 @@ class SessionTracker:
                     ts = visit.ts
                     if state.started_at - timeout <= ts and ts - state.last_seen <= timeout:
                         if ts <= state.last_seen:
-                            results[index] = Assigned(visit.visitor_id, state.session_id)
+                            results[index] = Assigned(
+                                visit.visitor_id, state.session_id, state.started_at
+                            )
                             continue
                         if ts - cached.written_last_seen < self._write_interval:
                             cache[key] = _Cached(
@@ -114,7 +118,9 @@ class SessionTracker:
                                 cached.revision,
                                 cached.written_last_seen,
                             )
-                            results[index] = Assigned(visit.visitor_id, state.session_id)
+                            results[index] = Assigned(
+                                visit.visitor_id, state.session_id, state.started_at
+                            )
                             continue
             groups.setdefault(key, []).append(index)
         if groups:
@@ -215,14 +221,15 @@ class SessionTracker:
             ts = visits[index].ts
             if sid != -1 and ts < start - timeout:
                 # A straggler from long before the current session: a session of its own.
-                assigned.append((index, Assigned(visitor_id, derive_session_id(visitor_id, ts))))
+                straggler = Assigned(visitor_id, derive_session_id(visitor_id, ts), ts)
+                assigned.append((index, straggler))
                 continue
             if sid == -1 or ts - last > timeout:
                 sid = derive_session_id(visitor_id, ts)
                 start = last = ts
             elif ts > last:
                 last = ts
-            assigned.append((index, Assigned(visitor_id, sid)))
+            assigned.append((index, Assigned(visitor_id, sid, start)))
         if state is None or sid != state.session_id or last != state.last_seen:
             state = SessionState(sid, start, last)
         return state, assigned

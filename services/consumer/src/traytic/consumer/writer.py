@@ -1,4 +1,5 @@
-"""Insert a batch, then ack its messages, then publish it live: in that order, always.
+"""Insert a batch, rewrite its visits, then ack its messages, then publish it live: in that
+order, always.
 
 An insert that fails is retried with backoff until it succeeds (ClickHouse down for a while loses
 nothing); the messages' ack deadline is extended meanwhile. Any batch that may already be partly
@@ -33,6 +34,9 @@ class WriteJob(msgspec.Struct):
     messages: list[Msg]
     suspect_ids: set[int]
     """Event ids from messages delivered before: maybe stored already."""
+    sessions: dict[tuple[str, int], int] = {}
+    """The visits the batch touched, (site id, session id) → start: their rows are rewritten
+    after the insert, also when every event turned out to be stored already."""
 
 
 def to_live(row: EventRow) -> LiveEvent:
@@ -64,6 +68,7 @@ class BatchWriter:
         dead_letter: Callable[[Msg, str], Awaitable[None]],
         namespace: str,
         retry_max_s: float = 30.0,
+        session_lookback_s: int = 1800,
     ) -> None:
         self._warehouse = warehouse
         self._stats = stats
@@ -71,21 +76,32 @@ class BatchWriter:
         self._dead_letter = dead_letter
         self._namespace = namespace
         self._retry_max_s = retry_max_s
+        self._session_lookback_s = session_lookback_s
 
     async def write(self, job: WriteJob) -> None:
         rows = job.rows
+        # The rows this write inserted, once it has: a failed session refresh retries alone.
+        stored: list[EventRow] | None = None
         suspect = set(job.suspect_ids)
         delay = 0.2
         rejections = 0
         last_keepalive = time.monotonic()
         while True:
             try:
-                if suspect:
-                    rows = await self._without_stored(rows, suspect)
-                if rows:
+                if stored is None:
+                    if suspect:
+                        rows = await self._without_stored(rows, suspect)
+                    if rows:
+                        started = time.perf_counter()
+                        await self._warehouse.insert_events(rows)
+                        self._stats.inserted(len(rows), time.perf_counter() - started)
+                    stored = rows
+                if job.sessions:
                     started = time.perf_counter()
-                    await self._warehouse.insert_events(rows)
-                    self._stats.inserted(len(rows), time.perf_counter() - started)
+                    await self._warehouse.refresh_sessions(
+                        job.sessions, lookback_s=self._session_lookback_s
+                    )
+                    self._stats.seconds["sessions_refresh"] += time.perf_counter() - started
                 break
             except WarehouseError as exc:
                 # The engine rejected the data itself: retrying the same rows cannot help, and
@@ -105,8 +121,9 @@ class BatchWriter:
                     detail=str(exc)[:200],
                     delay_s=round(delay, 1),
                 )
-            # The failed attempt may have landed in part: check before trying again.
-            suspect = {row.event_id for row in rows}
+            if stored is None:
+                # The failed attempt may have landed in part: check before trying again.
+                suspect = {row.event_id for row in rows}
             self._stats.insert_retries += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._retry_max_s)
@@ -114,11 +131,12 @@ class BatchWriter:
                 await _keep_alive(job.messages)
                 last_keepalive = time.monotonic()
 
-        self._stats.events_inserted += len(rows)
+        assert stored is not None
+        self._stats.events_inserted += len(stored)
         self._stats.batches_inserted += 1
         await asyncio.gather(*(_ack(message) for message in job.messages))
-        if self._publish_live is not None and rows:
-            await self._fan_out(rows)
+        if self._publish_live is not None and stored:
+            await self._fan_out(stored)
 
     async def _without_stored(self, rows: list[EventRow], suspect: set[int]) -> list[EventRow]:
         candidates = [row for row in rows if row.event_id in suspect]

@@ -3,7 +3,6 @@ caller's filters. Column names come from a fixed whitelist; every value is a bou
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,14 +10,6 @@ from traytic.warehouse.stats.params import FILTER_COLUMNS, Filters, StatsQuery
 
 TRAFFIC = ("pageview", "event")
 """The rows visitors, visits and breakdowns count: vitals and errors ride along with pageviews."""
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """SQL with `{name}` placeholders and the values they bind (see `traytic.warehouse.bind`)."""
-
-    sql: str
-    params: dict[str, Any]
 
 
 def where(

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from traytic.warehouse.base import Warehouse
-from traytic.warehouse.stats import statements
-from traytic.warehouse.stats.filters import Statement
+from traytic.warehouse.sql import Statement
+from traytic.warehouse.stats import plan, statements
 from traytic.warehouse.stats.params import StatsQuery, local_midnight
 from traytic.warehouse.stats.results import (
     Bucket,
@@ -99,12 +99,18 @@ class Stats:
         return await self.warehouse.query(statement.sql, statement.params)
 
     async def overview(self, query: StatsQuery) -> Overview:
-        traffic = {
-            row["is_current"]: row for row in await self._rows(statements.overview_traffic(query))
-        }
-        sessions = {
-            row["is_current"]: row for row in await self._rows(statements.overview_sessions(query))
-        }
+        traffic_sql = (
+            statements.overview_traffic_quarters(query)
+            if plan.traffic_from_quarters(query)
+            else statements.overview_traffic(query)
+        )
+        sessions_sql = (
+            statements.overview_sessions_table(query)
+            if plan.visits_from_sessions(query)
+            else statements.overview_sessions(query)
+        )
+        traffic = {row["is_current"]: row for row in await self._rows(traffic_sql)}
+        sessions = {row["is_current"]: row for row in await self._rows(sessions_sql)}
         now = _period_figures(traffic.get(1, {}), sessions.get(1, {}))
         before = _period_figures(traffic.get(0, {}), sessions.get(0, {}))
         previous = query.previous()
@@ -115,12 +121,18 @@ class Stats:
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
-        traffic = {
-            row["bucket"]: row for row in await self._rows(statements.timeseries_traffic(query))
-        }
-        sessions = {
-            row["bucket"]: row for row in await self._rows(statements.timeseries_sessions(query))
-        }
+        traffic_sql = (
+            statements.timeseries_traffic_quarters(query)
+            if plan.traffic_from_quarters(query)
+            else statements.timeseries_traffic(query)
+        )
+        sessions_sql = (
+            statements.timeseries_sessions_table(query)
+            if plan.visits_from_sessions(query)
+            else statements.timeseries_sessions(query)
+        )
+        traffic = {row["bucket"]: row for row in await self._rows(traffic_sql)}
+        sessions = {row["bucket"]: row for row in await self._rows(sessions_sql)}
         zone = query.zone
         buckets = []
         for key, start in bucket_starts(query):
@@ -148,7 +160,7 @@ class Stats:
         *,
         types: tuple[str, ...] = ("pageview", "event"),
     ) -> list[Row]:
-        rows = await self._rows(statements.breakdown(query, dimension, types=types))
+        rows = await self._rows(await self._breakdown_statement(query, dimension, types))
         return [
             Row(
                 value=row["value"],
@@ -160,6 +172,39 @@ class Stats:
             for row in rows
         ]
 
+    async def _breakdown_statement(
+        self, query: StatsQuery, dimension: Dimension, types: tuple[str, ...]
+    ) -> Statement:
+        days = plan.rollup_days(query)
+        if days is None:
+            return statements.breakdown(query, dimension, types=types)
+        limit = plan.candidates(query)
+        found = await self._rows(
+            statements.breakdown_candidates(query, dimension, days, types, limit)
+        )
+        # Fewer values than candidates asked for: all of them are in, no filter needed.
+        only = (
+            tuple((row["value"], row["parent"]) for row in found) if len(found) >= limit else None
+        )
+        return statements.breakdown_rollup(query, dimension, days, types, only)
+
+    async def _session_pages(self, query: StatsQuery, *, exit: bool) -> list[SessionPage]:
+        if plan.visits_from_sessions(query):
+            limit = plan.candidates(query)
+            found = await self._rows(
+                statements.session_page_candidates(query, exit=exit, candidates=limit)
+            )
+            only = tuple(row["value"] for row in found) if len(found) >= limit else None
+            statement = statements.session_pages_table(query, exit=exit, only=only)
+        else:
+            statement = statements.session_pages(query, exit=exit)
+        return [
+            SessionPage(
+                value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
+            )
+            for row in await self._rows(statement)
+        ]
+
     async def _breakdowns(
         self, query: StatsQuery, dimensions: Mapping[str, Dimension]
     ) -> dict[str, list[Row]]:
@@ -167,15 +212,8 @@ class Stats:
 
     async def pages(self, query: StatsQuery) -> Pages:
         pages = await self.breakdown(query, Dimension("pathname"), types=("pageview",))
-        entry, exit_ = [
-            [
-                SessionPage(
-                    value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
-                )
-                for row in await self._rows(statements.session_pages(query, exit=is_exit))
-            ]
-            for is_exit in (False, True)
-        ]
+        entry = await self._session_pages(query, exit=False)
+        exit_ = await self._session_pages(query, exit=True)
         return Pages(
             range=_range(query.start, query.end, query),
             pages=pages,

@@ -1,6 +1,11 @@
 """Pure builders of the stats SQL: one dialect for ClickHouse 18.16 and chDB 26 (no window
 functions, no WITH FILL: the service fills empty buckets). Each returns a `Statement` whose values
-are all bound parameters; only whitelisted column names and validated integers are inlined."""
+are all bound parameters; only whitelisted column names and validated integers are inlined.
+
+Each answer has a raw form (over `events`, any filter) and, where `plan.py` allows, a form over
+the rollups and `sessions` of migration 0002 that reads a few thousand rows instead of millions.
+Both count distinct visitors and visits with the same `UNIQ` function, whose states merge
+exactly: a rollup's answer equals the raw one."""
 
 # ruff: noqa: S608 - the f-strings splice whitelisted column names, fixed SQL fragments and
 # validated integers (LIMIT takes no expressions on 18.16); every value is a bound parameter.
@@ -8,15 +13,23 @@ are all bound parameters; only whitelisted column names and validated integers a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from traytic.warehouse.stats.filters import Statement, where
+from traytic.warehouse.sql import Statement
+from traytic.warehouse.stats.filters import filter_clauses, where
 from traytic.warehouse.stats.params import StatsQuery
 
 LIVE_WINDOW = timedelta(minutes=5)
 LATEST_WINDOW = timedelta(hours=24)
 """The latest events are looked for this far back (keeps the read to recent granules)."""
 
+UNIQ = "uniqCombined(14)"
+"""Distinct visitors and visits: exact up to about a thousand, then HyperLogLog with 2^14 cells
+(~0.8% error); its states are small, so merging a month of daily states costs milliseconds
+(`uniq`'s states of 64k hashes made the rollups as slow as the raw table)."""
+_VISITORS = f"{UNIQ}(visitor_id)"
+_VISITS = f"{UNIQ}(session_id)"
 _PAGEVIEWS = "countIf(type = 'pageview')"
 _EVENTS = "countIf(type = 'event')"
 _DURATION = "toUInt32(max(ts)) - toUInt32(min(ts))"
@@ -41,7 +54,7 @@ def overview_traffic(query: StatsQuery) -> Statement:
     clause, params = where(query, start=previous.start)
     params["current_start"] = query.start
     return Statement(
-        "SELECT ts >= {current_start} AS is_current, uniq(visitor_id) AS visitors,"
+        f"SELECT ts >= {{current_start}} AS is_current, {_VISITORS} AS visitors,"
         f" {_PAGEVIEWS} AS pageviews, {_EVENTS} AS events"
         f" FROM events {clause} GROUP BY is_current",
         params,
@@ -74,7 +87,7 @@ def timeseries_traffic(query: StatsQuery) -> Statement:
     clause, params = where(query)
     params["tz"] = query.tz
     return Statement(
-        f"SELECT {_bucket(query, 'ts')} AS bucket, uniq(visitor_id) AS visitors,"
+        f"SELECT {_bucket(query, 'ts')} AS bucket, {_VISITORS} AS visitors,"
         f" {_PAGEVIEWS} AS pageviews, {_EVENTS} AS events"
         f" FROM events {clause} GROUP BY bucket",
         params,
@@ -105,7 +118,7 @@ def breakdown(
     parent = dimension.parent or "''"
     return Statement(
         f"SELECT {dimension.column} AS value, {parent} AS parent,"
-        " uniq(visitor_id) AS visitors, uniq(session_id) AS visits,"
+        f" {_VISITORS} AS visitors, {_VISITS} AS visits,"
         f" {_PAGEVIEWS} AS pageviews FROM events {clause}"
         " GROUP BY value, parent ORDER BY visitors DESC, pageviews DESC, value, parent"
         f" {_page(query)}",
@@ -118,7 +131,7 @@ def session_pages(query: StatsQuery, *, exit: bool = False) -> Statement:
     clause, params = where(query, types=("pageview",))
     pick = "argMax" if exit else "argMin"
     return Statement(
-        "SELECT page AS value, uniq(visitor) AS visitors, count() AS visits FROM ("
+        f"SELECT page AS value, {UNIQ}(visitor) AS visitors, count() AS visits FROM ("
         f" SELECT session_id, any(visitor_id) AS visitor, {pick}(pathname, ts) AS page"
         f" FROM events {clause} GROUP BY session_id"
         f") GROUP BY value ORDER BY visits DESC, visitors DESC, value {_page(query)}",
@@ -155,7 +168,7 @@ def vitals(
 
 def live_visitors(query: StatsQuery, now: datetime) -> Statement:
     clause, params = where(query, start=now - LIVE_WINDOW, end=now + timedelta(minutes=1))
-    return Statement(f"SELECT uniq(visitor_id) AS visitors FROM events {clause}", params)
+    return Statement(f"SELECT {_VISITORS} AS visitors FROM events {clause}", params)
 
 
 def latest_events(query: StatsQuery, now: datetime) -> Statement:
@@ -170,7 +183,7 @@ def latest_events(query: StatsQuery, now: datetime) -> Statement:
 def event_names(query: StatsQuery) -> Statement:
     clause, params = where(query, types=("event",))
     return Statement(
-        "SELECT name, count() AS events, uniq(visitor_id) AS visitors"
+        f"SELECT name, count() AS events, {_VISITORS} AS visitors"
         f" FROM events {clause} GROUP BY name ORDER BY events DESC, name {_page(query)}",
         params,
     )
@@ -182,10 +195,218 @@ def event_props(query: StatsQuery, names: tuple[str, ...]) -> Statement:
     clause += " AND name IN {names}"
     params["names"] = names
     return Statement(
-        "SELECT name, prop_key, prop_value, count() AS events, uniq(visitor_id) AS visitors"
+        f"SELECT name, prop_key, prop_value, count() AS events, {_VISITORS} AS visitors"
         " FROM events ARRAY JOIN props.key AS prop_key, props.value AS prop_value"
         f" {clause} GROUP BY name, prop_key, prop_value"
         " ORDER BY name, prop_key, events DESC, prop_value"
         f" LIMIT {int(query.limit)} BY name, prop_key",
+        params,
+    )
+
+
+# ---- the same answers over the rollups and `sessions` (see plan.py for when each applies) ----
+
+_MERGED_TRAFFIC = (
+    "uniqCombinedMerge(14)(visitors) AS visitors, sumMerge(pageviews) AS pageviews,"
+    " sumMerge(events) AS events"
+)
+_QUARTERS = (
+    "FROM traffic_quarters WHERE site_id = {site_id:String}"
+    " AND quarter >= {start} AND quarter < {end}"
+)
+
+
+def overview_traffic_quarters(query: StatsQuery) -> Statement:
+    previous = query.previous()
+    return Statement(
+        f"SELECT quarter >= {{current_start}} AS is_current, {_MERGED_TRAFFIC} {_QUARTERS}"
+        " GROUP BY is_current",
+        {
+            "site_id": query.site_id,
+            "start": previous.start,
+            "end": query.end,
+            "current_start": query.start,
+        },
+    )
+
+
+def timeseries_traffic_quarters(query: StatsQuery) -> Statement:
+    """A quarter lies inside one local hour and day of every zone, so it buckets whole."""
+    return Statement(
+        f"SELECT {_bucket(query, 'quarter')} AS bucket, {_MERGED_TRAFFIC} {_QUARTERS}"
+        " GROUP BY bucket",
+        {"site_id": query.site_id, "start": query.start, "end": query.end, "tz": query.tz},
+    )
+
+
+def _sessions_where(
+    query: StatsQuery, *, start: datetime | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Visits that started in the range, filtered on their own (first event's) attributes."""
+    clause, params = filter_clauses(query.filters)
+    clauses = [
+        "site_id = {site_id:String}",
+        "started >= {start}",
+        "started < {end}",
+        *clause,
+    ]
+    params.update(site_id=query.site_id, start=start or query.start, end=query.end)
+    return "WHERE " + " AND ".join(clauses), params
+
+
+_SESSION_FIGURES = (
+    "count() AS visits, countIf(pageviews = 1) AS bounces,"
+    " sum(toUInt32(last_ts) - toUInt32(first_ts)) AS duration"
+)
+
+
+def overview_sessions_table(query: StatsQuery) -> Statement:
+    clause, params = _sessions_where(query, start=query.previous().start)
+    params["current_start"] = query.start
+    return Statement(
+        f"SELECT started >= {{current_start}} AS is_current, {_SESSION_FIGURES}"
+        f" FROM sessions FINAL {clause} GROUP BY is_current",
+        params,
+    )
+
+
+def timeseries_sessions_table(query: StatsQuery) -> Statement:
+    clause, params = _sessions_where(query)
+    params["tz"] = query.tz
+    return Statement(
+        f"SELECT {_bucket(query, 'started')} AS bucket, {_SESSION_FIGURES}"
+        f" FROM sessions FINAL {clause} GROUP BY bucket",
+        params,
+    )
+
+
+def session_page_candidates(query: StatsQuery, *, exit: bool, candidates: int) -> Statement:
+    """Phase one of entry/exit pages: the pages most visits start (end) on, by a plain count."""
+    clause, params = _sessions_where(query)
+    page = "exit_page" if exit else "entry_page"
+    return Statement(
+        f"SELECT {page} AS value, count() AS visits FROM sessions FINAL {clause}"
+        f" AND pageviews > 0 GROUP BY value ORDER BY visits DESC, value LIMIT {int(candidates)}",
+        params,
+    )
+
+
+def session_pages_table(
+    query: StatsQuery, *, exit: bool, only: tuple[str, ...] | None
+) -> Statement:
+    """Phase two: visitors and visits of the candidate pages only (`None`: every page)."""
+    clause, params = _sessions_where(query)
+    page = "exit_page" if exit else "entry_page"
+    if only is not None:
+        clause += f" AND {page} IN {{only}}"
+        params["only"] = only
+    return Statement(
+        f"SELECT {page} AS value, {UNIQ}(visitor_id) AS visitors, count() AS visits"
+        f" FROM sessions FINAL {clause} AND pageviews > 0"
+        f" GROUP BY value ORDER BY visits DESC, visitors DESC, value {_page(query)}",
+        params,
+    )
+
+
+def _rollup_parts(
+    query: StatsQuery,
+    dimension: Dimension,
+    days: tuple[date, date],
+    types: tuple[str, ...],
+    only: tuple[tuple[str, str], ...] | None,
+    *,
+    states: str,
+    raw_states: str,
+) -> tuple[str, dict[str, Any]]:
+    """Whole UTC days from `daily_stats`, the partial days at either end from `events`."""
+    first_day, end_day = days
+    params: dict[str, Any] = {
+        "site_id": query.site_id,
+        "dimension": dimension.column,
+        "first_day": first_day,
+        "end_day": end_day,
+    }
+    rollup = (
+        f"SELECT value, parent, {states} FROM daily_stats WHERE site_id = {{site_id:String}}"
+        " AND dimension = {dimension:String} AND day >= {first_day} AND day < {end_day}"
+    )
+    skip = " AND value != ''" if dimension.skip_empty else ""
+    wanted = " AND (value, parent) IN {only}" if only is not None else ""
+    if only is not None:
+        params["only"] = only
+    grouped = " GROUP BY value, parent" if "Merge(" in states else ""
+    parts = [rollup + skip + wanted + grouped]
+    day_start = datetime.combine(first_day, datetime.min.time(), UTC)
+    day_end = datetime.combine(end_day, datetime.min.time(), UTC)
+    edges = [(query.start, day_start), (day_end, query.end)]
+    parent = dimension.parent or "''"
+    for index, (edge_start, edge_end) in enumerate(edges):
+        if edge_start >= edge_end:
+            continue
+        params[f"edge{index}_start"], params[f"edge{index}_end"] = edge_start, edge_end
+        raw = (
+            f"SELECT {dimension.column} AS value, {parent} AS parent, {raw_states} FROM events"
+            f" WHERE site_id = {{site_id:String}} AND ts >= {{edge{index}_start}}"
+            f" AND ts < {{edge{index}_end}} AND type IN {{types}}"
+        )
+        params["types"] = types
+        if dimension.skip_empty:
+            raw += f" AND {dimension.column} != ''"
+        if only is not None:
+            raw += f" AND ({dimension.column}, {parent}) IN {{only}}"
+        parts.append(raw + " GROUP BY value, parent")
+    return " UNION ALL ".join(parts), params
+
+
+def breakdown_candidates(
+    query: StatsQuery,
+    dimension: Dimension,
+    days: tuple[date, date],
+    types: tuple[str, ...],
+    candidates: int,
+) -> Statement:
+    """Phase one of a rolled-up breakdown: the values with the most pageviews (a plain sum),
+    so the distinct counts of phase two are merged for these values only."""
+    union, params = _rollup_parts(
+        query,
+        dimension,
+        days,
+        types,
+        None,
+        states="sumMerge(pageviews) AS hits",
+        raw_states="countIf(type = 'pageview') AS hits",
+    )
+    return Statement(
+        f"SELECT value, parent, sum(hits) AS hits FROM ({union}) GROUP BY value, parent"
+        f" ORDER BY hits DESC, value, parent LIMIT {int(candidates)}",
+        params,
+    )
+
+
+def breakdown_rollup(
+    query: StatsQuery,
+    dimension: Dimension,
+    days: tuple[date, date],
+    types: tuple[str, ...],
+    only: tuple[tuple[str, str], ...] | None,
+) -> Statement:
+    union, params = _rollup_parts(
+        query,
+        dimension,
+        days,
+        types,
+        only,
+        states="visitors, visits, pageviews",
+        raw_states=(
+            "uniqCombinedState(14)(visitor_id) AS visitors,"
+            " uniqCombinedState(14)(session_id) AS visits,"
+            " sumState(toUInt64(type = 'pageview')) AS pageviews"
+        ),
+    )
+    return Statement(
+        "SELECT value, parent, uniqCombinedMerge(14)(visitors) AS visitors,"
+        " uniqCombinedMerge(14)(visits) AS visits, sumMerge(pageviews) AS pageviews"
+        f" FROM ({union}) GROUP BY value, parent"
+        f" ORDER BY visitors DESC, pageviews DESC, value, parent {_page(query)}",
         params,
     )

@@ -1,0 +1,116 @@
+"""The rollups and the sessions table answer exactly as the raw events do (both engines): the
+planner's fast forms, in zones whose days do not align with UTC (partial days at both ends), for
+pages of a list, and with the two-phase top list cut short."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from tests.warehouse.stats.dataset import (
+    NOW,
+    PAGES,
+    SITE,
+    expected_breakdown,
+    expected_overview,
+    make_dataset,
+    store,
+)
+from traytic.warehouse import Warehouse
+from traytic.warehouse.stats import Filters, Stats, StatsQuery, plan
+
+ROWS = make_dataset(seed=17, sessions=400)
+ZONES = ["UTC", "Asia/Kathmandu", "America/St_Johns"]
+"""UTC, +05:45 and -03:30 (-02:30 in summer): local days start at odd UTC quarter hours."""
+
+
+@pytest.fixture
+async def stats(warehouse: Warehouse) -> Stats:
+    await store(warehouse, ROWS)
+    return Stats(warehouse)
+
+
+def raw_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "traffic_from_quarters", lambda query: False)
+    monkeypatch.setattr(plan, "rollup_days", lambda query: None)
+
+
+async def both_ways(
+    monkeypatch: pytest.MonkeyPatch, call: Callable[[], Awaitable[Any]]
+) -> tuple[Any, Any]:
+    fast = await call()
+    with monkeypatch.context() as patched:
+        raw_only(patched)
+        raw = await call()
+    return fast, raw
+
+
+def q(**kwargs: Any) -> StatsQuery:
+    return StatsQuery.build(SITE, now=NOW, **kwargs)
+
+
+@pytest.mark.parametrize("tz", ZONES)
+@pytest.mark.parametrize("period", ["24h", "7d", "30d", "90d"])
+async def test_overview_and_timeseries_equal_the_raw_answers(
+    stats: Stats, monkeypatch: pytest.MonkeyPatch, tz: str, period: str
+) -> None:
+    query = q(period=period, tz=tz)
+    assert plan.traffic_from_quarters(query)
+    fast, raw = await both_ways(monkeypatch, lambda: stats.overview(query))
+    assert fast == raw
+    assert fast.visitors.value > 0 or period == "24h"
+    fast_series, raw_series = await both_ways(monkeypatch, lambda: stats.timeseries(query))
+    assert fast_series == raw_series
+
+
+@pytest.mark.parametrize("tz", ZONES)
+async def test_breakdowns_equal_the_raw_answers(
+    stats: Stats, monkeypatch: pytest.MonkeyPatch, tz: str
+) -> None:
+    query = q(period="30d", tz=tz, limit=4)
+    days = plan.rollup_days(query)
+    assert days is not None
+    if tz != "UTC":
+        assert query.start.timestamp() % 86400 != 0, "the range must begin inside a UTC day"
+    for method in (stats.pages, stats.sources, stats.countries, stats.devices):
+        fast, raw = await both_ways(monkeypatch, lambda m=method: m(query))  # type: ignore[misc]
+        assert fast == raw, method.__name__
+    pages = (await stats.pages(query)).pages
+    assert [(r.value, r.visitors, r.visits, r.pageviews) for r in pages] == [
+        (value, visitors, visits, views)
+        for value, _, visitors, visits, views in expected_breakdown(
+            ROWS, query, lambda r: (r.pathname, None), types=("pageview",)
+        )
+    ]
+
+
+async def test_the_two_phase_top_list_cut_short(
+    stats: Stats, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fewer candidates than values: phase two merges the candidates only, and the top is still
+    the raw one (the dataset's top pages by visitors are top by views too)."""
+    monkeypatch.setattr(plan, "CANDIDATES", 1)
+    query = q(period="90d", tz="Asia/Kathmandu", limit=1)
+    assert plan.candidates(query) < len(PAGES)
+    fast, raw = await both_ways(monkeypatch, lambda: stats.pages(query))
+    assert fast == raw
+    assert len(fast.pages) == len(fast.entry_pages) == 1
+
+
+async def test_visit_filters_use_the_sessions_table_and_others_the_events(
+    stats: Stats,
+) -> None:
+    on_visits = q(period="30d", filters=Filters.of(country="DE", source="Google"))
+    on_events = q(period="30d", filters=Filters.of(path="/docs"))
+    assert plan.visits_from_sessions(on_visits)
+    assert not plan.visits_from_sessions(on_events)
+    for query in (on_visits, on_events):
+        now, _ = expected_overview(ROWS, query)
+        answer = await stats.overview(query)
+        assert (answer.visits.value, answer.bounce_rate.value) == (
+            now.visits,
+            pytest.approx(now.bounce_rate),
+        )
+        assert answer.visits.value > 0
