@@ -10,7 +10,7 @@ go to noise sites.
 
 from __future__ import annotations
 
-from traytic.warehouse import Warehouse
+from traytic.warehouse import Warehouse, sessions
 
 EVENTS_PER_SLOT = 8
 MEAN_EVENTS_PER_SESSION = 4.0
@@ -90,6 +90,8 @@ async def generate(
         await warehouse.execute(
             "INSERT INTO events " + _select(site_id, first, count, end_ts, days)
         )
+    # The consumer writes a visit's row after each insert; generated events get theirs at once.
+    await warehouse.execute(sessions.backfill().sql)
     rows = await warehouse.query(
         "SELECT count() AS n FROM events WHERE site_id = {site:String}", {"site": site_id}
     )

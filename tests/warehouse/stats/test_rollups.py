@@ -22,8 +22,9 @@ from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import Filters, Stats, StatsQuery, plan
 
 ROWS = make_dataset(seed=17, sessions=400)
-ZONES = ["UTC", "Asia/Kathmandu", "America/St_Johns"]
-"""UTC, +05:45 and -03:30 (-02:30 in summer): local days start at odd UTC quarter hours."""
+ZONES = ["UTC", "Europe/Berlin", "Asia/Kathmandu", "America/St_Johns"]
+"""UTC, +01:00 (+02:00 in summer, a DST change inside the ranges), +05:45 and -03:30 (-02:30):
+local days start on whole UTC hours in the first two, at odd quarter hours in the others."""
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ async def stats(warehouse: Warehouse) -> Stats:
 
 
 def raw_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plan, "traffic_from_quarters", lambda query: False)
+    monkeypatch.setattr(plan, "traffic_grain", lambda query: None)
     monkeypatch.setattr(plan, "rollup_days", lambda query: None)
 
 
@@ -57,7 +58,9 @@ async def test_overview_and_timeseries_equal_the_raw_answers(
     stats: Stats, monkeypatch: pytest.MonkeyPatch, tz: str, period: str
 ) -> None:
     query = q(period=period, tz=tz)
-    assert plan.traffic_from_quarters(query)
+    assert plan.traffic_grain(query) == (
+        "quarter" if tz.startswith(("Asia", "America")) else "hour"
+    )
     fast, raw = await both_ways(monkeypatch, lambda: stats.overview(query))
     assert fast == raw
     assert fast.visitors.value > 0 or period == "24h"

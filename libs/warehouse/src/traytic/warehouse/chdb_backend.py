@@ -32,6 +32,10 @@ _INSERT = (
     f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) SETTINGS optimize_on_insert=0"
 )
 
+_SESSION_SETTINGS = ("do_not_merge_across_partitions_select_final = 1",)
+"""`FINAL` (the `sessions` reads) merges versions within each month only: a visit never spans two
+partitions (the month of its fixed start), and a month merged into one part costs no merge."""
+
 
 class ChdbWarehouse(Warehouse):
     """The warehouse in a local chDB data directory (`chdb_path`)."""
@@ -60,6 +64,8 @@ class ChdbWarehouse(Warehouse):
                 self._conn = module.connect(self._path)
             except Exception as exc:
                 raise WarehouseUnavailable(f"cannot open chDB at {self._path}: {exc}") from exc
+            for setting in _SESSION_SETTINGS:
+                self._conn.query(f"SET {setting}")
             self._use_database(self._conn)
         return self._conn
 

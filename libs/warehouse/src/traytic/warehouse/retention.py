@@ -35,6 +35,7 @@ log = structlog.get_logger()
 
 RETENTION_TABLES: dict[str, str] = {
     "events": "ts",
+    "traffic_hours": "hour",
     "traffic_quarters": "quarter",
     "daily_stats": "toDateTime(day, 'UTC')",
     "sessions": "started",

@@ -2,7 +2,8 @@
 `events` otherwise. Every rule here keeps the answer equal to the raw one.
 
 - Traffic totals (visitors, pageviews, events; overview and timeseries) come from
-  `traffic_quarters` when nothing is filtered: every range starts and ends on a quarter hour.
+  `traffic_hours` (or `traffic_quarters` in zones with offsets of :30 and :45) when nothing is
+  filtered: every bucket then starts and ends on a whole slot.
 - Visit figures (visits, bounces, duration, entry and exit pages) come from `sessions` when the
   filters are all on a visit's own attributes (source, place, device...): a visit counts in the
   period it starts in, whole, with the attributes of its first event. A page, event or prop
@@ -16,27 +17,41 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from traytic.warehouse.sessions import SESSION_FILTER_COLUMNS
-from traytic.warehouse.stats.params import FILTER_COLUMNS, StatsQuery
+from traytic.warehouse.stats.params import FILTER_COLUMNS, StatsQuery, local_midnight
 
 QUARTER_S = 900
-CANDIDATES = 100
-"""Phase one of a two-phase top list keeps at least this many values (five pages' worth when
-more is asked): the ranking by distinct visitors runs on these only."""
+CANDIDATES = 20
+"""Phase one of a two-phase top list keeps at least this many values (two pages' worth when
+more is asked): the ranking by distinct visitors runs on these only. Merging a dense distinct
+state costs ~0.1 ms (measured, chDB), so each candidate costs ~6 ms over a month of days."""
 
 
-def _on_quarter(instant: datetime) -> bool:
-    return int(instant.timestamp()) % QUARTER_S == 0
+def _boundaries(query: StatsQuery) -> list[datetime]:
+    """Every instant where a bucket of the query or its previous period starts or ends."""
+    previous = query.previous()
+    found = [previous.start, query.start, query.end]
+    if query.interval == "day":
+        zone = query.zone
+        day = previous.start.astimezone(zone).date()
+        last = query.end.astimezone(zone).date()
+        while day <= last:
+            found.append(local_midnight(day, zone))
+            day += timedelta(days=1)
+    return found
 
 
-def traffic_from_quarters(query: StatsQuery) -> bool:
+def traffic_grain(query: StatsQuery) -> str | None:
+    """The traffic rollup that holds whole buckets of an unfiltered query: `hour` when every
+    bucket starts on a whole UTC hour (most zones), else `quarter` (+05:45, -03:30...)."""
     filters = query.filters
-    return (
-        not filters.columns
-        and filters.event is None
-        and filters.prop is None
-        and _on_quarter(query.start)
-        and _on_quarter(query.end)
-    )
+    if filters.columns or filters.event is not None or filters.prop is not None:
+        return None
+    seconds = [int(instant.timestamp()) for instant in _boundaries(query)]
+    if all(second % 3600 == 0 for second in seconds):
+        return "hour"
+    if all(second % QUARTER_S == 0 for second in seconds):
+        return "quarter"
+    return None
 
 
 def visits_from_sessions(query: StatsQuery) -> bool:
@@ -60,4 +75,4 @@ def rollup_days(query: StatsQuery) -> tuple[date, date] | None:
 
 
 def candidates(query: StatsQuery) -> int:
-    return max(CANDIDATES, 5 * (query.offset + query.limit))
+    return max(CANDIDATES, 2 * (query.offset + query.limit))

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -98,10 +100,15 @@ class Stats:
     async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
         return await self.warehouse.query(statement.sql, statement.params)
 
+    async def _all(self, *statements: Statement) -> list[list[dict[str, Any]]]:
+        """Independent statements at once: a server runs them in parallel (chDB in turn)."""
+        return list(await asyncio.gather(*(self._rows(statement) for statement in statements)))
+
     async def overview(self, query: StatsQuery) -> Overview:
+        grain = plan.traffic_grain(query)
         traffic_sql = (
-            statements.overview_traffic_quarters(query)
-            if plan.traffic_from_quarters(query)
+            statements.overview_traffic_rollup(query, grain)
+            if grain is not None
             else statements.overview_traffic(query)
         )
         sessions_sql = (
@@ -109,8 +116,9 @@ class Stats:
             if plan.visits_from_sessions(query)
             else statements.overview_sessions(query)
         )
-        traffic = {row["is_current"]: row for row in await self._rows(traffic_sql)}
-        sessions = {row["is_current"]: row for row in await self._rows(sessions_sql)}
+        traffic_rows, sessions_rows = await self._all(traffic_sql, sessions_sql)
+        traffic = {row["is_current"]: row for row in traffic_rows}
+        sessions = {row["is_current"]: row for row in sessions_rows}
         now = _period_figures(traffic.get(1, {}), sessions.get(1, {}))
         before = _period_figures(traffic.get(0, {}), sessions.get(0, {}))
         previous = query.previous()
@@ -121,9 +129,10 @@ class Stats:
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
+        grain = plan.traffic_grain(query)
         traffic_sql = (
-            statements.timeseries_traffic_quarters(query)
-            if plan.traffic_from_quarters(query)
+            statements.timeseries_traffic_rollup(query, grain)
+            if grain is not None
             else statements.timeseries_traffic(query)
         )
         sessions_sql = (
@@ -131,8 +140,9 @@ class Stats:
             if plan.visits_from_sessions(query)
             else statements.timeseries_sessions(query)
         )
-        traffic = {row["bucket"]: row for row in await self._rows(traffic_sql)}
-        sessions = {row["bucket"]: row for row in await self._rows(sessions_sql)}
+        traffic_rows, sessions_rows = await self._all(traffic_sql, sessions_sql)
+        traffic = {row["bucket"]: row for row in traffic_rows}
+        sessions = {row["bucket"]: row for row in sessions_rows}
         zone = query.zone
         buckets = []
         for key, start in bucket_starts(query):
@@ -153,49 +163,60 @@ class Stats:
             range=_range(query.start, query.end, query), interval=query.interval, buckets=buckets
         )
 
-    async def breakdown(
+    async def breakdowns(
         self,
         query: StatsQuery,
-        dimension: Dimension,
+        dimensions: Mapping[str, Dimension],
         *,
         types: tuple[str, ...] = ("pageview", "event"),
-    ) -> list[Row]:
-        rows = await self._rows(await self._breakdown_statement(query, dimension, types))
-        return [
-            Row(
-                value=row["value"],
-                parent=row["parent"] if dimension.parent else None,
-                visitors=int(row["visitors"]),
-                visits=int(row["visits"]),
-                pageviews=int(row["pageviews"]),
-            )
-            for row in rows
-        ]
-
-    async def _breakdown_statement(
-        self, query: StatsQuery, dimension: Dimension, types: tuple[str, ...]
-    ) -> Statement:
+    ) -> dict[str, list[Row]]:
+        """The top values of each dimension: from the rollups in two statements for all of
+        them when the plan allows, else one raw statement per dimension."""
         days = plan.rollup_days(query)
+        found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if days is None:
-            return statements.breakdown(query, dimension, types=types)
-        limit = plan.candidates(query)
-        found = await self._rows(
-            statements.breakdown_candidates(query, dimension, days, types, limit)
-        )
-        # Fewer values than candidates asked for: all of them are in, no filter needed.
-        only = (
-            tuple((row["value"], row["parent"]) for row in found) if len(found) >= limit else None
-        )
-        return statements.breakdown_rollup(query, dimension, days, types, only)
+            answers = await self._all(
+                *(statements.breakdown(query, dim, types=types) for dim in dimensions.values())
+            )
+            for dim, rows in zip(dimensions.values(), answers, strict=True):
+                found[dim.column] = rows
+        else:
+            listed = list(dimensions.values())
+            limit = plan.candidates(query)
+            candidates = await self._rows(
+                statements.breakdown_candidates(query, listed, days, types, limit)
+            )
+            # A dimension with fewer values than candidates has all of them in: no cut.
+            counts = Counter(row["dimension"] for row in candidates)
+            picks = tuple(
+                (row["dimension"], row["value"], row["parent"])
+                for row in candidates
+                if counts[row["dimension"]] >= limit
+            )
+            rows = await self._rows(
+                statements.breakdown_rollup(query, listed, days, types, picks or None)
+            )
+            for row in rows:
+                found[row["dimension"]].append(row)
+            for column, ranked in found.items():
+                found[column] = ranked[query.offset :]
+        return {
+            name: [
+                Row(
+                    value=row["value"],
+                    parent=row["parent"] if dimension.parent else None,
+                    visitors=int(row["visitors"]),
+                    visits=int(row["visits"]),
+                    pageviews=int(row["pageviews"]),
+                )
+                for row in found.get(dimension.column, [])
+            ]
+            for name, dimension in dimensions.items()
+        }
 
     async def _session_pages(self, query: StatsQuery, *, exit: bool) -> list[SessionPage]:
         if plan.visits_from_sessions(query):
-            limit = plan.candidates(query)
-            found = await self._rows(
-                statements.session_page_candidates(query, exit=exit, candidates=limit)
-            )
-            only = tuple(row["value"] for row in found) if len(found) >= limit else None
-            statement = statements.session_pages_table(query, exit=exit, only=only)
+            statement = statements.session_pages_table(query, exit=exit)
         else:
             statement = statements.session_pages(query, exit=exit)
         return [
@@ -205,51 +226,46 @@ class Stats:
             for row in await self._rows(statement)
         ]
 
-    async def _breakdowns(
-        self, query: StatsQuery, dimensions: Mapping[str, Dimension]
-    ) -> dict[str, list[Row]]:
-        return {name: await self.breakdown(query, dim) for name, dim in dimensions.items()}
-
     async def pages(self, query: StatsQuery) -> Pages:
-        pages = await self.breakdown(query, Dimension("pathname"), types=("pageview",))
-        entry = await self._session_pages(query, exit=False)
-        exit_ = await self._session_pages(query, exit=True)
+        pages, entry, exit_ = await asyncio.gather(
+            self.breakdowns(query, {"pages": Dimension("pathname")}, types=("pageview",)),
+            self._session_pages(query, exit=False),
+            self._session_pages(query, exit=True),
+        )
         return Pages(
             range=_range(query.start, query.end, query),
-            pages=pages,
+            pages=pages["pages"],
             entry_pages=entry,
             exit_pages=exit_,
         )
 
     async def sources(self, query: StatsQuery) -> Sources:
-        found = await self._breakdowns(query, SOURCE_DIMENSIONS)
+        found = await self.breakdowns(query, SOURCE_DIMENSIONS)
         return Sources(range=_range(query.start, query.end, query), **found)
 
     async def countries(self, query: StatsQuery) -> Countries:
-        found = await self._breakdowns(query, GEO_DIMENSIONS)
+        found = await self.breakdowns(query, GEO_DIMENSIONS)
         return Countries(range=_range(query.start, query.end, query), **found)
 
     async def devices(self, query: StatsQuery) -> Devices:
-        found = await self._breakdowns(query, DEVICE_DIMENSIONS)
+        found = await self.breakdowns(query, DEVICE_DIMENSIONS)
         return Devices(range=_range(query.start, query.end, query), **found)
 
     async def vitals(self, query: StatsQuery) -> Vitals:
-        overall, routes = [
-            [
-                _vital(row, per_route)
-                for row in await self._rows(
-                    statements.vitals(query, VITAL_THRESHOLDS, per_route=per_route)
-                )
-            ]
-            for per_route in (False, True)
-        ]
+        overall_rows, route_rows = await self._all(
+            statements.vitals(query, VITAL_THRESHOLDS, per_route=False),
+            statements.vitals(query, VITAL_THRESHOLDS, per_route=True),
+        )
+        overall = [_vital(row, False) for row in overall_rows]
+        routes = [_vital(row, True) for row in route_rows]
         return Vitals(range=_range(query.start, query.end, query), overall=overall, routes=routes)
 
     async def live(self, query: StatsQuery, now: datetime | None = None) -> Live:
         """Visitors of the last five minutes and the latest `limit` events (never cached)."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
-        counted = await self._rows(statements.live_visitors(query, now))
-        latest = await self._rows(statements.latest_events(query, now))
+        counted, latest = await self._all(
+            statements.live_visitors(query, now), statements.latest_events(query, now)
+        )
         zone = query.zone
         return Live(
             visitors=int(counted[0]["visitors"]) if counted else 0,

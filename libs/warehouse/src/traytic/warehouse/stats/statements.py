@@ -12,6 +12,7 @@ exactly: a rollup's answer equals the raw one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,6 +29,9 @@ UNIQ = "uniqCombined(14)"
 """Distinct visitors and visits: exact up to about a thousand, then HyperLogLog with 2^14 cells
 (~0.8% error); its states are small, so merging a month of daily states costs milliseconds
 (`uniq`'s states of 64k hashes made the rollups as slow as the raw table)."""
+_UNIQ_STATE = "uniqCombinedState(14)"
+_UNIQ_MERGE = "uniqCombinedMerge(14)"
+"""`UNIQ` as a state and its merge: the rollups of migration 0002 hold these states."""
 _VISITORS = f"{UNIQ}(visitor_id)"
 _VISITS = f"{UNIQ}(session_id)"
 _PAGEVIEWS = "countIf(type = 'pageview')"
@@ -140,7 +144,10 @@ def session_pages(query: StatsQuery, *, exit: bool = False) -> Statement:
 
 
 def vitals(
-    query: StatsQuery, thresholds: dict[str, tuple[float, float]], *, per_route: bool
+    query: StatsQuery,
+    thresholds: dict[str, tuple[float, float]],
+    *,
+    per_route: bool,
 ) -> Statement:
     """P75/P95, samples and rating counts per metric (and route): good <= first threshold,
     poor > second. Custom event filters do not apply to vitals."""
@@ -207,20 +214,25 @@ def event_props(query: StatsQuery, names: tuple[str, ...]) -> Statement:
 # ---- the same answers over the rollups and `sessions` (see plan.py for when each applies) ----
 
 _MERGED_TRAFFIC = (
-    "uniqCombinedMerge(14)(visitors) AS visitors, sumMerge(pageviews) AS pageviews,"
+    f"{_UNIQ_MERGE}(visitors) AS visitors, sumMerge(pageviews) AS pageviews,"
     " sumMerge(events) AS events"
 )
-_QUARTERS = (
-    "FROM traffic_quarters WHERE site_id = {site_id:String}"
-    " AND quarter >= {start} AND quarter < {end}"
-)
 
 
-def overview_traffic_quarters(query: StatsQuery) -> Statement:
+def _traffic_table(grain: str) -> str:
+    """`FROM` the traffic rollup of `grain` (`hour` or `quarter`), its time column `slot`."""
+    table = {"hour": "traffic_hours", "quarter": "traffic_quarters"}[grain]
+    return (
+        f"FROM (SELECT {grain} AS slot, visitors, pageviews, events FROM {table}"
+        " WHERE site_id = {site_id:String} AND slot >= {start} AND slot < {end})"
+    )
+
+
+def overview_traffic_rollup(query: StatsQuery, grain: str) -> Statement:
     previous = query.previous()
     return Statement(
-        f"SELECT quarter >= {{current_start}} AS is_current, {_MERGED_TRAFFIC} {_QUARTERS}"
-        " GROUP BY is_current",
+        f"SELECT slot >= {{current_start}} AS is_current, {_MERGED_TRAFFIC}"
+        f" {_traffic_table(grain)} GROUP BY is_current",
         {
             "site_id": query.site_id,
             "start": previous.start,
@@ -230,10 +242,10 @@ def overview_traffic_quarters(query: StatsQuery) -> Statement:
     )
 
 
-def timeseries_traffic_quarters(query: StatsQuery) -> Statement:
-    """A quarter lies inside one local hour and day of every zone, so it buckets whole."""
+def timeseries_traffic_rollup(query: StatsQuery, grain: str) -> Statement:
+    """A slot of the grain the plan chose lies inside one bucket, so it buckets whole."""
     return Statement(
-        f"SELECT {_bucket(query, 'quarter')} AS bucket, {_MERGED_TRAFFIC} {_QUARTERS}"
+        f"SELECT {_bucket(query, 'slot')} AS bucket, {_MERGED_TRAFFIC} {_traffic_table(grain)}"
         " GROUP BY bucket",
         {"site_id": query.site_id, "start": query.start, "end": query.end, "tz": query.tz},
     )
@@ -280,26 +292,11 @@ def timeseries_sessions_table(query: StatsQuery) -> Statement:
     )
 
 
-def session_page_candidates(query: StatsQuery, *, exit: bool, candidates: int) -> Statement:
-    """Phase one of entry/exit pages: the pages most visits start (end) on, by a plain count."""
+def session_pages_table(query: StatsQuery, *, exit: bool) -> Statement:
+    """Entry (exit) pages of the visits that started in the range. One pass: a first pass
+    choosing candidates by a plain count measured as dear as the distinct count it saves."""
     clause, params = _sessions_where(query)
     page = "exit_page" if exit else "entry_page"
-    return Statement(
-        f"SELECT {page} AS value, count() AS visits FROM sessions FINAL {clause}"
-        f" AND pageviews > 0 GROUP BY value ORDER BY visits DESC, value LIMIT {int(candidates)}",
-        params,
-    )
-
-
-def session_pages_table(
-    query: StatsQuery, *, exit: bool, only: tuple[str, ...] | None
-) -> Statement:
-    """Phase two: visitors and visits of the candidate pages only (`None`: every page)."""
-    clause, params = _sessions_where(query)
-    page = "exit_page" if exit else "entry_page"
-    if only is not None:
-        clause += f" AND {page} IN {{only}}"
-        params["only"] = only
     return Statement(
         f"SELECT {page} AS value, {UNIQ}(visitor_id) AS visitors, count() AS visits"
         f" FROM sessions FINAL {clause} AND pageviews > 0"
@@ -308,105 +305,123 @@ def session_pages_table(
     )
 
 
-def _rollup_parts(
+Picks = tuple[tuple[str, str, str], ...]
+"""(dimension, value, parent) triples a phase-two statement is limited to."""
+
+
+def _rollup_union(
     query: StatsQuery,
-    dimension: Dimension,
+    dimensions: Sequence[Dimension],
     days: tuple[date, date],
     types: tuple[str, ...],
-    only: tuple[tuple[str, str], ...] | None,
     *,
     states: str,
     raw_states: str,
 ) -> tuple[str, dict[str, Any]]:
-    """Whole UTC days from `daily_stats`, the partial days at either end from `events`."""
+    """Rows of several dimensions at once: whole UTC days from `daily_stats`, the partial days
+    at either end (zones off UTC) from one pass over `events` for all of them."""
     first_day, end_day = days
     params: dict[str, Any] = {
         "site_id": query.site_id,
-        "dimension": dimension.column,
+        "dimensions": tuple(d.column for d in dimensions),
         "first_day": first_day,
         "end_day": end_day,
+        "types": types,
     }
-    rollup = (
-        f"SELECT value, parent, {states} FROM daily_stats WHERE site_id = {{site_id:String}}"
-        " AND dimension = {dimension:String} AND day >= {first_day} AND day < {end_day}"
-    )
-    skip = " AND value != ''" if dimension.skip_empty else ""
-    wanted = " AND (value, parent) IN {only}" if only is not None else ""
-    if only is not None:
-        params["only"] = only
-    grouped = " GROUP BY value, parent" if "Merge(" in states else ""
-    parts = [rollup + skip + wanted + grouped]
+    grouped = " GROUP BY dimension, value, parent" if "Merge(" in states else ""
+    parts = [
+        f"SELECT dimension, value, parent, {states} FROM daily_stats"
+        " WHERE site_id = {site_id:String} AND dimension IN {dimensions}"
+        f" AND day >= {{first_day}} AND day < {{end_day}}{grouped}"
+    ]
     day_start = datetime.combine(first_day, datetime.min.time(), UTC)
     day_end = datetime.combine(end_day, datetime.min.time(), UTC)
-    edges = [(query.start, day_start), (day_end, query.end)]
-    parent = dimension.parent or "''"
-    for index, (edge_start, edge_end) in enumerate(edges):
-        if edge_start >= edge_end:
-            continue
-        params[f"edge{index}_start"], params[f"edge{index}_end"] = edge_start, edge_end
-        raw = (
-            f"SELECT {dimension.column} AS value, {parent} AS parent, {raw_states} FROM events"
-            f" WHERE site_id = {{site_id:String}} AND ts >= {{edge{index}_start}}"
-            f" AND ts < {{edge{index}_end}} AND type IN {{types}}"
+    edges = []
+    for n, (edge_start, edge_end) in enumerate([(query.start, day_start), (day_end, query.end)]):
+        if edge_start < edge_end:
+            edges.append(f"(ts >= {{edge{n}_start}} AND ts < {{edge{n}_end}})")
+            params[f"edge{n}_start"], params[f"edge{n}_end"] = edge_start, edge_end
+    if edges:
+        tuples = ", ".join(
+            f"tuple('{d.column}', {d.column}, {d.parent or chr(39) * 2})" for d in dimensions
         )
-        params["types"] = types
-        if dimension.skip_empty:
-            raw += f" AND {dimension.column} != ''"
-        if only is not None:
-            raw += f" AND ({dimension.column}, {parent}) IN {{only}}"
-        parts.append(raw + " GROUP BY value, parent")
+        parts.append(
+            "SELECT tupleElement(dim, 1) AS dimension, tupleElement(dim, 2) AS value,"
+            f" tupleElement(dim, 3) AS parent, {raw_states} FROM events"
+            f" ARRAY JOIN [{tuples}] AS dim"
+            " WHERE site_id = {site_id:String} AND type IN {types}"
+            f" AND ({' OR '.join(edges)}) GROUP BY dimension, value, parent"
+        )
     return " UNION ALL ".join(parts), params
+
+
+def _kept(dimensions: Sequence[Dimension], picks: Picks | None = None) -> str:
+    """The rows worth merging: not the empty value of a dimension that skips it, and only the
+    picks of a dimension phase one cut short."""
+    conditions = []
+    skipping = [d.column for d in dimensions if d.skip_empty]
+    if skipping:
+        names = ", ".join(f"'{name}'" for name in skipping)
+        conditions.append(f"NOT (dimension IN ({names}) AND value = '')")
+    if picks is not None:
+        conditions.append("(dimension NOT IN {cut} OR (dimension, value, parent) IN {picks})")
+    return " WHERE " + " AND ".join(conditions) if conditions else ""
 
 
 def breakdown_candidates(
     query: StatsQuery,
-    dimension: Dimension,
+    dimensions: Sequence[Dimension],
     days: tuple[date, date],
     types: tuple[str, ...],
     candidates: int,
 ) -> Statement:
-    """Phase one of a rolled-up breakdown: the values with the most pageviews (a plain sum),
-    so the distinct counts of phase two are merged for these values only."""
-    union, params = _rollup_parts(
+    """Phase one of rolled-up breakdowns: per dimension, the values with the most pageviews (a
+    plain sum), so the distinct counts of phase two are merged for these values only."""
+    union, params = _rollup_union(
         query,
-        dimension,
+        dimensions,
         days,
         types,
-        None,
         states="sumMerge(pageviews) AS hits",
         raw_states="countIf(type = 'pageview') AS hits",
     )
     return Statement(
-        f"SELECT value, parent, sum(hits) AS hits FROM ({union}) GROUP BY value, parent"
-        f" ORDER BY hits DESC, value, parent LIMIT {int(candidates)}",
+        f"SELECT dimension, value, parent, sum(hits) AS hits FROM ({union}){_kept(dimensions)}"
+        " GROUP BY dimension, value, parent ORDER BY dimension, hits DESC, value, parent"
+        f" LIMIT {int(candidates)} BY dimension",
         params,
     )
 
 
 def breakdown_rollup(
     query: StatsQuery,
-    dimension: Dimension,
+    dimensions: Sequence[Dimension],
     days: tuple[date, date],
     types: tuple[str, ...],
-    only: tuple[tuple[str, str], ...] | None,
+    picks: Picks | None,
 ) -> Statement:
-    union, params = _rollup_parts(
+    """Phase two: each dimension's top `offset + limit` rows (the service drops the offset),
+    of the `picks` only where phase one cut the list short (`None`: of every value)."""
+    union, params = _rollup_union(
         query,
-        dimension,
+        dimensions,
         days,
         types,
-        only,
         states="visitors, visits, pageviews",
         raw_states=(
-            "uniqCombinedState(14)(visitor_id) AS visitors,"
-            " uniqCombinedState(14)(session_id) AS visits,"
+            f"{_UNIQ_STATE}(visitor_id) AS visitors, {_UNIQ_STATE}(session_id) AS visits,"
             " sumState(toUInt64(type = 'pageview')) AS pageviews"
         ),
     )
+    if picks is not None:
+        # A lone value would bind as a bare tuple, not a list of one: `cut` gets a sentinel.
+        params["picks"] = picks
+        params["cut"] = (*sorted({pick[0] for pick in picks}), "")
     return Statement(
-        "SELECT value, parent, uniqCombinedMerge(14)(visitors) AS visitors,"
-        " uniqCombinedMerge(14)(visits) AS visits, sumMerge(pageviews) AS pageviews"
-        f" FROM ({union}) GROUP BY value, parent"
-        f" ORDER BY visitors DESC, pageviews DESC, value, parent {_page(query)}",
+        f"SELECT dimension, value, parent, {_UNIQ_MERGE}(visitors) AS visitors,"
+        f" {_UNIQ_MERGE}(visits) AS visits, sumMerge(pageviews) AS pageviews"
+        f" FROM ({union}){_kept(dimensions, picks)} GROUP BY dimension, value, parent"
+        " ORDER BY dimension, visitors DESC, pageviews DESC, value, parent"
+        f" LIMIT {int(query.offset + query.limit)} BY dimension",
         params,
     )
