@@ -1,19 +1,27 @@
-"""Query service speed on chDB: p50/p95 of each stats query for a 30-day period, the same through
-the HTTP app, and SSE fan-out latency (a LiveBatch published on NATS → N streams), each beside
-a baseline measured in the same run. Figures are printed, never asserted.
+"""Query service speed at scale, on both ClickHouse engines, and live latency.
 
-    uv run python bench/query.py [--events 1000000] [--clients 50]
+    uv run python bench/query.py [--events 10000000] [--engines chdb,server] [--clients 50]
 
-Rows come from bench/warehouse_insert.py's generator, moved into the last 30 days, 90% of them
-on the benchmarked site (the rest is noise on four other sites), ~150k visitors.
+1. Stats: `--events` generated inside the engine (bench/dataset.py: session-shaped, 90% on the
+   benchmarked site over 30 days, the rest on noise sites), merged as background merges would
+   (OPTIMIZE FINAL), then p50/p95 of each endpoint for 30 days in UTC and in Europe/Berlin
+   (whose days start inside UTC days), beside `SELECT count()` of the site as the baseline.
+2. Through the HTTP app (chDB, in-process ASGI, API key).
+3. SSE fan-out: a LiveBatch published on NATS → N streams, beside N bare NATS subscribers.
+4. Beacon → SSE: `traytic dev` as a process; beacons POSTed to /collect one at a time, each
+   timed until it arrives on /api/stream, beside the POST's own round trip.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
+import json
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,22 +30,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import msgspec
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.warehouse_insert import synthetic_rows  # noqa: E402
+from bench.dataset import generate  # noqa: E402
+from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E402
 from tests.query.conftest import fast_settings  # noqa: E402
 from tests.query.test_stream import serving  # noqa: E402
 
 from traytic.core import bus  # noqa: E402
-from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
+from traytic.core.embedded_nats import EmbeddedNats, free_port  # noqa: E402
 from traytic.core.events import JSON_ENCODER, LiveBatch, LiveEvent  # noqa: E402
 from traytic.db import DbSettings  # noqa: E402
 from traytic.query.app import create_app  # noqa: E402
-from traytic.warehouse import EventRow, WarehouseSettings  # noqa: E402
+from traytic.warehouse import Warehouse, WarehouseSettings  # noqa: E402
 from traytic.warehouse.chdb_backend import ChdbWarehouse  # noqa: E402
+from traytic.warehouse.server import ServerWarehouse  # noqa: E402
 from traytic.warehouse.stats import Stats, StatsQuery  # noqa: E402
 
 ENDPOINTS = (
@@ -46,8 +55,10 @@ ENDPOINTS = (
 )  # fmt: skip
 RUNS = 9
 HTTP_RUNS = 3
-INSERT_BATCH = 50_000
 FANOUT_MESSAGES = 40
+BEACONS = 40
+ZONES = ("UTC", "Europe/Berlin")
+TABLES = ("events", "traffic_hours", "traffic_quarters", "daily_stats", "sessions")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -70,25 +81,6 @@ async def timed(call: Callable[[], Awaitable[Any]], runs: int) -> list[float]:
         await call()
         samples.append((time.perf_counter() - started) * 1000)
     return samples
-
-
-def bench_rows(count: int, site_id: str) -> list[EventRow]:
-    rnd = random.Random(11)
-    now = int(time.time())
-    noise = [f"st_noise{i}" for i in range(4)]
-    rows = []
-    for row in synthetic_rows(count):
-        visitor = rnd.randrange(150_000)
-        rows.append(
-            msgspec.structs.replace(
-                row,
-                site_id=site_id if rnd.random() < 0.9 else rnd.choice(noise),
-                ts=now - rnd.randrange(30 * 86400),
-                visitor_id=visitor,
-                session_id=visitor * 31 + rnd.randrange(3),
-            )
-        )
-    return rows
 
 
 def live_event(marker: str) -> LiveEvent:
@@ -166,13 +158,124 @@ async def fan_out(
     return arrivals.latencies
 
 
+async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) -> None:
+    t0 = time.perf_counter()
+    on_site = await generate(store, site_id=site_id, events=events, end_ts=int(time.time()))
+    t1 = time.perf_counter()
+    for table in TABLES:
+        await store.execute(f"OPTIMIZE TABLE {table} FINAL")
+    t2 = time.perf_counter()
+    print(
+        f"{engine}: {on_site:,} events on the site (+ noise) over 30 days,"
+        f" generated in {t1 - t0:.0f} s, merged in {t2 - t1:.0f} s"
+    )
+    stats = Stats(store)
+    count_sql = "SELECT count() AS n FROM events WHERE site_id = {site:String}"
+    baseline = await timed(lambda: store.query(count_sql, {"site": site_id}), RUNS)
+    base_p50 = percentiles(baseline)[0]
+    print(f"  stats queries, 30 days, Stats called directly ({RUNS} runs each):")
+    print(line("baseline SELECT count()", baseline))
+    for tz in ZONES:
+        query = StatsQuery.build(site_id, period="30d", tz=tz)
+        for name in ENDPOINTS:
+            method = getattr(stats, name)
+            samples = await timed(lambda m=method, q=query: m(q), RUNS)
+            print(line(f"{name} ({tz})", samples, base_p50))
+
+
+async def beacon_to_sse(beacons: int) -> None:
+    """`traytic dev` as a newcomer runs it: POST /collect → the event on /api/stream."""
+    with tempfile.TemporaryDirectory() as root:
+        data = Path(root) / "data"
+        port = free_port()
+        env = {**os.environ, "TRAYTIC_DATA_DIR": str(data), "TRAYTIC_PORT": str(port)}
+        env.pop("TRAYTIC_CLICKHOUSE_URL", None)
+        log = Path(root) / "dev.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "traytic.cli.main", "dev"],
+                env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 90
+            while not (data / "dev.json").exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("traytic dev did not start:\n" + log.read_text())
+                await asyncio.sleep(0.2)
+            info = json.loads((data / "dev.json").read_text())
+            base = f"http://127.0.0.1:{port}"
+            headers = {"Authorization": f"Bearer {info['api_key']}"}
+            arrived: dict[str, float] = {}
+            got = asyncio.Event()
+
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def listen() -> None:
+                    url = f"{base}/api/stream/{info['site_id']}"
+                    async with client.stream("GET", url, headers=headers) as response:
+                        async for chunk in response.aiter_text():
+                            for marker in list(sent):
+                                if marker in chunk and marker not in arrived:
+                                    arrived[marker] = time.perf_counter()
+                                    got.set()
+
+                sent: dict[str, float] = {}
+                listener = asyncio.create_task(listen())
+                await asyncio.sleep(1.0)
+                posts, latencies = [], []
+                for n in range(beacons):
+                    marker = f"/bench/{n}/{time.monotonic_ns()}"
+                    body = {"siteId": info["site_id"], "events": [
+                        {"type": "pageview", "url": f"http://localhost{marker}"}]}  # fmt: skip
+                    got.clear()
+                    sent[marker] = time.perf_counter()
+                    response = await client.post(
+                        f"{base}/collect", content=json.dumps(body),
+                        headers={"content-type": "text/plain", "user-agent": "Mozilla/5.0 bench"},
+                    )  # fmt: skip
+                    posts.append((time.perf_counter() - sent[marker]) * 1000)
+                    assert response.status_code == 204, response.text
+                    await asyncio.wait_for(got.wait(), 10)
+                    latencies.append((arrived[marker] - sent[marker]) * 1000)
+                    await asyncio.sleep(0.05 + (n % 5) * 0.09)  # arrivals spread over a batch
+                listener.cancel()
+            print(f"beacon → SSE through `traytic dev` ({beacons} beacons, one at a time):")
+            print(line("baseline: POST /collect → 204", posts))
+            print(line("POST /collect → event on SSE", latencies, percentiles(posts)[0]))
+        finally:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--engines", default="chdb,server")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--beacons", type=int, default=BEACONS)
     args = parser.parse_args()
+    engines = args.engines.split(",")
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as root:
+        if "server" in engines:
+            binary = find_binary()
+            if binary is None:
+                print("server: skipped, no clickhouse-server installed")
+            else:
+                server = ClickHouseServer(binary, Path(root) / "clickhouse")
+                server.start()
+                remote = ServerWarehouse(
+                    WarehouseSettings(clickhouse_url=server.url, clickhouse_database="bench")
+                )
+                try:
+                    await remote.migrate()
+                    await stats_bench(remote, "ClickHouse 18.16 server", args.events, "st_bench")
+                finally:
+                    await remote.close()
+                    server.stop()
         nats = EmbeddedNats(Path(root) / "nats")
         nats.start()
         store = ChdbWarehouse(
@@ -192,30 +295,19 @@ async def main() -> None:
                 owner = await api.signup()
                 site_id = (await api.create_site(owner))["id"]
                 key = (await api.create_key(owner))["key"]
-
-                t0 = time.perf_counter()
-                rows = bench_rows(args.events, site_id)
-                t1 = time.perf_counter()
-                for offset in range(0, len(rows), INSERT_BATCH):
-                    await store.insert_events(rows[offset : offset + INSERT_BATCH])
-                t2 = time.perf_counter()
-                on_site = sum(1 for row in rows if row.site_id == site_id)
-                del rows
-                print(
-                    f"{args.events:,} events ({on_site:,} on the site) over 30 days, chDB:"
-                    f" generated in {t1 - t0:.1f} s, inserted in {t2 - t1:.1f} s"
-                )
-
-                stats = Stats(store)
-                query = StatsQuery.build(site_id, period="30d", tz="UTC")
-                count_sql = "SELECT count() AS n FROM events WHERE site_id = {site:String}"
-                baseline = await timed(lambda: store.query(count_sql, {"site": site_id}), RUNS)
-                base_p50 = percentiles(baseline)[0]
-                print(f"stats queries, 30d, Stats called directly ({RUNS} runs each):")
-                print(line("baseline SELECT count()", baseline))
-                for name in ENDPOINTS:
-                    method = getattr(stats, name)
-                    print(line(name, await timed(lambda m=method: m(query), RUNS), base_p50))
+                if "chdb" in engines:
+                    await stats_bench(store, "chDB", args.events, site_id)
+                else:
+                    await generate(store, site_id=site_id, events=100_000, end_ts=int(time.time()))
+                base_p50 = percentiles(
+                    await timed(
+                        lambda: store.query(
+                            "SELECT count() AS n FROM events WHERE site_id = {s:String}",
+                            {"s": site_id},
+                        ),
+                        RUNS,
+                    )
+                )[0]
 
                 print(f"through the HTTP app (in-process ASGI, API key; {HTTP_RUNS} runs each):")
                 headers = {"Authorization": f"Bearer {key}"}
@@ -261,6 +353,7 @@ async def main() -> None:
         finally:
             await store.close()
             nats.stop()
+    await beacon_to_sse(args.beacons)
     print(f"whole bench: {time.perf_counter() - began:.0f} s")
 
 

@@ -139,6 +139,7 @@ class Consumer:
                 wait = self._settings.batch_max_wait_s
                 if pending.items:
                     wait = max(0.01, pending.started + wait - self._clock.monotonic())
+                    wait = min(wait, self._settings.batch_idle_s)
                 fetch_started = time.perf_counter()
                 try:
                     messages = await subscription.fetch(self._settings.fetch_size, timeout=wait)
@@ -160,8 +161,11 @@ class Consumer:
                     pending.items.append((message, batch))
                     pending.events += sum(len(b.events) for b in batch.beacons)
                 full = pending.events >= self._settings.batch_max_events
+                # Written when old enough, or at once when the stream went quiet: a trickle of
+                # beacons reaches the live view in `batch_idle_s`, a busy stream fills batches.
                 due = bool(pending.items) and (
-                    self._clock.monotonic() - pending.started >= self._settings.batch_max_wait_s
+                    not messages
+                    or self._clock.monotonic() - pending.started >= self._settings.batch_max_wait_s
                 )
                 if full or due:
                     started = time.perf_counter()

@@ -13,6 +13,8 @@ class ConsumerSettings(msgspec.Struct, frozen=True, kw_only=True):
     batch_max_events: int = 5000
     batch_max_wait_s: float = 1.0
     """A batch is written when it holds `batch_max_events` or is this old, whichever first."""
+    batch_idle_s: float = 0.1
+    """...or once no message arrived for this long (a quiet stream: the live view stays live)."""
     fetch_size: int = 256
     """Messages per pull request."""
     ack_wait_s: float = 60.0
