@@ -1,5 +1,6 @@
-"""`/api/stream/{siteId}` on a real NATS: events of its site only, the visitor count, heartbeats,
-the subscription freed on disconnect, the per-caller cap, and the stats endpoints' access rules.
+"""`/api/stream/{siteId}` on a real NATS and chDB: events of its site only, the visitor count
+(seeded from the warehouse, then grown by live events), heartbeats, the subscription freed on
+disconnect, the per-caller cap, and the stats endpoints' access rules.
 
 Litestar's test client buffers a response until it ends, so streams are driven here by calling
 the ASGI app directly (on the test's event loop, where the lifespan also runs)."""
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -17,11 +20,15 @@ import pytest
 from litestar import Litestar
 from nats.aio.client import Client as NatsClient
 
+from tests.fixtures.clickhouse import fresh_database
 from tests.query.conftest import Api, fast_settings
+from tests.warehouse.stats.dataset import event
 from traytic.core import bus
 from traytic.core.events import JSON_ENCODER, LiveBatch, LiveEvent
 from traytic.db import DbSettings
 from traytic.query.app import Query, create_app
+from traytic.query.live import VisitorWindow
+from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 
 def live_event(visitor: str = "v1", pathname: str = "/") -> LiveEvent:
@@ -107,14 +114,41 @@ async def serving(app: Litestar) -> AsyncIterator[Api]:
         await server
 
 
+@contextlib.asynccontextmanager
+async def chdb_database(chdb_path: str, *, migrated: bool = True) -> AsyncIterator[Warehouse]:
+    """A fresh database in the session's chDB directory (a process opens only one)."""
+    store = open_warehouse(
+        WarehouseSettings(chdb_path=chdb_path, clickhouse_database=fresh_database())
+    )
+    try:
+        if migrated:
+            await store.migrate()
+        yield store
+    finally:
+        try:
+            await store.drop_database()
+        finally:
+            await store.close()
+
+
+@pytest.fixture
+async def warehouse(chdb_path: str) -> AsyncIterator[Warehouse]:
+    async with chdb_database(chdb_path) as store:
+        yield store
+
+
 @pytest.fixture
 async def running(
-    db_settings: DbSettings, bus_settings: bus.BusSettings, clean_database: None
+    db_settings: DbSettings,
+    bus_settings: bus.BusSettings,
+    clean_database: None,
+    warehouse: Warehouse,
 ) -> AsyncIterator[tuple[Litestar, Api]]:
     settings = fast_settings(
         stream_heartbeat_s=0.3, stream_visitors_interval_s=0.2, stream_max_per_caller=2
     )
     app = create_app(settings, db_settings, bus_settings)
+    app.state.warehouse = warehouse  # the lifespan keeps a warehouse it is given
     async with serving(app) as api:
         yield app, api
 
@@ -265,6 +299,7 @@ async def test_two_replicas_both_stream_the_event(
     site = await api.create_site(owner)
     key = (await api.create_key(owner))["key"]
     replica = create_app(fast_settings(), db_settings, bus_settings)
+    replica.state.warehouse = app.state.warehouse
     async with serving(replica):
         streams = []
         for each in (app, replica):  # one after the other: two SQLite engines share a file
@@ -274,3 +309,90 @@ async def test_two_replicas_both_stream_the_event(
         for stream in streams:
             await stream.wait_for("/everywhere")
             await stream.close()
+
+
+def visitor_counts(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r'event: visitors\r\ndata: \{"visitors":(\d+)\}', text)]
+
+
+async def test_visitor_count_starts_from_the_warehouse(
+    running: tuple[Litestar, Api], warehouse: Warehouse, nc: NatsClient, namespace: str
+) -> None:
+    app, api = running
+    owner = await api.signup()
+    site = await api.create_site(owner)
+    now = int(time.time())
+    rows = [
+        event(site_id=site["id"], visitor_id=0xA1, ts=now - 20),
+        event(site_id=site["id"], visitor_id=0xA1, ts=now - 250),
+        event(site_id=site["id"], visitor_id=0xB2, ts=now - 120, type="event", name="signup"),
+        event(site_id=site["id"], visitor_id=0xC3, ts=now - 200),
+        event(site_id=site["id"], visitor_id=2**64 - 1, ts=now - 60),
+        event(site_id=site["id"], visitor_id=0xD4, ts=now - 420),  # before the five minutes
+        event(site_id=site["id"], visitor_id=0xD5, ts=now - 3600),
+        event(site_id=site["id"], visitor_id=0xE6, ts=now - 10, type="vital", name="LCP"),
+        event(site_id="st_other", visitor_id=0xF7, ts=now - 10),
+    ]
+    await warehouse.insert_events(rows)
+    recent = {
+        f"{row.visitor_id:016x}"
+        for row in rows
+        if row.site_id == site["id"] and row.ts >= now - 300 and row.type in ("pageview", "event")
+    }
+    assert len(recent) == 4
+
+    stream = SseStream(app, f"/api/stream/{site['id']}", owner.headers(csrf=False))
+    assert await stream.started() == 200
+    await stream.wait_for("event: visitors")
+    assert visitor_counts(stream.text)[0] == len(recent)
+
+    known = f"{0xB2:016x}"  # seen in the warehouse and now live: counted once
+    await publish(nc, namespace, site["id"], live_event(known), live_event("00000000000000ff"))
+    await stream.wait_for(f'data: {{"visitors":{len(recent) + 1}}}')
+    grown = visitor_counts(stream.text).index(len(recent) + 1)
+    await eventually(lambda: len(visitor_counts(stream.text)) >= grown + 4)  # a few more counts
+    counts = visitor_counts(stream.text)
+    assert counts[:grown] == [len(recent)] * grown
+    assert set(counts[grown:]) == {len(recent) + 1}
+    assert known not in stream.text
+    await stream.close()
+
+
+async def test_stream_counts_live_visitors_when_the_warehouse_fails(
+    running: tuple[Litestar, Api],
+    chdb_path: str,
+    nc: NatsClient,
+    namespace: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app, api = running
+    owner = await api.signup()
+    site = await api.create_site(owner)
+    async with chdb_database(chdb_path, migrated=False) as no_events_table:
+        app.state.warehouse = no_events_table
+        stream = SseStream(app, f"/api/stream/{site['id']}", owner.headers(csrf=False))
+        assert await stream.started() == 200
+        await stream.wait_for('event: visitors\r\ndata: {"visitors":0}')
+        await publish(nc, namespace, site["id"], live_event("a"), live_event("b"))
+        await stream.wait_for('data: {"visitors":2}')
+        await stream.close()
+    err = capsys.readouterr().err
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    failed = [line for line in lines if line.get("event") == "live_seed_failed"]
+    assert len(failed) == 1, lines
+    assert failed[0]["level"] == "warning" and failed[0]["site_id"] == site["id"]
+
+
+def test_window_merge_keeps_each_visitors_latest_sighting() -> None:
+    now = [1000.0]
+    window = VisitorWindow(lambda: now[0], window_s=300)
+    window.see("live")
+    window.see("both")
+    window.merge({"both": 800.0, "old": 750.0, "recent": 950.0, "future": 1010.0})
+    assert window.count() == 5
+    now[0] = 1051.0  # "old" (750) ages out; "both" keeps its live sighting at 1000
+    assert window.count() == 4
+    now[0] = 1251.0  # "recent" (950) goes; the rest were seen at 1000 (the future one clamped)
+    assert window.count() == 3
+    now[0] = 1301.0
+    assert window.count() == 0

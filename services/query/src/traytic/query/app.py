@@ -10,6 +10,7 @@ rebuilds it from the database (so the two never drift), and closes all of it aga
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -51,6 +52,7 @@ from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
 from traytic.query.unit_of_work import run_after_commit
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
+from traytic.warehouse.stats import Stats
 
 log = structlog.get_logger()
 
@@ -73,6 +75,12 @@ def openapi_config() -> OpenAPIConfig:
         path="/docs",
         render_plugins=[ScalarRenderPlugin()],
     )
+
+
+async def _recent_visitors(state: State, site_id: str) -> dict[str, int]:
+    """What a site's live-visitor window starts from: read from the warehouse on the app's
+    state at each call, like the stats API (a host may put its own there)."""
+    return await Stats(state.warehouse).recent_visitors(site_id)
 
 
 def _running(state: State) -> Query:
@@ -189,7 +197,10 @@ class Query:
                 time.monotonic,
             ),
             live=LiveHub(
-                self.bus_settings.namespace, time.monotonic, self.settings.stream_queue_size
+                self.bus_settings.namespace,
+                time.monotonic,
+                self.settings.stream_queue_size,
+                recent_visitors=functools.partial(_recent_visitors, app.state),
             ),
             stream_slots=StreamSlots(self.settings.stream_max_per_caller),
         )

@@ -6,16 +6,19 @@ every event of the sites its clients watch. The first stream of a site subscribe
 to close unsubscribes; nothing is kept for a site nobody watches.
 
 Live visitors are counted here, from the same subscription: the distinct `visitorId`s seen in
-the last five minutes. A replica only knows what it saw while it listened, so for the first
-five minutes after a site's first stream opens here the count grows from what arrived since.
+the last five minutes. A replica only sees what arrives while it listens, so when a site's first
+stream opens here its window is seeded from the warehouse (the visitors of the last five minutes
+and when each was last seen), merged with what the subscription saw meanwhile. Should the
+warehouse fail, the count grows from the live sightings alone, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import msgspec
 import structlog
@@ -30,6 +33,14 @@ from traytic.query.errors import RateLimited
 log = structlog.get_logger()
 
 LIVE_WINDOW_S = 300.0
+
+SEED_TIMEOUT_S = 3.0
+"""How long a site's first stream here waits for its visitors from the warehouse before it
+counts without them (they still merge when they arrive)."""
+
+RecentVisitors = Callable[[str], Awaitable[Mapping[str, int]]]
+"""A site's visitors of the last five minutes from the warehouse: `visitorId` → last seen, unix
+seconds (`traytic.warehouse.stats.Stats.recent_visitors`)."""
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -50,6 +61,16 @@ class VisitorWindow:
     def see(self, visitor_id: str) -> None:
         self._seen[visitor_id] = self._clock()
         self._seen.move_to_end(visitor_id)
+
+    def merge(self, sightings: Mapping[str, float]) -> None:
+        """Add sightings made elsewhere (on the window's clock): a visitor already seen keeps
+        its latest sighting, and the order stays oldest first, so each ages out on time."""
+        now = self._clock()
+        merged = {visitor: min(seen_at, now) for visitor, seen_at in sightings.items()}
+        for visitor, seen_at in self._seen.items():
+            if seen_at >= merged.get(visitor, seen_at):
+                merged[visitor] = seen_at
+        self._seen = OrderedDict(sorted(merged.items(), key=lambda item: item[1]))
 
     def count(self) -> int:
         cutoff = self._clock() - self._window_s
@@ -84,6 +105,7 @@ class _SiteFeed:
         self.window = VisitorWindow(clock)
         self.listeners: set[Listener] = set()
         self.subscription: Subscription | None = None
+        self.seeding: asyncio.Task[None] | None = None
 
     async def on_message(self, msg: Msg) -> None:
         try:
@@ -104,12 +126,24 @@ class _SiteFeed:
 class LiveHub:
     """The replica's live subscriptions, shared by the streams of each site."""
 
-    def __init__(self, namespace: str, clock: Callable[[], float], queue_size: int) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        clock: Callable[[], float],
+        queue_size: int,
+        *,
+        recent_visitors: RecentVisitors | None = None,
+        seed_timeout_s: float = SEED_TIMEOUT_S,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.nc: NatsClient | None = None
         """Set by the lifespan once NATS is connected."""
         self._namespace = namespace
         self._clock = clock
         self._queue_size = queue_size
+        self._recent_visitors = recent_visitors
+        self._seed_timeout_s = seed_timeout_s
+        self._wall_clock = wall_clock
         self._feeds: dict[str, _SiteFeed] = {}
         self._lock = asyncio.Lock()
 
@@ -131,6 +165,7 @@ class LiveHub:
             # runs inside the `try`: a client gone meanwhile still releases the subscription.
             assert self.nc is not None
             await self.nc.flush(timeout=5)
+            await self._seeded(listener._feed)
             yield listener
         finally:
             await asyncio.shield(self._close(listener))
@@ -145,9 +180,35 @@ class LiveHub:
                     bus.live_subject(self._namespace, site_id), cb=feed.on_message
                 )
                 self._feeds[site_id] = feed
+                if self._recent_visitors is not None:
+                    # After subscribing: a visitor seen live meanwhile is merged, not missed.
+                    feed.seeding = asyncio.create_task(self._seed(feed, self._recent_visitors))
             listener = Listener(feed, self._queue_size)
             feed.listeners.add(listener)
             return listener
+
+    async def _seed(self, feed: _SiteFeed, recent_visitors: RecentVisitors) -> None:
+        try:
+            recent = await recent_visitors(feed.site_id)
+        except Exception as exc:
+            log.warning(
+                "live_seed_failed",
+                site_id=feed.site_id,
+                error=type(exc).__name__,
+                detail=str(exc)[:300],
+            )
+            return
+        offset = self._clock() - self._wall_clock()  # unix seconds → the window's clock
+        feed.window.merge({visitor: seen + offset for visitor, seen in recent.items()})
+
+    async def _seeded(self, feed: _SiteFeed) -> None:
+        """Wait (a bounded while) for the site's seed, so the first count a stream sends
+        includes it; a slow warehouse only delays the seed, which still merges when it lands."""
+        if feed.seeding is None or feed.seeding.done():
+            return
+        _, pending = await asyncio.wait({feed.seeding}, timeout=self._seed_timeout_s)
+        if pending:
+            log.warning("live_seed_slow", site_id=feed.site_id, waited_s=self._seed_timeout_s)
 
     async def _close(self, listener: Listener) -> None:
         listener.closed = True
@@ -158,6 +219,8 @@ class LiveHub:
             if feed.listeners or self._feeds.get(feed.site_id) is not feed:
                 return
             del self._feeds[feed.site_id]
+            if feed.seeding is not None:
+                feed.seeding.cancel()
             if feed.subscription is not None:
                 try:
                     await feed.subscription.unsubscribe()

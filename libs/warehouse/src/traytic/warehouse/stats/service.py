@@ -287,6 +287,14 @@ class Stats:
             ],
         )
 
+    async def recent_visitors(self, site_id: str, now: datetime | None = None) -> dict[str, int]:
+        """The visitors of the last five minutes (as `live` counts them, up to
+        `statements.RECENT_VISITORS_LIMIT`): `visitorId` as live events carry it (16 hex
+        digits) → last seen, unix seconds. Never cached."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        rows = await self._rows(statements.recent_visitors(site_id, now))
+        return {f"{int(row['visitor_id']):016x}": int(row["last_seen"].timestamp()) for row in rows}
+
     async def events(self, query: StatsQuery) -> Events:
         names = await self._rows(statements.event_names(query))
         props: dict[str, list[PropValue]] = {}

@@ -211,6 +211,22 @@ def event_props(query: StatsQuery, names: tuple[str, ...]) -> Statement:
     )
 
 
+RECENT_VISITORS_LIMIT = 100_000
+"""The most recent visitors `recent_visitors` returns: bounds the read and the live tracker."""
+
+
+def recent_visitors(site_id: str, now: datetime) -> Statement:
+    """Each visitor of the last five minutes (as `live_visitors` counts them) and their last
+    sighting, the most recent first: what a live tracker starts from."""
+    recent = StatsQuery(site_id=site_id, start=now - LIVE_WINDOW, end=now + timedelta(minutes=1))
+    clause, params = where(recent)
+    return Statement(
+        f"SELECT visitor_id, max(ts) AS last_seen FROM events {clause}"
+        f" GROUP BY visitor_id ORDER BY last_seen DESC LIMIT {RECENT_VISITORS_LIMIT}",
+        params,
+    )
+
+
 # ---- the same answers over the rollups and `sessions` (see plan.py for when each applies) ----
 
 _MERGED_TRAFFIC = (
