@@ -253,7 +253,8 @@ def main() -> None:
     )
     for name, r in results.items():
         steps = ", ".join(
-            f"{k} {r.get(k, 0):.2f}" for k in ("decode", "enrich", "sessions", "rows", "insert")
+            f"{k} {r.get(k, 0):.2f}"
+            for k in ("decode", "enrich", "sessions", "rows", "insert", "sessions_refresh")
         )
         print(
             f"{name:20} {r['eps']:9.0f} {r['baseline']:13.0f} {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f} {r['rss']:6.0f}MB   {steps}"

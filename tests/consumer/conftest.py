@@ -91,7 +91,13 @@ class Harness:
         for entry in list(self.running):
             if entry[0] is consumer:
                 _, task, nc = entry
-                task.cancel()
+                # nats-py's fetch can swallow a cancel that lands as its wait times out (seen
+                # with the consumer's short idle waits): cancel again until the task is gone.
+                for _ in range(20):
+                    task.cancel()
+                    done, _pending = await asyncio.wait({task}, timeout=0.5)
+                    if done:
+                        break
                 with contextlib.suppress(BaseException):
                     await task
                 await nc.close()

@@ -26,6 +26,16 @@ async def _assert_exact(harness: Harness, expected: int) -> None:
     assert (total, unique) == (expected, expected)
     [row] = await harness.warehouse.query("SELECT uniqExact(props.value[1]) AS n FROM events")
     assert int(row["n"]) == expected
+    # Each visit's row holds each of its events once, whatever was retried or redelivered.
+    [visits] = await harness.warehouse.query(
+        "SELECT count() AS visits, sum(version) AS stored, sum(events) AS custom"
+        " FROM sessions FINAL"
+    )
+    [distinct] = await harness.warehouse.query(
+        "SELECT uniqExact(session_id) AS n FROM events WHERE type IN ('pageview', 'event')"
+    )
+    assert int(visits["visits"]) == int(distinct["n"]) > 0
+    assert int(visits["stored"]) == int(visits["custom"]) == expected
 
 
 async def test_consumer_killed_mid_batch_and_restarted(harness: Harness) -> None:

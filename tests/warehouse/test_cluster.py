@@ -220,6 +220,9 @@ async def test_distributed_tables_work_on_a_single_real_server(single_shard_serv
             "daily_stats_local": "AggregatingMergeTree",
             "daily_stats_mv": "MaterializedView",
             "daily_pages_mv": "MaterializedView",
+            "session_events": "Distributed",
+            "session_events_local": "ReplacingMergeTree",
+            "session_events_mv": "MaterializedView",
             "sessions": "Distributed",
             "sessions_local": "ReplacingMergeTree",
         }

@@ -7,6 +7,7 @@ must not differ between engines (migrations, the dedupe lookup) live here once.
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -15,7 +16,7 @@ import structlog
 
 from traytic.core.errors import ConfigurationError
 from traytic.warehouse import sessions
-from traytic.warehouse.cluster import MigrationPlan, check_cluster_name
+from traytic.warehouse.cluster import LOCAL_SUFFIX, MigrationPlan, check_cluster_name
 from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, backfills, load_migrations
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
@@ -122,12 +123,38 @@ class Warehouse(ABC):
         return found
 
     async def refresh_sessions(
-        self, visits: Mapping[tuple[str, int], int], *, lookback_s: int = 1800
+        self,
+        visits: Mapping[tuple[str, int], int],
+        *,
+        lookback_s: int = 1800,
+        now: int | None = None,
     ) -> None:
         """Rewrite the `sessions` rows of `visits` ((site id, session id) → start, unix seconds)
         from their stored events; idempotent, so safe to repeat after any failure."""
-        for statement in sessions.refresh(visits, lookback_s):
+        at = int(time.time()) if now is None else now
+        for statement in sessions.refresh(visits, lookback_s, at):
             await self.execute(statement.sql, statement.params)
+
+    async def prune_session_events(self, *, now: int | None = None) -> list[int]:
+        """Drop the day partitions of `session_events` older than it keeps; returns them."""
+        from traytic.warehouse.retention import drop_partition_statement  # imports this module
+
+        at = int(time.time()) if now is None else now
+        oldest_kept = int(time.strftime("%Y%m%d", time.gmtime(at - sessions.RECENT_S)))
+        rows = await self.query(
+            "SELECT DISTINCT partition FROM system.parts WHERE database = {db:String}"
+            " AND table = {table:String} AND active",
+            {
+                "db": self.database,
+                "table": "session_events" + (LOCAL_SUFFIX if self.cluster else ""),
+            },
+        )
+        dropped = sorted(
+            int(row["partition"]) for row in rows if int(row["partition"]) < oldest_kept
+        )
+        for day in dropped:
+            await self.execute(drop_partition_statement(self, "session_events", day))
+        return dropped
 
 
 def open_warehouse(settings: WarehouseSettings) -> Warehouse:

@@ -1,8 +1,9 @@
 """The consumer loop: fetch → decode → enrich → batch (size or time) → write → ack → live.
 
-One task pulls and enriches; a second writes. The queue between them holds one batch, so the
-next batch is enriched while the previous one is inserted, and a slow or absent ClickHouse
-stops the pulling (backpressure) instead of filling memory.
+One task pulls and enriches; a second writes. The queue between them holds two batches, so
+the next batches are enriched while the previous one is written (those waiting then go out
+together), and a slow or absent ClickHouse stops the pulling (backpressure) instead of filling
+memory.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from traytic.consumer.salts import SALT_TTL_S, DailySalts, utc_day
 from traytic.consumer.sessions import SessionTracker, Visit
 from traytic.consumer.settings import ConsumerSettings
 from traytic.consumer.stats import ConsumerStats
-from traytic.consumer.writer import BatchWriter, WriteJob
+from traytic.consumer.writer import BatchWriter, WriteJob, merge_jobs
 from traytic.core import bus
 from traytic.core.clock import Clock, SystemClock
 from traytic.core.events import IngestBatch, decode_batch
@@ -34,6 +35,9 @@ from traytic.warehouse import EventRow, Warehouse
 log = structlog.get_logger()
 
 SESSION_BUCKET_TTL_S = 2 * 3600
+PRUNE_EVERY_S = 3600
+WRITE_QUEUE = 2
+"""Enriched batches waiting for the writer: bounds memory and is the backpressure on pulling."""
 
 
 class _Pending:
@@ -64,7 +68,7 @@ class Consumer:
         self.enricher = enricher or Enricher(settings.geoip_path)
         self.stats = ConsumerStats()
         self._stopping = asyncio.Event()
-        self._queue: asyncio.Queue[WriteJob | None] = asyncio.Queue(maxsize=1)
+        self._queue: asyncio.Queue[WriteJob | None] = asyncio.Queue(maxsize=WRITE_QUEUE)
         self._salts: DailySalts | None = None
         self._sessions: SessionTracker | None = None
         self.writer = BatchWriter(
@@ -132,6 +136,7 @@ class Consumer:
         )
         writer = asyncio.create_task(self._write_loop(), name="consumer-writer")
         poller = asyncio.create_task(self._poll_pending(), name="consumer-pending")
+        pruner = asyncio.create_task(self._prune_session_events(), name="consumer-prune")
         log.info("consumer_started", consumer=self._settings.consumer_name)
         pending = _Pending()
         try:
@@ -178,9 +183,10 @@ class Consumer:
             if pending.items:
                 await self._queue.put(await self.process(pending.items))
         finally:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in (poller, pruner):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self._queue.put(None)
             await writer
             with contextlib.suppress(Exception):
@@ -206,8 +212,29 @@ class Consumer:
                 self.stats.ack_pending_messages = info.num_ack_pending
             await asyncio.sleep(self._settings.pending_poll_s)
 
+    async def _prune_session_events(self) -> None:
+        # Every replica prunes: dropping a partition twice is harmless, and none is special.
+        while True:
+            try:
+                dropped = await self._warehouse.prune_session_events()
+            except Exception as exc:
+                log.warning("session_events_prune_failed", error=type(exc).__name__)
+            else:
+                if dropped:
+                    log.info("session_events_pruned", days=dropped)
+            await asyncio.sleep(PRUNE_EVERY_S)
+
     async def _write_loop(self) -> None:
-        while (job := await self._queue.get()) is not None:
+        stopping = False
+        while not stopping and (job := await self._queue.get()) is not None:
+            # Jobs that queued up while the last write ran go out as one: one insert and one
+            # refresh of their visits (which costs about the same for one job or three).
+            while not self._queue.empty():
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                    break
+                job = merge_jobs(job, more)
             await self.writer.write(job)
 
     async def _decode(self, message: Msg) -> IngestBatch | None:

@@ -39,6 +39,15 @@ class WriteJob(msgspec.Struct):
     after the insert, also when every event turned out to be stored already."""
 
 
+def merge_jobs(first: WriteJob, second: WriteJob) -> WriteJob:
+    return WriteJob(
+        [*first.rows, *second.rows],
+        [*first.messages, *second.messages],
+        first.suspect_ids | second.suspect_ids,
+        {**first.sessions, **second.sessions},
+    )
+
+
 def to_live(row: EventRow) -> LiveEvent:
     return LiveEvent(
         ts=row.ts,

@@ -121,6 +121,47 @@ FROM events
 WHERE type = 'pageview'
 GROUP BY site_id, dimension, day, value, parent;
 
+-- The last days' traffic events again, sorted by visit: rewriting a visit's row reads just its
+-- events by primary key, not every event of the site since the visit began (at 30k events/s an
+-- hour of them). Partitioned by day; the consumer drops partitions older than a few days.
+CREATE TABLE IF NOT EXISTS session_events
+(
+    site_id String,
+    session_id UInt64,
+    ts DateTime('UTC'),
+    event_id UInt64,
+    type Enum8('pageview' = 1, 'event' = 2, 'vital' = 3, 'error' = 4),
+    visitor_id UInt64,
+    pathname String,
+    hostname String,
+    referrer String,
+    referrer_source String,
+    channel String,
+    utm_source String,
+    utm_medium String,
+    utm_campaign String,
+    utm_term String,
+    utm_content String,
+    country String,
+    region String,
+    city String,
+    browser String,
+    os String,
+    device String,
+    screen String
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMMDD(ts)
+ORDER BY (site_id, session_id, ts, event_id);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS session_events_mv TO session_events AS
+SELECT
+    site_id, session_id, ts, event_id, type, visitor_id, pathname, hostname, referrer,
+    referrer_source, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content,
+    country, region, city, browser, os, device, screen
+FROM events
+WHERE type IN ('pageview', 'event') AND ts >= now() - 259200;
+
 -- One row per visit, rewritten by the consumer from `events` after each insert (the newest
 -- `version`, its count of events, wins). `started` comes from the consumer's session state and
 -- never changes, so a visit keeps its key; attributes are those of its first event.
