@@ -14,7 +14,7 @@ from traytic.warehouse import Warehouse, sessions
 
 EVENTS_PER_SLOT = 8
 MEAN_EVENTS_PER_SESSION = 4.0
-CHUNK_SLOTS = 4_000_000
+CHUNK_SLOTS = 1_000_000
 """numbers() rows per INSERT: bounds the engine's memory per statement."""
 
 _COUNTRIES = "['US','US','US','DE','DE','GB','GB','FR','NG','NG','IN','IN','BR','CA','JP','KE','ZA','NL','ES','IT']"
@@ -91,7 +91,8 @@ async def generate(
             "INSERT INTO events " + _select(site_id, first, count, end_ts, days)
         )
     # The consumer writes a visit's row after each insert; generated events get theirs at once.
-    await warehouse.execute(sessions.backfill().sql)
+    for statement in sessions.backfill(parts=8):
+        await warehouse.execute(statement.sql)
     rows = await warehouse.query(
         "SELECT count() AS n FROM events WHERE site_id = {site:String}", {"site": site_id}
     )

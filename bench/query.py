@@ -268,7 +268,11 @@ async def main() -> None:
                 server = ClickHouseServer(binary, Path(root) / "clickhouse")
                 server.start()
                 remote = ServerWarehouse(
-                    WarehouseSettings(clickhouse_url=server.url, clickhouse_database="bench")
+                    WarehouseSettings(
+                        clickhouse_url=server.url,
+                        clickhouse_database="bench",
+                        clickhouse_timeout=900.0,  # generating millions of rows in one INSERT
+                    )
                 )
                 try:
                     await remote.migrate()

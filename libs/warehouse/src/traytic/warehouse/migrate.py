@@ -57,14 +57,27 @@ _MATERIALIZED_VIEW = re.compile(
 _CREATES_SESSIONS = re.compile(r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+sessions\b", re.IGNORECASE)
 
 
+BACKFILL_PARTS = 8
+"""Each backfill runs in this many statements over a slice of `events` each, so a large install
+groups an eighth of its rows at a time (the server's per-query memory cap)."""
+_FROM_EVENTS = re.compile(r"\bFROM\s+events\b")
+
+
 def backfills(migration: Migration) -> list[Statement]:
     """What fills a migration's new derived tables from the events already stored: a view
-    only sees inserts made after it exists, so its own SELECT runs once over `events`."""
+    only sees inserts made after it exists, so its own SELECT runs once over `events`, in
+    slices by event (rollup states of one key from several slices merge like any others)."""
     found = []
     for statement in migration.statements:
         view = _MATERIALIZED_VIEW.match(statement)
         if view is not None:
-            found.append(Statement(f"INSERT INTO {view['target']} {view['select']}", {}))
+            for part in range(BACKFILL_PARTS):
+                sliced = _FROM_EVENTS.sub(
+                    f"FROM (SELECT * FROM events WHERE event_id % {BACKFILL_PARTS} = {part})",  # noqa: S608 - integers
+                    view["select"],
+                    count=1,
+                )
+                found.append(Statement(f"INSERT INTO {view['target']} {sliced}", {}))
         elif _CREATES_SESSIONS.match(statement):
-            found.append(sessions.backfill())
+            found.extend(sessions.backfill(BACKFILL_PARTS))
     return found

@@ -48,11 +48,20 @@ _SELECT = (
 )
 
 
-def backfill() -> Statement:
-    """Rows for every visit in `events` (the migration that creates the table); `started` is
-    the first event's time, as the consumer's session state records it."""
-    select = _SELECT.format(started="min(ts)", source="events", where="")
-    return Statement("INSERT INTO sessions " + select, {})
+def backfill(parts: int = 1) -> list[Statement]:
+    """Rows for every visit in `events` (the migration that creates the table), in `parts`
+    statements over a slice of the visits each; `started` is the first event's time, as the
+    consumer's session state records it."""
+    return [
+        Statement(
+            "INSERT INTO sessions "
+            + _SELECT.format(
+                started="min(ts)", source="events", where=f"AND session_id % {parts} = {part}"
+            ),
+            {},
+        )
+        for part in range(parts)
+    ]
 
 
 def refresh(visits: Mapping[tuple[str, int], int], lookback_s: int, now: int) -> list[Statement]:
