@@ -100,3 +100,53 @@ async def test_printed_login_and_key_work_and_survive_a_restart(tmp_path: Path) 
             assert (await client.post("/collect", json=beacon)).status_code == 204
     finally:
         second.stop()
+
+
+async def test_a_beacon_reaches_the_sse_stream_and_the_stats(tmp_path: Path) -> None:
+    """The whole path a dashboard sees: POST /collect → gateway → JetStream → consumer →
+    warehouse → live subject → /api/stream, then the stored visit in /api/events."""
+    dev = start_dev(tmp_path / "data")
+    try:
+        info = json.loads((tmp_path / "data" / "dev.json").read_text())
+        auth = {"authorization": f"Bearer {info['api_key']}"}
+        marker = f"/e2e/{time.monotonic_ns()}"
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{dev.port}", timeout=10) as client:
+            seen: asyncio.Queue[str] = asyncio.Queue()
+
+            async def listen() -> None:
+                async with client.stream(
+                    "GET", f"/api/stream/{dev.site_id}", headers=auth
+                ) as stream:
+                    assert stream.status_code == 200
+                    async for line in stream.aiter_lines():
+                        await seen.put(line)
+
+            listener = asyncio.create_task(listen())
+            try:
+                while "retry:" not in await asyncio.wait_for(seen.get(), 10):
+                    pass  # the stream is open and subscribed
+                beacon = {
+                    "siteId": dev.site_id,
+                    "events": [{"type": "pageview", "url": f"http://localhost{marker}"}],
+                }
+                posted = await client.post(
+                    "/collect",
+                    content=json.dumps(beacon),
+                    headers={"content-type": "text/plain", "user-agent": "Mozilla/5.0 e2e"},
+                )
+                assert posted.status_code == 204
+                deadline = time.monotonic() + 5
+                line = ""
+                while marker not in line:
+                    line = await asyncio.wait_for(seen.get(), deadline - time.monotonic())
+                event = json.loads(line.removeprefix("data:").strip())
+                assert event["pathname"] == marker
+            finally:
+                listener.cancel()
+            pages = await client.get(
+                f"/api/events/{dev.site_id}/pages?period=24h&limit=100", headers=auth
+            )
+            assert pages.status_code == 200, pages.text
+            assert marker in [row["value"] for row in pages.json()["entryPages"]]
+    finally:
+        assert dev.stop() == 0
