@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -104,21 +104,32 @@ class Stats:
         """Independent statements at once: a server runs them in parallel (chDB in turn)."""
         return list(await asyncio.gather(*(self._rows(statement) for statement in statements)))
 
-    async def overview(self, query: StatsQuery) -> Overview:
+    async def _traffic_and_visits(
+        self,
+        query: StatsQuery,
+        key: str,
+        *,
+        raw_traffic: Callable[[StatsQuery], Statement],
+        rolled_traffic: Callable[[StatsQuery, str], Statement],
+        raw_visits: Callable[[StatsQuery], Statement],
+        table_visits: Callable[[StatsQuery], Statement],
+    ) -> tuple[dict[Any, dict[str, Any]], dict[Any, dict[str, Any]]]:
+        """Traffic and visit figures by `key`, each read where the plan allows."""
         grain = plan.traffic_grain(query)
-        traffic_sql = (
-            statements.overview_traffic_rollup(query, grain)
-            if grain is not None
-            else statements.overview_traffic(query)
+        traffic = rolled_traffic(query, grain) if grain is not None else raw_traffic(query)
+        visits = table_visits(query) if plan.visits_from_sessions(query) else raw_visits(query)
+        traffic_rows, visit_rows = await self._all(traffic, visits)
+        return {row[key]: row for row in traffic_rows}, {row[key]: row for row in visit_rows}
+
+    async def overview(self, query: StatsQuery) -> Overview:
+        traffic, sessions = await self._traffic_and_visits(
+            query,
+            "is_current",
+            raw_traffic=statements.overview_traffic,
+            rolled_traffic=statements.overview_traffic_rollup,
+            raw_visits=statements.overview_sessions,
+            table_visits=statements.overview_sessions_table,
         )
-        sessions_sql = (
-            statements.overview_sessions_table(query)
-            if plan.visits_from_sessions(query)
-            else statements.overview_sessions(query)
-        )
-        traffic_rows, sessions_rows = await self._all(traffic_sql, sessions_sql)
-        traffic = {row["is_current"]: row for row in traffic_rows}
-        sessions = {row["is_current"]: row for row in sessions_rows}
         now = _period_figures(traffic.get(1, {}), sessions.get(1, {}))
         before = _period_figures(traffic.get(0, {}), sessions.get(0, {}))
         previous = query.previous()
@@ -129,20 +140,14 @@ class Stats:
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
-        grain = plan.traffic_grain(query)
-        traffic_sql = (
-            statements.timeseries_traffic_rollup(query, grain)
-            if grain is not None
-            else statements.timeseries_traffic(query)
+        traffic, sessions = await self._traffic_and_visits(
+            query,
+            "bucket",
+            raw_traffic=statements.timeseries_traffic,
+            rolled_traffic=statements.timeseries_traffic_rollup,
+            raw_visits=statements.timeseries_sessions,
+            table_visits=statements.timeseries_sessions_table,
         )
-        sessions_sql = (
-            statements.timeseries_sessions_table(query)
-            if plan.visits_from_sessions(query)
-            else statements.timeseries_sessions(query)
-        )
-        traffic_rows, sessions_rows = await self._all(traffic_sql, sessions_sql)
-        traffic = {row["bucket"]: row for row in traffic_rows}
-        sessions = {row["bucket"]: row for row in sessions_rows}
         zone = query.zone
         buckets = []
         for key, start in bucket_starts(query):
