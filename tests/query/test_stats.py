@@ -10,10 +10,10 @@ import msgspec
 import pytest
 from litestar import Litestar
 
-from tests.fixtures.clickhouse import fresh_database
+from tests.fixtures.clickhouse import fresh_chdb_settings, fresh_warehouse
 from tests.query.conftest import Api
 from tests.warehouse.stats.dataset import expected_overview, make_dataset, store
-from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
+from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import Filters, StatsQuery
 
 FROM, TO = "2025-02-15", "2025-03-30"
@@ -27,17 +27,8 @@ ENDPOINTS = (
 
 @pytest.fixture
 async def chdb_warehouse(chdb_path: str) -> AsyncIterator[Warehouse]:
-    store = open_warehouse(
-        WarehouseSettings(chdb_path=chdb_path, clickhouse_database=fresh_database())
-    )
-    try:
-        await store.migrate()
+    async with fresh_warehouse(fresh_chdb_settings(chdb_path)) as store:
         yield store
-    finally:
-        try:
-            await store.drop_database()
-        finally:
-            await store.close()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import pytest
 from litestar import Litestar
 from nats.aio.client import Client as NatsClient
 
-from tests.fixtures.clickhouse import fresh_database
+from tests.fixtures.clickhouse import fresh_chdb_settings, fresh_warehouse
 from tests.query.conftest import Api, fast_settings
 from tests.warehouse.stats.dataset import event
 from traytic.core import bus
@@ -28,7 +28,7 @@ from traytic.core.events import JSON_ENCODER, LiveBatch, LiveEvent
 from traytic.db import DbSettings
 from traytic.query.app import Query, create_app
 from traytic.query.live import VisitorWindow
-from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
+from traytic.warehouse import Warehouse
 
 
 def live_event(visitor: str = "v1", pathname: str = "/") -> LiveEvent:
@@ -114,26 +114,9 @@ async def serving(app: Litestar) -> AsyncIterator[Api]:
         await server
 
 
-@contextlib.asynccontextmanager
-async def chdb_database(chdb_path: str, *, migrated: bool = True) -> AsyncIterator[Warehouse]:
-    """A fresh database in the session's chDB directory (a process opens only one)."""
-    store = open_warehouse(
-        WarehouseSettings(chdb_path=chdb_path, clickhouse_database=fresh_database())
-    )
-    try:
-        if migrated:
-            await store.migrate()
-        yield store
-    finally:
-        try:
-            await store.drop_database()
-        finally:
-            await store.close()
-
-
 @pytest.fixture
 async def warehouse(chdb_path: str) -> AsyncIterator[Warehouse]:
-    async with chdb_database(chdb_path) as store:
+    async with fresh_warehouse(fresh_chdb_settings(chdb_path)) as store:
         yield store
 
 
@@ -368,7 +351,7 @@ async def test_stream_counts_live_visitors_when_the_warehouse_fails(
     app, api = running
     owner = await api.signup()
     site = await api.create_site(owner)
-    async with chdb_database(chdb_path, migrated=False) as no_events_table:
+    async with fresh_warehouse(fresh_chdb_settings(chdb_path), migrated=False) as no_events_table:
         app.state.warehouse = no_events_table
         stream = SseStream(app, f"/api/stream/{site['id']}", owner.headers(csrf=False))
         assert await stream.started() == 200
