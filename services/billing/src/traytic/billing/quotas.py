@@ -12,7 +12,6 @@ changed, so an upgrade is let through at once instead of at the next round.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +21,7 @@ import structlog
 from nats.js.kv import KeyValue
 
 from traytic.billing import plans
+from traytic.billing.periodic import every
 from traytic.billing.repository import SitePlan, list_site_plans
 from traytic.billing.usage import count_events_by_site, month_bounds
 from traytic.core import bus
@@ -136,13 +136,7 @@ class QuotaFlags:
         try:
             self.kv = await bus.ensure_quotas_bucket(nc.jetstream(), bus_settings)
             log.info("quota_flags_started", interval_s=interval_s)
-            while not stop.is_set():
-                try:
-                    await self.sync_all()
-                except Exception:
-                    log.exception("quota_round_failed")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            await every(interval_s, stop, self.sync_all, failure="quota_round_failed")
         finally:
             self.kv = None
             await bus.close(nc)

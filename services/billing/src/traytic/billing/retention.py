@@ -13,7 +13,6 @@ keeps everything. How rows go (whole months or deletes, cluster mode) is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.billing import plans
 from traytic.billing.entitlement import states
+from traytic.billing.periodic import every
 from traytic.billing.repository import list_site_plans, subscriptions_by_organisation
 from traytic.billing.settings import BillingSettings
 from traytic.db import Database
@@ -134,14 +134,7 @@ class RetentionJob:
 
     async def run(self, interval_s: float, stop: asyncio.Event | None = None) -> None:
         """A run at start, then one every `interval_s` until `stop` is set or cancelled."""
-        stop = stop or asyncio.Event()
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("retention_failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+        await every(interval_s, stop or asyncio.Event(), self.run_once, failure="retention_failed")
 
 
 async def main() -> int:
