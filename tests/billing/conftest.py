@@ -32,6 +32,7 @@ from traytic.billing.app import create_app
 from traytic.billing.settings import BillingSettings
 from traytic.billing.signatures import paystack_signature, standard_webhook_signature
 from traytic.db import Database, DbSettings
+from traytic.db.models import Organisation
 from traytic.db.repositories import login_sessions, organisations, users
 
 PAYSTACK_SECRET = "sk_test_0123456789abcdef0123456789abcdef01234567"
@@ -177,3 +178,11 @@ def make_member(db: Database) -> MakeMember:  # noqa: F811
         return Member(user.id, org_id, email, token)
 
     return make
+
+
+async def stored_plan(database: Database, org_id: uuid.UUID) -> str:
+    """The plan the organisation's row holds now (read fresh, not from a session's cache)."""
+    async with database.session() as session:
+        organisation = await session.get(Organisation, org_id, populate_existing=True)
+        assert organisation is not None
+        return organisation.plan

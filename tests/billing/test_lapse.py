@@ -22,6 +22,7 @@ from tests.billing.conftest import (
     polar_webhook,
     post,
     settings_for,
+    stored_plan,
 )
 from tests.billing.payloads import (
     paystack_charge_success,
@@ -39,7 +40,6 @@ from traytic.core import bus
 from traytic.core.clock import FakeClock
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.db import Database, DbSettings
-from traytic.db.models import Organisation
 from traytic.db.repositories import organisations
 from traytic.warehouse import Warehouse
 
@@ -69,10 +69,7 @@ class Clocked:
         assert response.status_code == 200, response.text
 
     async def stored_plan(self, org_id: uuid.UUID) -> str:
-        async with self.db.session() as session:
-            organisation = await session.get(Organisation, org_id, populate_existing=True)
-            assert organisation is not None
-            return organisation.plan
+        return await stored_plan(self.db, org_id)
 
     async def shown_plan(self, member: Any) -> str:
         response = await self.client.get("/api/billing", headers=member.headers())

@@ -26,11 +26,12 @@ from tests.billing.conftest import (
     Member,
     polar_webhook,
     post,
+    stored_plan,
 )
 from tests.billing.payloads import polar_order_paid, polar_subscription_event
 from tests.fixtures.clickhouse import free_port
 from traytic.db import Database
-from traytic.db.models import Invoice, Organisation, WebhookEvent
+from traytic.db.models import Invoice, WebhookEvent
 
 BIN = Path(sys.executable).parent
 
@@ -81,10 +82,7 @@ def terminate(process: subprocess.Popen[bytes], log: Path) -> str:
 
 
 async def plan_of(db: Database, member: Member) -> str:
-    async with db.session() as session:
-        organisation = await session.get(Organisation, member.org_id, populate_existing=True)
-        assert organisation is not None
-        return organisation.plan
+    return await stored_plan(db, member.org_id)
 
 
 async def test_the_service_stops_cleanly_on_sigterm(

@@ -21,6 +21,7 @@ from tests.billing.conftest import (
     post,
     running,
     settings_for,
+    stored_plan,
 )
 from tests.billing.payloads import (
     paystack_charge_success,
@@ -52,10 +53,7 @@ class Harness:
         assert response.status_code == 200, response.text
 
     async def plan(self, org_id: uuid.UUID) -> str:
-        async with self.db.session() as session:
-            organisation = await session.get(Organisation, org_id, populate_existing=True)
-            assert organisation is not None
-            return organisation.plan
+        return await stored_plan(self.db, org_id)
 
     async def rows(self, model: Any) -> list[Any]:
         async with self.db.session() as session:
