@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +119,7 @@ class World:
     ) -> tuple[uuid.UUID, list[Recipient]]:
         async with self.db.session() as session:
             alert = await alerts.create_alert(session, self.site_id, spec, created_by_id=None)
+            alert.next_check_at = datetime(2000, 1, 1, tzinfo=UTC)  # due on the test's clock
             rows = await recipients.set_recipients(
                 session, recipients.check_recipients(wanted, TZ), alert_id=alert.id
             )
