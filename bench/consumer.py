@@ -38,7 +38,7 @@ from traytic.core.events import (  # noqa: E402
 )
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse  # noqa: E402
 
-GEOIP = REPO.parent / "shared" / "testdata" / "maxmind" / "GeoIP2-City-Test.mmdb"
+GEOIP = REPO / "tests" / "data" / "maxmind" / "GeoIP2-City-Test.mmdb"
 BROWSERS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_{v} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",

@@ -80,8 +80,9 @@ async def _ensure_demo(
 ) -> dict[str, Any]:
     """The demo account, created on the first run and found again later.
 
-    The password is random, kept only in dev.json; if that file was lost the password is reset,
-    so what is printed always works.
+    The password and the API key are random and kept only in dev.json (the database holds their
+    hashes): if that file was lost the password is reset and a new key minted, so what is
+    printed always works.
     """
     await migrate_database(db_settings)
     nc = await bus.connect(bus_settings, name="traytic-dev")
@@ -93,17 +94,21 @@ async def _ensure_demo(
         password = known.get("password") or secrets.token_urlsafe(12)
         passwords = Passwords(time_cost=2, memory_kib=19456, parallelism=1)
         demo = await ensure_demo_account(
-            db, email=DEMO_EMAIL, password=password, kv=kv, passwords=passwords
+            db,
+            email=DEMO_EMAIL,
+            password=password,
+            kv=kv,
+            passwords=passwords,
+            known_key=known.get("api_key") if isinstance(known.get("api_key"), str) else None,
         )
-        api_key = demo.api_key or known.get("api_key")
-        if demo.api_key is None and not known.get("password"):
+        if not demo.created and not known.get("password"):
             async with db.session() as session:
                 user = await users.get_user_by_email(session, DEMO_EMAIL)
                 assert user is not None
                 await users.set_password_hash(session, user, await passwords.hash(password))
         return {
             "site_id": demo.site_id,
-            "api_key": api_key,
+            "api_key": demo.api_key,
             "email": demo.email,
             "password": password,
             "organisation_id": str(demo.organisation_id),
@@ -208,7 +213,7 @@ def _print_banner(info: dict[str, Any]) -> None:
 
     login         {info["email"]} / {info["password"]}
     demo site id  {site_id}
-    API key       {info["api_key"] or "(see .traytic/dev.json)"}
+    API key       {info["api_key"]}
     tracker       <script defer src="{url}/script.js" data-site-id="{site_id}"></script>
     try           curl -i {url}/collect -H 'content-type: text/plain' \\
                     -d '{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"http://localhost/"}}]}}'
