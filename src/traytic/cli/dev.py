@@ -23,6 +23,7 @@ from granian.constants import Interfaces
 from granian.server.embed import Server
 from litestar import Litestar
 
+from traytic.alerts import AlertsSettings, load_alerts_settings
 from traytic.billing.app import Billing
 from traytic.billing.settings import BillingSettings
 from traytic.consumer.main import running_consumer
@@ -61,6 +62,7 @@ class DevServices(msgspec.Struct, frozen=True):
     consumer: ConsumerSettings
     warehouse: WarehouseSettings
     db: DbSettings
+    alerts: AlertsSettings
 
 
 def _read_info(info_file: Path) -> dict[str, Any]:
@@ -127,6 +129,7 @@ def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Lites
         services.db,
         bus_settings=bus_settings,
         warehouse_settings=services.warehouse,
+        alerts_settings=services.alerts,
     )
 
     @contextlib.asynccontextmanager
@@ -234,6 +237,7 @@ def run_dev() -> int:
         consumer=load_settings(ConsumerSettings),
         warehouse=load_settings(WarehouseSettings, chdb_path=str(data / "chdb")),
         db=_dev_db_settings(data),
+        alerts=load_alerts_settings(public_url=url),
     )
     configure_logging(services.gateway.log_level, services.gateway.log_format)
     data.mkdir(parents=True, exist_ok=True)
