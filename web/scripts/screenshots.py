@@ -1,18 +1,17 @@
 """Full-page PNGs of the dashboard's main views into docs/screenshots/ (light and dark, desktop
-and phone width), against a fresh `traytic dev` seeded with a few dozen beacons.
+and phone width), against a fresh `traytic dev` filled by `traytic demo` (30 days, seeded).
 
-    uv run python web/scripts/screenshots.py      # after `npm run build` in web/
+    uv run python web/scripts/screenshots.py      # after `npm run build` in web/ (make screenshots)
 """
 
 from __future__ import annotations
 
 import json
-import random
+import os
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import sync_playwright
 
@@ -20,93 +19,19 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from tests.e2e.conftest import start_dev  # noqa: E402
-from tests.web.conftest import ARGS, CHROMIUM, DESKTOP_UA, Dev  # noqa: E402
+from tests.web.conftest import ARGS, CHROMIUM, Dev  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
-PHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
-FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-PAGES = ["/", "/pricing", "/blog/hello-world", "/docs/install", "/blog/cookieless", "/about"]
-REFERRERS = ["https://www.google.com/", "https://news.ycombinator.com/", "https://github.com/", ""]
+DEMO_SEED = 14  # the same dataset each time the pictures are refreshed (up to the date)
 
 
-def seed(dev: Dev) -> None:
-    rng = random.Random(8)  # noqa: S311 (a fixed, made-up dataset)
-    for visitor in range(40):
-        kind = rng.random()
-        if kind < 0.25:
-            user_agent, screen = PHONE_UA.replace("17_4", f"17_{visitor}"), 390
-        elif kind < 0.4:
-            user_agent, screen = FIREFOX_UA.replace("128.0", f"{100 + visitor}.0"), 1280
-        else:
-            user_agent, screen = DESKTOP_UA.format(version=100 + visitor), 1920
-        pages = rng.sample(PAGES, rng.randint(1, 4))
-        utm = "?utm_source=newsletter&utm_medium=email" if rng.random() < 0.2 else ""
-        events: list[dict[str, Any]] = [
-            {
-                "type": "pageview",
-                "url": f"https://example.com{page}{utm if i == 0 else ''}",
-                "referrer": rng.choice(REFERRERS) if i == 0 else "",
-            }
-            for i, page in enumerate(pages)
-        ]
-        events.append(
-            {"type": "vital", "name": "LCP", "value": rng.gauss(2100, 900), "url": events[0]["url"]}
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "CLS",
-                "value": abs(rng.gauss(0.06, 0.08)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "INP",
-                "value": abs(rng.gauss(160, 120)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "TTFB",
-                "value": abs(rng.gauss(500, 300)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "FCP",
-                "value": abs(rng.gauss(1500, 600)),
-                "url": events[0]["url"],
-            }
-        )
-        if rng.random() < 0.3:
-            plan = rng.choice(["free", "pro"])
-            events.append(
-                {
-                    "type": "event",
-                    "name": "signup",
-                    "url": events[-1]["url"],
-                    "props": {"plan": plan},
-                }
-            )
-        if rng.random() < 0.25:
-            events.append(
-                {
-                    "type": "event",
-                    "name": "download",
-                    "url": events[-1]["url"],
-                    "props": {"file": rng.choice(["guide.pdf", "deck.pdf"])},
-                }
-            )
-        dev.send(events, user_agent, screen)
+def fill(data_dir: Path) -> None:
+    """`traytic demo` as a user runs it beside `make dev`: 30 days through `/collect`."""
+    subprocess.run(
+        [sys.executable, "-m", "traytic.cli.main", "demo", "--seed", str(DEMO_SEED)],
+        env={**os.environ, "TRAYTIC_DATA_DIR": str(data_dir)},
+        check=True,
+    )
 
 
 def main() -> None:
@@ -116,15 +41,14 @@ def main() -> None:
         process = start_dev(data_dir)
         try:
             dev = Dev(process, json.loads((data_dir / "dev.json").read_text()))
-            seed(dev)
-            time.sleep(3)
+            fill(data_dir)
             shoot(dev)
         finally:
             process.stop()
 
 
 def shoot(dev: Dev) -> None:
-    views = {"dashboard": f"/sites/{dev.site_id}?period=24h&compare=1", "settings": "/settings"}
+    views = {"dashboard": f"/sites/{dev.site_id}?period=30d", "settings": "/settings"}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):
