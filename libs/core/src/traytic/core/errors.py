@@ -62,6 +62,42 @@ class UnsupportedMediaType(TrayticError):
     code = "unsupported_media_type"
 
 
+class Unauthorized(TrayticError):
+    """No valid session cookie or API key (or a wrong password): sign in again."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TrayticError):
+    """Signed in, a member, but the role (or the API key's scope) does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    """A write with the session cookie but without the matching `X-CSRF-Token` header."""
+
+    code = "csrf_rejected"
+
+
+class TooManyAttempts(TrayticError):
+    """Too many tries (logins, signups): wait `Retry-After` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+
+
+class RateLimited(TooManyAttempts):
+    """Too many requests (or too many open streams) from one caller: wait `Retry-After`."""
+
+    code = "rate_limited"
+
+
 class ServiceUnavailable(TrayticError):
     """A dependency (NATS, ClickHouse) is down; the caller should retry later."""
 

@@ -16,14 +16,3 @@ def new_token() -> str:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-CSRF_HEADER = "X-CSRF-Token"
-"""Cookie-authenticated writes echo the CSRF cookie's value in this header (double-submit)."""
-
-
-def csrf_token_for(session_token: str) -> str:
-    """The CSRF cookie's value for a login session, derived rather than stored: a cookie planted
-    from another subdomain cannot match. Every service that accepts the dashboard's session
-    (query, billing) checks it with this one function."""
-    return hashlib.sha256(b"traytic-csrf:" + session_token.encode()).hexdigest()

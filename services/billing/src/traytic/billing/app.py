@@ -25,9 +25,8 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from traytic.billing.api import API_HANDLERS
-from traytic.billing.context import BillingContext
-from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
+from traytic.billing.context import BillingContext, provide_context
+from traytic.billing.endpoints import HANDLERS
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.providers.polar_api import polar_client
 from traytic.billing.quotas import QuotaFlags
@@ -93,7 +92,7 @@ class Billing:
         self.stopping = asyncio.Event()
         self.router = Router(
             path="/",
-            route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
+            route_handlers=HANDLERS,
             dependencies={"billing": Provide(provide_context, sync_to_thread=False)},
             middleware=[request_counting("billing", metrics_registry)],
         )

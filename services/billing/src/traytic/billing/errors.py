@@ -23,16 +23,6 @@ class InvalidSignature(BillingError):
     code = "invalid_signature"
 
 
-class Unauthorized(BillingError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(BillingError):
-    status = 403
-    code = "forbidden"
-
-
 class ProviderError(BillingError):
     """The payment provider refused or failed; the message says which and why."""
 

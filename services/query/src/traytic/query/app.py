@@ -41,7 +41,7 @@ from traytic.core.metrics import (
 )
 from traytic.core.settings import load_settings
 from traytic.db import Database, DbSettings, migrate
-from traytic.query.auth import require_user, resolve_caller
+from traytic.query.auth import provide_user, resolve_caller
 from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
@@ -136,7 +136,7 @@ class Query:
                 "db_session": Provide(provide_db_session),
                 "ctx": Provide(provide_context, sync_to_thread=False),
                 "caller": Provide(resolve_caller),
-                "user": Provide(require_user),
+                "user": Provide(provide_user),
             },
             exception_handlers={TrayticError: _field_on_the_wire},
             middleware=[request_counting("query", metrics_registry)],

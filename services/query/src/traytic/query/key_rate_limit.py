@@ -4,7 +4,7 @@ up to N times `api_key_rate_limit` a minute. Sessions and public readers are not
 
 from __future__ import annotations
 
-from traytic.query.errors import RateLimited
+from traytic.core.errors import RateLimited
 from traytic.query.rate_limit import SlidingWindowLimiter
 
 

@@ -10,9 +10,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.db.models import Role
+from traytic.db.access import OrgAccess, Permission
 from traytic.db.repositories import api_keys
-from traytic.query.access import OrgAccess, provide_org_access
+from traytic.query.access import provide_org_access
 from traytic.query.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut
 
 log = structlog.get_logger()
@@ -28,7 +28,7 @@ class ApiKeyController(Controller):
         self, access: NamedDependency[OrgAccess], db_session: NamedDependency[AsyncSession]
     ) -> list[ApiKeyOut]:
         """Live keys, by prefix; the secrets cannot be shown again."""
-        access.require(Role.ADMIN, "seeing API keys")
+        access.require(Permission.MANAGE_API_KEYS)
         rows = await api_keys.list_api_keys(db_session, access.organisation.id)
         return [ApiKeyOut.of(row) for row in rows]
 
@@ -40,7 +40,7 @@ class ApiKeyController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> ApiKeyCreated:
         """A new key; `key` in the answer is the only time the secret is shown."""
-        access.require(Role.ADMIN, "creating API keys")
+        access.require(Permission.MANAGE_API_KEYS)
         row, key = await api_keys.create_api_key(
             db_session,
             access.organisation.id,
@@ -58,6 +58,6 @@ class ApiKeyController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> None:
-        access.require(Role.ADMIN, "revoking API keys")
+        access.require(Permission.MANAGE_API_KEYS)
         await api_keys.revoke_api_key(db_session, access.organisation.id, key_id)
         log.info("api_key_revoked", key_id=str(key_id))

@@ -11,19 +11,15 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.core.errors import TooManyAttempts, Unauthorized
+from traytic.db.access import Caller, require_user
 from traytic.db.errors import DuplicateError
 from traytic.db.models import User
 from traytic.db.repositories import login_sessions, organisations, users
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
-from traytic.query.auth import (
-    Caller,
-    clear_session_cookies,
-    require_user,
-    set_session_cookies,
-)
+from traytic.query.auth import clear_session_cookies, set_session_cookies
 from traytic.query.context import QueryContext
-from traytic.query.errors import TooManyAttempts, Unauthorized
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
 
@@ -120,7 +116,7 @@ class AuthController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> Response[None]:
         """End this browser's session (needs the CSRF header, like every cookie write)."""
-        await require_user(caller)
+        require_user(caller)
         token = request.cookies.get(ctx.settings.session_cookie, "")
         await login_sessions.delete_login_session(db_session, token)
         response = Response(None, status_code=204)

@@ -11,12 +11,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.core.errors import Forbidden
+from traytic.db.access import OrgAccess, Permission, check_grant
 from traytic.db.errors import NotFound
-from traytic.db.models import Role, User
+from traytic.db.models import User
 from traytic.db.repositories import invitations, organisations
-from traytic.query.access import OrgAccess, check_grant, provide_org_access
+from traytic.query.access import provide_org_access
 from traytic.query.context import QueryContext
-from traytic.query.errors import Forbidden
 from traytic.query.schemas import AcceptInvitationIn, InvitationIn, InvitationOut, OrganisationOut
 from traytic.query.unit_of_work import after_commit
 
@@ -38,7 +39,7 @@ class InvitationController(Controller):
         self, access: NamedDependency[OrgAccess], db_session: NamedDependency[AsyncSession]
     ) -> list[InvitationOut]:
         """Open invitations (admins and owners)."""
-        access.require(Role.ADMIN, "seeing invitations")
+        access.require(Permission.MANAGE_INVITATIONS)
         rows = await invitations.list_open_invitations(db_session, access.organisation.id)
         return [InvitationOut.of(row) for row in rows]
 
@@ -51,7 +52,7 @@ class InvitationController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> InvitationOut:
         """Invite someone by email; the link is delivered after the invitation is saved."""
-        access.require(Role.ADMIN, "inviting members")
+        access.require(Permission.MANAGE_INVITATIONS)
         check_grant(access.role, data.role)
         invitation, token = await invitations.create_invitation(
             db_session,

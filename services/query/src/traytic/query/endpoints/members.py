@@ -10,9 +10,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.db.access import OrgAccess, check_removal, check_role_change
 from traytic.db.errors import NotFound
 from traytic.db.repositories import organisations
-from traytic.query.access import OrgAccess, check_removal, check_role_change, provide_org_access
+from traytic.query.access import provide_org_access
 from traytic.query.schemas import MemberOut, RoleIn
 
 log = structlog.get_logger()

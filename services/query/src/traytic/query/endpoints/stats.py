@@ -19,10 +19,11 @@ from litestar.params import FromPath, Parameter, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.errors import ServiceUnavailable
+from traytic.db.access import Caller, Permission, org_access
+from traytic.db.access import resolve_caller as resolve
 from traytic.db.errors import NotFound
 from traytic.db.models import Site
-from traytic.db.repositories import organisations
-from traytic.query.auth import Caller, resolve_caller
+from traytic.query.auth import credentials
 from traytic.query.context import QueryContext
 from traytic.query.key_rate_limit import charge_api_key
 from traytic.warehouse import Warehouse
@@ -63,25 +64,20 @@ async def authorize_reader(
     site = await db_session.get(Site, site_id)
     if site is not None and site.deleted_at is not None:
         site = None
-    anonymous = "authorization" not in request.headers and not request.cookies.get(
-        ctx.settings.session_cookie
-    )
-    if site is not None and site.public and anonymous:
+    presented = credentials(request, ctx.settings)
+    if site is not None and site.public and presented.anonymous:
         return SiteReader(site, None)
-    caller = await resolve_caller(request, db_session, ctx)  # 401 without valid credentials
+    caller = await resolve(db_session, presented)  # 401 without valid credentials
     if caller.api_key is not None:
         charge_api_key(ctx.key_limiter, str(caller.api_key.id))
     if site is None:
         raise _no_such_site()
-    if site.public:
-        return SiteReader(site, caller)
-    if caller.api_key is not None:
-        if caller.api_key.organisation_id != site.organisation_id:
-            raise _no_such_site()
-        return SiteReader(site, caller)
-    assert caller.user is not None
-    if await organisations.get_membership(db_session, site.organisation_id, caller.user.id) is None:
-        raise _no_such_site()
+    if not site.public:
+        try:
+            access = await org_access(db_session, caller, site.organisation_id)
+        except NotFound:
+            raise _no_such_site() from None
+        access.require(Permission.READ_STATS)
     return SiteReader(site, caller)
 
 

@@ -27,7 +27,7 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.query.auth import Caller
+from traytic.db.access import Caller
 from traytic.query.context import QueryContext
 from traytic.query.endpoints.stats import authorize_reader
 from traytic.query.live import Listener, LiveHub, StreamSlot
@@ -43,10 +43,8 @@ _ENCODER = msgspec.json.Encoder()
 
 def stream_owner(caller: Caller | None, request: Request[Any, Any, Any]) -> str:
     """Whose stream cap a stream counts against."""
-    if caller is not None and caller.api_key is not None:
-        return f"key:{caller.api_key.id}"
-    if caller is not None and caller.user is not None:
-        return f"user:{caller.user.id}"
+    if caller is not None:
+        return caller.owner
     return f"addr:{request.client.host if request.client else '?'}"
 
 
