@@ -28,6 +28,7 @@ class ProviderError(BillingError):
 
     status = 502
     code = "provider_error"
+    public = True  # worded by us from the provider's answer, for the admin who checks out
 
 
 class RetryLater(BillingError):

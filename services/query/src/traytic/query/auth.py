@@ -26,6 +26,12 @@ def credentials(request: Request[Any, Any, Any], settings: QuerySettings) -> Cre
     )
 
 
+def client_address(request: Request[Any, Any, Any], ctx: QueryContext) -> str:
+    """The client's address behind the trusted proxies (the gateway's rule), for limits."""
+    peer = request.client.host if request.client else ""
+    return ctx.client_ips.resolve(peer, request.headers.get("x-forwarded-for")) or peer or "?"
+
+
 async def resolve_caller(
     request: Request[Any, Any, Any],
     db_session: NamedDependency[AsyncSession],

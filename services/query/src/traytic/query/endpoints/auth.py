@@ -7,21 +7,24 @@ from typing import Any
 
 import structlog
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.core.errors import TooManyAttempts, Unauthorized
+from traytic.core.errors import TooManyAttempts, Unauthorized, UnsupportedMediaType
 from traytic.db.access import Caller, require_user
 from traytic.db.errors import DuplicateError
 from traytic.db.models import User
 from traytic.db.repositories import login_sessions, organisations, users
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
-from traytic.query.auth import clear_session_cookies, set_session_cookies
+from traytic.query.auth import clear_session_cookies, client_address, set_session_cookies
 from traytic.query.context import QueryContext
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
+from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
 
@@ -53,18 +56,31 @@ async def _signed_in(
     return response
 
 
+def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Login CSRF: a form on another site can post `text/plain` or form bodies to us without
+    asking first, never `application/json`; so these routes take nothing else."""
+    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`", field="Content-Type"
+        )
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=201)
+    @post("/signup", status_code=201, guards=[json_only])
     async def signup(
         self,
         data: JSONBody[SignupIn],
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
     ) -> Response[MeOut]:
-        """Create an account and its personal organisation (you are its owner), and sign in."""
+        """Create an account and its personal organisation (you are its owner), and sign in.
+        Limited per client address (`signup_rate_limit` an hour)."""
+        await ctx.login_limits.check_signup(client_address(request, ctx))
         email = normalise_email(data.email)
         check_password(data.password, min_length=ctx.settings.password_min_length, email=email)
         name = check_text("name", data.name, max_length=100) if data.name else None
@@ -77,7 +93,7 @@ class AuthController(Controller):
         log.info("user_signed_up", user_id=str(user.id), organisation_id=str(organisation.id))
         return await _signed_in(db_session, ctx, user, 201)
 
-    @post("/login", status_code=200)
+    @post("/login", status_code=200, guards=[json_only])
     async def login(
         self,
         data: JSONBody[LoginIn],
@@ -85,25 +101,24 @@ class AuthController(Controller):
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
     ) -> Response[MeOut]:
-        """Sign in; a wrong password and an unknown email get the same 401."""
-        client = request.client.host if request.client else "unknown"
-        attempt_key = f"{data.email.strip().lower()}|{client}"
-        retry_after = ctx.login_limiter.retry_after(attempt_key)
-        if retry_after is not None:
+        """Sign in; a wrong password and an unknown email get the same 401. Failures back off
+        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`."""
+        address = client_address(request, ctx)
+        try:
+            await ctx.login_limits.check_login(data.email, address)
+        except TooManyAttempts:
             log.warning("login_rate_limited")
-            raise TooManyAttempts(
-                "too many failed logins: wait and try again", retry_after=retry_after
-            )
+            raise
         user = await users.get_user_by_email(db_session, data.email)
         password = data.password[:MAX_PASSWORD_LENGTH]
         valid = await ctx.passwords.verify(
             user.password_hash if user is not None else None, password
         )
         if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
-            ctx.login_limiter.hit(attempt_key)
+            await ctx.login_limits.login_failed(data.email, address)
             log.info("login_failed")
             raise Unauthorized("wrong email or password")
-        ctx.login_limiter.reset(attempt_key)
+        await ctx.login_limits.login_succeeded(data.email, address)
         log.info("login_succeeded", user_id=str(user.id))
         return await _signed_in(db_session, ctx, user, 200)
 
@@ -119,6 +134,7 @@ class AuthController(Controller):
         require_user(caller)
         token = request.cookies.get(ctx.settings.session_cookie, "")
         await login_sessions.delete_login_session(db_session, token)
+        after_commit(db_session, ctx.announce_access_change)  # its live streams end
         response = Response(None, status_code=204)
         clear_session_cookies(response, ctx.settings)
         return response

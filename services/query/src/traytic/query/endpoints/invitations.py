@@ -1,14 +1,16 @@
-"""Invitations: admins invite by email (the link goes out by the configured mail mode); the
-invited person, signed in with that email, accepts with the link's token."""
+"""Invitations: admins invite by email (the link goes out by the configured mail mode), list the
+open ones and withdraw them; the invited person, signed in with that email, accepts with the
+link's token by a click (a POST): opening the link alone joins nothing."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import structlog
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.errors import Forbidden
@@ -75,6 +77,18 @@ class InvitationController(Controller):
 
         after_commit(db_session, deliver)
         return InvitationOut.of(invitation)
+
+    @delete("/{invitation_id:uuid}", status_code=204)
+    async def revoke_invitation(
+        self,
+        invitation_id: FromPath[uuid.UUID],
+        access: NamedDependency[OrgAccess],
+        db_session: NamedDependency[AsyncSession],
+    ) -> None:
+        """Withdraw an open invitation (admins and owners): its link stops working at once."""
+        access.require(Permission.MANAGE_INVITATIONS)
+        await invitations.revoke_invitation(db_session, access.organisation.id, invitation_id)
+        log.info("invitation_revoked", invitation_id=str(invitation_id))
 
 
 @post("/api/invitations/accept", tags=["organisations"])

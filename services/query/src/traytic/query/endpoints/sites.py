@@ -93,6 +93,8 @@ class SiteController(Controller):
             db_session, access.organisation.id, site_id, **changes
         )
         after_commit(db_session, partial(ctx.registry.site_saved, site))
+        if changes.get("public") is False:  # anonymous readers' streams end
+            after_commit(db_session, ctx.announce_access_change)
         return SiteOut.of(site)
 
     @delete("/{site_id:str}", status_code=204)
@@ -107,4 +109,5 @@ class SiteController(Controller):
         access.require(Permission.MANAGE_SITES)
         site = await site_repository.soft_delete_site(db_session, access.organisation.id, site_id)
         after_commit(db_session, partial(ctx.registry.site_deleted, site.id))
+        after_commit(db_session, ctx.announce_access_change)
         log.info("site_deleted", site_id=site.id, organisation_id=str(access.organisation.id))
