@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -148,7 +149,7 @@ class ZooKeeper(Child):
         (folder / "zoo.cfg").write_text(
             "tickTime=500\ninitLimit=10\nsyncLimit=5\n"
             f"dataDir={folder / 'data'}\nclientPort={self.port}\nclientPortAddress=127.0.0.1\n"
-            "admin.enableServer=false\nmaxClientCnxns=0\n4lw.commands.whitelist=ruok\n"
+            "admin.enableServer=false\nmaxClientCnxns=0\n4lw.commands.whitelist=srvr\n"
             # ClickHouse keeps tens of thousands of small nodes; no snapshots piling up.
             "autopurge.snapRetainCount=3\nautopurge.purgeInterval=1\n"
         )
@@ -172,10 +173,12 @@ class ZooKeeper(Child):
         )
 
     def ready(self) -> bool:
+        """Serving requests (`srvr` names the mode only then): 18.16's DDL worker gives up for
+        good when its first ZooKeeper session fails, and every `ON CLUSTER` statement hangs."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
-                sock.sendall(b"ruok")
-                return sock.recv(4) == b"imok"
+                sock.sendall(b"srvr")
+                return b"Mode: standalone" in sock.recv(1024)
         except OSError:
             return False
 
@@ -228,6 +231,7 @@ class NatsNode(Child):
 
 CLICKHOUSE_USER_PROFILE = """<?xml version="1.0"?>
 <yandex>
+  <users><default><networks replace="replace"><ip>127.0.0.0/8</ip></networks></default></users>
   <profiles><default>
     <max_threads>2</max_threads>
     <max_memory_usage>1000000000</max_memory_usage>
@@ -236,7 +240,7 @@ CLICKHOUSE_USER_PROFILE = """<?xml version="1.0"?>
     <insert_distributed_sync>1</insert_distributed_sync>
     <insert_deduplicate>0</insert_deduplicate>
     <load_balancing>in_order</load_balancing>
-    <prefer_localhost_replica>0</prefer_localhost_replica>
+    <prefer_localhost_replica>1</prefer_localhost_replica>
     <distributed_ddl_task_timeout>120</distributed_ddl_task_timeout>
   </default></profiles>
 </yandex>
@@ -245,7 +249,8 @@ CLICKHOUSE_USER_PROFILE = """<?xml version="1.0"?>
 
 CLICKHOUSE_SERVER_CONFIG = """<?xml version="1.0"?>
 <yandex>
-  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <listen_host replace="replace">{host}</listen_host>
+  <interserver_http_host>{host}</interserver_http_host>
   <interserver_http_port>{interserver_port}</interserver_http_port>
   <mark_cache_size>33554432</mark_cache_size>
   <uncompressed_cache_size>16777216</uncompressed_cache_size>
@@ -266,20 +271,24 @@ CLICKHOUSE_SERVER_CONFIG = """<?xml version="1.0"?>
 class ClickHouseNode(Child):
     """One `clickhouse-server` of the cluster: shard `shard`, replica `replica` (from 1)."""
 
-    def __init__(self, folder: Path, *, shard: int, replica: int) -> None:
+    def __init__(self, folder: Path, *, shard: int, replica: int, host: str) -> None:
         super().__init__(f"clickhouse-s{shard}r{replica}", folder)
         binary = find_binary()
         if binary is None:
             raise StartFailed("clickhouse-server is not installed")
         self.shard = shard
         self.replica = replica
+        self.host = host
+        """Its own loopback address (127.0.0.N): 18.16 takes every replica at the same address
+        as itself for local, whatever the port, and then writes a shard's rows into its own
+        table once per such replica (doubled rows) instead of sending them to the replica."""
         # The fixture's server writes the base config (ports, paths, caches); we add config.d.
         self.server = ClickHouseServer(binary, folder)
         self.interserver_port = free_port()
 
     @property
     def url(self) -> str:
-        return self.server.url
+        return f"http://{self.host}:{self.server.http_port}"
 
     @property
     def tcp_port(self) -> int:
@@ -289,7 +298,7 @@ class ClickHouseNode(Child):
         shards = "\n".join(
             "    <shard><internal_replication>true</internal_replication>"
             + "".join(
-                f"<replica><host>127.0.0.1</host><port>{node.tcp_port}</port></replica>"
+                f"<replica><host>{node.host}</host><port>{node.tcp_port}</port></replica>"
                 for node in replicas
             )
             + "</shard>"
@@ -298,6 +307,7 @@ class ClickHouseNode(Child):
         (self.folder / "config.d").mkdir(exist_ok=True)
         (self.folder / "config.d" / "cluster.xml").write_text(
             CLICKHOUSE_SERVER_CONFIG.format(
+                host=self.host,
                 interserver_port=self.interserver_port,
                 shards=shards,
                 zookeeper_port=zookeeper_port,
@@ -312,7 +322,11 @@ class ClickHouseNode(Child):
         return (self.server.binary, f"--config-file={self.folder / 'config.xml'}")
 
     def ready(self) -> bool:
-        return http_ok(self.url + "/ping")
+        if not (self.folder / "config.d").is_dir():
+            return http_ok(self.url + "/ping")
+        # Replication and ON CLUSTER need its ZooKeeper session up, not only its HTTP port.
+        query = "SELECT count() FROM system.zookeeper WHERE path = '/'"
+        return http_ok(f"{self.url}/?query={urllib.parse.quote(query)}")
 
     def stop(self, timeout: float = 5.0) -> None:
         # 18.16 waits out open keep-alive clients on SIGTERM: a few seconds, then SIGKILL.

@@ -8,26 +8,34 @@
   cluster's answers are compared with.
 
 `make cluster` (`python -m tests.cluster`), the cluster tests' fixture and `bench/cluster.py`
-all start it through `Cluster`. Each ClickHouse process enters the cluster through a second
-replica (`r2`) while the data goes to the first live replica of each shard (`load_balancing =
-in_order`): see deploy/README.md for why, and for the sizes chosen here.
+all start it through `Cluster`. Every process enters ClickHouse through the first replica of a
+shard (`r1`), and the data of every shard goes to its first live replica (`load_balancing =
+in_order`): 18.16 writes a shard's rows into the receiving node itself whenever that node is
+one of the shard's replicas, so entering through `r1` keeps every write and every read of a
+shard on one replica, and a write is seen by the next read (deploy/README.md says more, and
+gives the sizes chosen here).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import json
 import os
 import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any, TypeVar
 
 import psycopg
+from nats.js.kv import KeyValue
 from psycopg import sql
 
 from tests.cluster.processes import (
@@ -41,6 +49,10 @@ from tests.cluster.processes import (
     stop_all,
     tail,
 )
+from traytic.core import bus
+from traytic.db import Database, DbSettings
+from traytic.query.passwords import Passwords
+from traytic.query.provision import create_site, ensure_demo_account
 from traytic.warehouse import WarehouseSettings
 
 ADMIN_DSN = os.environ.get(
@@ -51,6 +63,7 @@ DATABASE = "traytic"
 DEMO_EMAIL = "ops@cluster.test"
 DEMO_PASSWORD = "cluster password"
 SITE_DOMAIN = "shop.example"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +114,37 @@ def postgres_problem() -> str | None:
         return f"PostgreSQL is not reachable at {ADMIN_DSN!r}: {exc}"
 
 
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to completion from sync code, also when called inside an event loop (an
+    async test starting a second install): in a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result()
+
+
+def add_loopback_addresses(hosts: list[str]) -> None:
+    """Make each of `hosts` (127.0.0.N) an address of `lo`, which it must be for ClickHouse
+    18.16 to recognise its own entry in a cluster: each node has an address of its own
+    (`ClickHouseNode.host` says why), and a node knows itself by address *and* port only
+    among the machine's interface addresses. Idempotent; needs root (CI and this machine)."""
+    present = subprocess.run(
+        ["ip", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True, check=False
+    ).stdout
+    for host in hosts:
+        if f" {host}/" in present:
+            continue
+        added = subprocess.run(
+            ["ip", "addr", "add", f"{host}/32", "dev", "lo"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if added.returncode != 0:
+            raise StartFailed(
+                f"cannot add {host} to the loopback interface ({added.stderr.strip()}):"
+                " the ClickHouse cluster needs one loopback address per node (run as root)"
+            )
+
+
 class Cluster:
     """Start with `with Cluster(root, shape) as cluster:`; everything stops on exit, also when
     the start fails half-way."""
@@ -115,6 +159,7 @@ class Cluster:
         self.services: dict[str, TrayticProcess] = {}
         self.postgres_database = ""
         self.site: Site | None = None
+        self.organisation_id: uuid.UUID | None = None
         self.started_s = 0.0
 
     # ---- the parts, by kind
@@ -140,8 +185,8 @@ class Cluster:
 
     @property
     def entry_nodes(self) -> list[ClickHouseNode]:
-        """The nodes the services talk to: the last replica of each shard (see the docstring)."""
-        return [shard[-1] for shard in self.clickhouse]
+        """The nodes the services talk to: the first replica of each shard (see the docstring)."""
+        return [shard[0] for shard in self.clickhouse]
 
     @property
     def nats_url(self) -> str:
@@ -212,21 +257,30 @@ class Cluster:
                 sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.postgres_database))
             )
         self._migrate()
-        self.site = asyncio.run(self._provision())
+        self.site = run_async(self._provision())
         self._start_services()
         self.started_s = time.monotonic() - began
         self.describe_to(self.root / "cluster.json")
 
     def _start_clickhouse(self) -> None:
         shape = self.shape
+        hosts = [f"127.0.0.{n}" for n in range(2, shape.shards * shape.replicas + 2)]
         if shape.clustered:
+            add_loopback_addresses(hosts)
             if not ZooKeeper.available():
                 raise StartFailed("ZooKeeper is not installed: apt-get install zookeeper")
             self.zookeeper = ZooKeeper(self.root / "zookeeper")
             self.zookeeper.start()
         self.clickhouse = [
             [
-                ClickHouseNode(self.root / f"clickhouse-s{s}r{r}", shard=s, replica=r)
+                ClickHouseNode(
+                    self.root / f"clickhouse-s{s}r{r}",
+                    shard=s,
+                    replica=r,
+                    host=hosts[(s - 1) * shape.replicas + r - 1]
+                    if shape.clustered
+                    else "127.0.0.1",
+                )
                 for r in range(1, shape.replicas + 1)
             ]
             for s in range(1, shape.shards + 1)
@@ -272,19 +326,32 @@ class Cluster:
         if done.returncode != 0:
             raise StartFailed(f"traytic migrate failed:\n{done.stdout}\n{done.stderr}")
 
-    async def _provision(self) -> Site:
-        from traytic.core import bus
-        from traytic.db import Database, DbSettings
-        from traytic.query.passwords import Passwords
-        from traytic.query.provision import ensure_demo_account
-
-        settings = bus.BusSettings(nats_url=self.nats_url, kv_replicas=min(3, len(self.nats)))
+    @contextlib.asynccontextmanager
+    async def _registry(self) -> AsyncIterator[tuple[Database, KeyValue]]:
+        """The install's database and the gateways' site registry (KV), for provisioning."""
+        replicas = min(3, len(self.nats))
+        settings = bus.BusSettings(
+            nats_url=self.nats_url, stream_replicas=replicas, kv_replicas=replicas
+        )
         nc = await bus.connect(settings, name="cluster-provision")
         db = Database.from_settings(
             DbSettings(database_url=_sqlalchemy_url(self.postgres_database))
         )
+        js = nc.jetstream(timeout=30.0)
         try:
-            kv = await bus.ensure_sites_bucket(nc.jetstream(), settings)
+            # What every service declares at start, declared once first (as a deployment's
+            # migrate job would): seven processes racing to create replicated streams on a
+            # busy machine time out JetStream's API.
+            await bus.ensure_stream(js, settings)
+            await bus.ensure_dead_letter_stream(js, settings)
+            await bus.ensure_quotas_bucket(js, settings)
+            yield db, await bus.ensure_sites_bucket(js, settings)
+        finally:
+            await db.dispose()
+            await bus.close(nc)
+
+    async def _provision(self) -> Site:
+        async with self._registry() as (db, kv):
             demo = await ensure_demo_account(
                 db,
                 email=DEMO_EMAIL,
@@ -293,11 +360,16 @@ class Cluster:
                 kv=kv,
                 passwords=Passwords(time_cost=1, memory_kib=8192, parallelism=1),
             )
-        finally:
-            await db.dispose()
-            await bus.close(nc)
         assert demo.api_key is not None
+        self.organisation_id = demo.organisation_id
         return Site(demo.site_id, demo.api_key, SITE_DOMAIN)
+
+    async def add_site(self, domain: str) -> Site:
+        """Another site of the demo organisation (same API key): a fresh slate for a test."""
+        assert self.site is not None and self.organisation_id is not None
+        async with self._registry() as (db, kv):
+            site = await create_site(db, self.organisation_id, domain, kv=kv)
+        return Site(site.id, self.site.api_key, domain)
 
     def _start_services(self) -> None:
         shape = self.shape
@@ -319,7 +391,10 @@ class Cluster:
                     self.settings(node),
                     python=self.python,
                 )
-        start_all(list(self.services.values()), timeout=120)
+        # In waves: the ingest path first, then the readers, so that start-ups (CPU-bound
+        # imports on a shared machine) do not all time out their first JetStream requests.
+        start_all(self.gateways + self.consumers, timeout=120)
+        start_all(self.queries + self.role("billing"), timeout=120)
 
     def stop(self) -> None:
         """Stop everything started, services first; drop the PostgreSQL database."""

@@ -28,8 +28,10 @@ CLUSTER_SETTINGS: dict[str, str] = {
     "insert_distributed_sync": "1",
     # Reads and writes of a shard go to its first live replica, for every client alike: a
     # write is then seen by the next read at once (replication to the others is asynchronous).
+    # 18.16 writes a shard's rows into the receiving node when it is one of the shard's
+    # replicas whatever the settings, so clients enter through first replicas (deploy/README).
     "load_balancing": "in_order",
-    "prefer_localhost_replica": "0",
+    "prefer_localhost_replica": "1",
     # Replicated tables drop an inserted block whose bytes equal a recent one's; a rollup
     # view's block (one visitor's pageview in one quarter) can equal another batch's. The
     # consumer dedupes by event id instead.
