@@ -151,6 +151,8 @@ class Sender:
     concurrency: int = 8
     retry_for_s: float = 120.0
     deliveries: list[Delivery] = field(default_factory=list)
+    failures: list[tuple[float, int, str]] = field(default_factory=list)
+    """(monotonic time, gateway, outcome) of every attempt that was not a 204."""
 
     async def send(self, beacons: Sequence[Beacon], *, rate: float | None = None) -> list[Delivery]:
         """Send every beacon (at most `rate` per second); returns their deliveries."""
@@ -202,6 +204,8 @@ class Sender:
             except httpx.TransportError as exc:
                 outcome = type(exc).__name__
             delivery.attempts.append((index, outcome))
+            if outcome != "204":
+                self.failures.append((time.monotonic(), index, outcome))
             if outcome == "204":
                 delivery.answered_at = time.monotonic()
                 return delivery
