@@ -38,13 +38,14 @@ class DevProcess(msgspec.Struct):
         return self.process.wait()
 
 
-def start_dev(data_dir: Path) -> DevProcess:
+def start_dev(data_dir: Path, extra_env: dict[str, str] | None = None) -> DevProcess:
     port = free_port()
     env = {
         **os.environ,
         "TRAYTIC_DATA_DIR": str(data_dir),
         "TRAYTIC_PORT": str(port),
         "TRAYTIC_LOG_FORMAT": "json",
+        **(extra_env or {}),
     }
     env.pop("TRAYTIC_CLICKHOUSE_URL", None)
     log = data_dir.parent / f"{data_dir.name}.log"
