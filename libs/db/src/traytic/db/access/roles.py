@@ -36,6 +36,8 @@ class Permission(StrEnum):
     MANAGE_SITES = "changing sites"
     READ_STATS = "reading stats"
     MANAGE_API_KEYS = "managing API keys"
+    READ_ALERTS = "seeing alerts and reports"
+    MANAGE_ALERTS = "changing alerts and reports"
     READ_BILLING = "seeing the plan and usage"
     MANAGE_BILLING = "managing the subscription"
     """Starting a checkout, and the provider's manage link (cancel, change the card)."""
@@ -51,6 +53,8 @@ REQUIRED_ROLE: Mapping[Permission, Role] = {
     Permission.MANAGE_SITES: Role.ADMIN,
     Permission.READ_STATS: Role.VIEWER,
     Permission.MANAGE_API_KEYS: Role.ADMIN,
+    Permission.READ_ALERTS: Role.VIEWER,
+    Permission.MANAGE_ALERTS: Role.ADMIN,
     Permission.READ_BILLING: Role.VIEWER,
     Permission.MANAGE_BILLING: Role.ADMIN,
 }
@@ -61,6 +65,7 @@ KEY_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.READ_ORGANISATION,
         Permission.READ_SITES,
         Permission.READ_STATS,
+        Permission.READ_ALERTS,
         Permission.READ_BILLING,
     }
 )
