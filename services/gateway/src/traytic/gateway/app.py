@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -49,7 +50,9 @@ class Gateway:
         bus_settings: bus.BusSettings,
         *,
         metrics_registry: CollectorRegistry = REGISTRY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` stamps each beacon's `received_at`; only an in-process host may change it."""
         self.settings = settings
         self.metrics_registry = metrics_registry
         self.bus_settings = bus_settings
@@ -72,6 +75,7 @@ class Gateway:
             self.metrics,
             self._is_connected,
             over_quota=self.over_quota,
+            clock=clock,
         )
         self.route_handlers: list[Any] = [
             asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
