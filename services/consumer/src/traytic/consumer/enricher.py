@@ -15,6 +15,7 @@ from traytic.consumer.enrich.urls import PageUrl, parse_page_url, primary_langua
 from traytic.consumer.enrich.useragent import UserAgentParser
 from traytic.consumer.enrich.visitor import event_id
 from traytic.core.events import CustomEvent, ErrorEvent, Pageview, PropValue, ReceivedBeacon, Vital
+from traytic.core.revenue import amount_micros
 from traytic.warehouse.rows import EventRow
 
 MAX_ERROR_MESSAGE = 1024
@@ -72,6 +73,7 @@ class Enricher:
             value = 0.0
             keys: list[str] = []
             values: list[str] = []
+            revenue_micros, revenue_currency = 0, ""
             if isinstance(event, Pageview):
                 referral = _referral(
                     event.referrer or "", page.hostname, page.utm_source, page.utm_medium
@@ -82,6 +84,10 @@ class Enricher:
                 name = event.name
                 keys = list(event.props)
                 values = [_prop_text(v) for v in event.props.values()]
+                if event.revenue is not None:
+                    # The gateway checked both, so neither raises here.
+                    revenue_micros = amount_micros(event.revenue.amount)
+                    revenue_currency = event.revenue.currency.upper()
             elif isinstance(event, Vital):
                 name = event.name
                 value = event.value
@@ -119,6 +125,8 @@ class Enricher:
                     props_key=keys,
                     props_value=values,
                     value=value,
+                    revenue_micros=revenue_micros,
+                    revenue_currency=revenue_currency,
                 )
             )
         return rows
