@@ -11,13 +11,24 @@ from traytic.db.models.accounts import (
 )
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
-from traytic.db.models.sites import Alert, AlertChannel, ApiKey, Goal, GoalKind, Site
+from traytic.db.models.sites import (
+    Alert,
+    AlertChannel,
+    ApiKey,
+    Funnel,
+    FunnelStep,
+    Goal,
+    GoalKind,
+    Site,
+)
 
 __all__ = [
     "Alert",
     "AlertChannel",
     "ApiKey",
     "Customer",
+    "Funnel",
+    "FunnelStep",
     "Goal",
     "GoalKind",
     "Invitation",
