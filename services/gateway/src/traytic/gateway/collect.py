@@ -25,9 +25,9 @@ from traytic.core.errors import (
 from traytic.core.events import ReceivedBeacon, decode_beacon
 from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
+from traytic.gateway.metrics import GatewayMetrics
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
-from traytic.gateway.stats import GatewayStats
 from traytic.gateway.validation import check_limits, field_of
 
 log = structlog.get_logger()
@@ -46,7 +46,7 @@ class CollectEndpoint:
         settings: GatewaySettings,
         coalescer: Coalescer,
         registry: SiteRegistry,
-        stats: GatewayStats,
+        metrics: GatewayMetrics,
         is_connected: Any,
         *,
         over_quota: OverQuotaSites | None = None,
@@ -54,7 +54,7 @@ class CollectEndpoint:
         self._settings = settings
         self._coalescer = coalescer
         self._registry = registry
-        self._stats = stats
+        self._metrics = metrics
         self._is_connected = is_connected
         self._over_quota = over_quota if over_quota is not None else OverQuotaSites()
         self._ips = ClientIpResolver(settings.trusted_proxies)
@@ -106,40 +106,40 @@ class CollectEndpoint:
             elif name == b"x-forwarded-for":
                 forwarded_for = value
         if content_type not in _ACCEPTED_TYPES:
-            self._stats.rejected("unsupported_media_type")
+            self._metrics.rejected("unsupported_media_type")
             raise UnsupportedMediaType(
                 "send the beacon as application/json or text/plain", field="content-type"
             )
         if content_length > limit:
-            self._stats.rejected("too_large")
+            self._metrics.rejected("too_large")
             raise PayloadTooLarge(f"body larger than {limit} bytes")
         body = await _read_body(receive, limit)
         if body is None:
-            self._stats.rejected("too_large")
+            self._metrics.rejected("too_large")
             raise PayloadTooLarge(f"body larger than {limit} bytes")
         try:
             beacon = decode_beacon(body)
         except msgspec.ValidationError as exc:
-            self._stats.rejected("invalid")
+            self._metrics.rejected("invalid")
             raise InvalidInput(str(exc).split(" - at `", 1)[0], field=field_of(exc)) from None
         except msgspec.DecodeError as exc:
-            self._stats.rejected("invalid")
+            self._metrics.rejected("invalid")
             raise InvalidInput(f"body is not valid JSON: {exc}", field="$") from None
         try:
             check_limits(beacon, self._settings)
         except InvalidInput:
-            self._stats.rejected("invalid")
+            self._metrics.rejected("invalid")
             raise
         if beacon.site_id not in self._registry:
             # Answered like a success: a scraper learns nothing about which site ids exist.
-            self._stats.dropped_unknown_site(len(beacon.events))
+            self._metrics.dropped_unknown_site(len(beacon.events))
             return
         if beacon.site_id in self._over_quota:
             # Also a 204: the tracker has nothing to retry; the operator sees it in billing.
-            self._stats.dropped_over_quota(len(beacon.events))
+            self._metrics.dropped_over_quota(len(beacon.events))
             return
         if not self._is_connected():
-            self._stats.rejected("unavailable")
+            self._metrics.rejected("unavailable")
             raise ServiceUnavailable("event stream unavailable")
         client = scope.get("client")
         ip = self._ips.resolve(
@@ -157,9 +157,9 @@ class CollectEndpoint:
         try:
             await self._coalescer.submit(received, len(body) + len(user_agent) + 64)
         except ServiceUnavailable:
-            self._stats.rejected("unavailable")
+            self._metrics.rejected("unavailable")
             raise
-        self._stats.accepted(len(beacon.events))
+        self._metrics.accepted(len(beacon.events))
 
     async def _send_error(self, send: Any, error: TrayticError) -> None:
         headers = [

@@ -1,4 +1,5 @@
-"""What an organisation measures and how it reaches the API: sites, goals, alerts, API keys."""
+"""What an organisation measures and how it reaches the API: sites, goals, API keys (alerts and
+reports live in `alerts.py`)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,6 @@ class GoalKind(StrEnum):
     """A custom event named `match`, with the prop `prop_key` = `prop_value` if set."""
     REVENUE = "revenue"
     """The same as `EVENT`; its reports also give the revenue the events carried."""
-
-
-class AlertChannel(StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
 
 
 class Site(SQLModel, table=True):
@@ -136,19 +132,3 @@ class FunnelStep(SQLModel, table=True):
     )
     position: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True))
     goal_id: uuid.UUID = Field(sa_column=fk("goals.id", ondelete="CASCADE"))
-
-
-class Alert(SQLModel, table=True):
-    """Tell someone when a metric crosses a threshold (e.g. visitors in the last hour > 1000)."""
-
-    __tablename__ = "alerts"
-    __table_args__: Any = (choice_check("channel", tuple(c.value for c in AlertChannel)),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
-    site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
-    metric: str = Field(sa_column=text(32))
-    threshold: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
-    channel: str = Field(sa_column=text(16))
-    target: str = Field(sa_column=text(512))
-    """An email address or a webhook URL, depending on `channel`."""
-    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())

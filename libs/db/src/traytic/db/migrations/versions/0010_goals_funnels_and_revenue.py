@@ -2,7 +2,7 @@
 funnels of ordered goal steps; each site a reporting currency
 
 Revision ID: 0010
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 10:41:07.937667
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
