@@ -98,6 +98,11 @@ class Listener:
     def visitors(self) -> int:
         return self._feed.window.count()
 
+    def end(self) -> None:
+        """Stop the stream reading this listener (its reader lost access)."""
+        self.closed = True
+        self.ready.set()
+
 
 class _SiteFeed:
     def __init__(self, site_id: str, clock: Callable[[], float]) -> None:

@@ -66,6 +66,28 @@ def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
         )
 
 
+async def _password_holder(
+    data: LoginIn, address: str, db_session: AsyncSession, ctx: QueryContext
+) -> User:
+    """The user whose email and password these are, or 401 (the same for an unknown email);
+    429 while the limits of `traytic.query.login_limits` make this account or address wait."""
+    try:
+        await ctx.login_limits.check_login(data.email, address)
+    except TooManyAttempts:
+        log.warning("login_rate_limited")
+        raise
+    user = await users.get_user_by_email(db_session, data.email)
+    password = data.password[:MAX_PASSWORD_LENGTH]
+    valid = await ctx.passwords.verify(user.password_hash if user is not None else None, password)
+    if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
+        await ctx.login_limits.login_failed(data.email, address)
+        log.info("login_failed")
+        raise Unauthorized("wrong email or password")
+    await ctx.login_limits.login_succeeded(data.email, address)
+    log.info("login_succeeded", user_id=str(user.id))
+    return user
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
@@ -103,23 +125,9 @@ class AuthController(Controller):
     ) -> Response[MeOut]:
         """Sign in; a wrong password and an unknown email get the same 401. Failures back off
         per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`."""
-        address = client_address(request, ctx)
-        try:
-            await ctx.login_limits.check_login(data.email, address)
-        except TooManyAttempts:
-            log.warning("login_rate_limited")
-            raise
-        user = await users.get_user_by_email(db_session, data.email)
-        password = data.password[:MAX_PASSWORD_LENGTH]
-        valid = await ctx.passwords.verify(
-            user.password_hash if user is not None else None, password
-        )
-        if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
-            await ctx.login_limits.login_failed(data.email, address)
-            log.info("login_failed")
-            raise Unauthorized("wrong email or password")
-        await ctx.login_limits.login_succeeded(data.email, address)
-        log.info("login_succeeded", user_id=str(user.id))
+        # Two steps: who the credentials prove, then a session for them. A second factor
+        # (or an SSO callback, which proves a user its own way) goes between the two.
+        user = await _password_holder(data, client_address(request, ctx), db_session, ctx)
         return await _signed_in(db_session, ctx, user, 200)
 
     @post("/logout", status_code=204)
