@@ -5,7 +5,7 @@ documented errors; a webhook receiver verifies the signature and answers 2xx.
 
 Both record what arrived. Behaviour is chosen by address: mail to `bounce-...@` is refused with
 550; `/slack/broken` answers 500; `/hook/slow` answers after the sender's timeout; `/hook/hold`
-keeps the request open until the test releases it (to kill the sender mid-send).
+keeps its first request open until the test releases it (to kill the sender mid-send).
 """
 
 from __future__ import annotations
@@ -161,13 +161,15 @@ class Receiver:
     def answer(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
         with self.lock:
             self.attempts[path] = self.attempts.get(path, 0) + 1
+            first = self.attempts[path] == 1
         if path.startswith("/slack/broken") or path.startswith("/hook/broken"):
             return 500, b"internal_error"
         if path.startswith("/slack/gone"):
             return 404, b"no_service"
         if path.startswith("/hook/slow"):
             time.sleep(self.slow_s)
-        if path.startswith("/hook/hold"):
+        if path.startswith("/hook/hold") and first:
+            # Read whole, held unanswered: the sender is killed before it hears back.
             self.holding.set()
             self.release.wait(timeout=60)
         with self.lock:

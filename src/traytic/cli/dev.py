@@ -31,7 +31,6 @@ from traytic.consumer.main import running_consumer
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
 from traytic.core.settings import load_settings
 from traytic.db import Database
@@ -40,6 +39,7 @@ from traytic.db.repositories import users
 from traytic.db.settings import DbSettings
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
+from traytic.http.errors import EXCEPTION_HANDLERS
 from traytic.query.app import Query, openapi_config
 from traytic.query.passwords import Passwords
 from traytic.query.provision import ensure_demo_account

@@ -22,15 +22,16 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from traytic.core import bus
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_route, registered
+from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_route
 
 log = structlog.get_logger()
 

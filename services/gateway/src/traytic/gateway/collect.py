@@ -24,12 +24,12 @@ from traytic.core.errors import (
     error_body,
 )
 from traytic.core.events import ReceivedBeacon, decode_beacon
-from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.metrics import GatewayMetrics
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
 from traytic.gateway.validation import check_limits, field_of
+from traytic.http.client_ip import ClientIpResolver
 
 log = structlog.get_logger()
 
