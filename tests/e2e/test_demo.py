@@ -4,7 +4,8 @@ the demo sent, day by day, though every beacon went through `/collect` and the r
 The test generates the same traffic itself (same seed, same end) and counts from it: page views
 per page and per UTC day, countries and cities from the dev consumer's GeoIP, custom events and
 their props, Web Vitals samples, campaign tags. The rhythm the demo promises is checked on the
-stored days: a launch-day spike and quieter weekends.
+stored days: a launch-day spike (the rest of the rhythm is checked on the generator alone, in
+tests/cli, on a larger sample).
 """
 
 from __future__ import annotations
@@ -140,13 +141,9 @@ async def test_the_demo_fills_the_dashboard_with_what_it_sent(tmp_path: Path) ->
             )
             assert "launch" in campaigns
 
-        # The rhythm: the launch day is the busiest; weekends are quieter than weekdays.
+        # The launch spike is there, on the stored days (the rhythm: tests/cli).
         busiest = max(per_day, key=lambda day: per_day[day])
         assert busiest.weekday() == 1  # launched on a Tuesday
-        full_days = [day for day in per_day if day != end.date() and abs((day - busiest).days) > 3]
-        weekend = [per_day[d] for d in full_days if d.weekday() >= 5]
-        weekdays = [per_day[d] for d in full_days if d.weekday() < 5]
-        assert sum(weekend) / len(weekend) < 0.8 * sum(weekdays) / len(weekdays)
     finally:
         assert dev.stop() == 0
 

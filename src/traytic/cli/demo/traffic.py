@@ -2,11 +2,11 @@
 
 Seeded and pure (the end time is given), so a test can generate the same traffic and compute
 what the dashboard must show. The rhythm: visitors come by day in their own time zone, less at
-weekends, a little more each week; a launch twelve days ago brings a spike from Hacker News,
-Product Hunt and a Twitter campaign that fades over three days; two newsletter days bring their
-tagged clicks. Each visit follows the site's links; the beacons carry page views (the landing
-page's referrer and campaign tags), custom events with props, Web Vitals when the page is hidden,
-and the odd uncaught error, batched as the tracker batches them.
+weekends, a little more each week; a launch on a Tuesday about two weeks ago brings a spike
+from Hacker News, Product Hunt and a Twitter campaign that fades over three days; two
+newsletter days bring their tagged clicks. Each visit follows the site's links; the beacons
+carry page views (the landing page's referrer and campaign tags), custom events with props, Web
+Vitals when the page is hidden, and the odd uncaught error, batched as the tracker batches them.
 """
 
 from __future__ import annotations
