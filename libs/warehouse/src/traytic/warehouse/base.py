@@ -6,6 +6,7 @@ must not differ between engines (migrations, the dedupe lookup) live here once.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 from abc import ABC, abstractmethod
@@ -198,7 +199,8 @@ class Warehouse(ABC):
 
 
 def open_warehouse(settings: WarehouseSettings) -> Warehouse:
-    """The server backend when `clickhouse_url` is set, else chDB in `chdb_path`."""
+    """The server backend when `clickhouse_url` is set, else chDB in `chdb_path` (the `chdb`
+    extra: the services' images leave it out)."""
     if settings.clickhouse_url:
         from traytic.warehouse.server import ServerWarehouse
 
@@ -209,6 +211,11 @@ def open_warehouse(settings: WarehouseSettings) -> Warehouse:
     if settings.clickhouse_cluster:
         raise ConfigurationError(
             "TRAYTIC_CLICKHOUSE_CLUSTER needs a ClickHouse server: set TRAYTIC_CLICKHOUSE_URL"
+        )
+    if importlib.util.find_spec("chdb") is None:
+        raise ConfigurationError(
+            "TRAYTIC_CLICKHOUSE_URL is not set and chDB is not installed: set it to your"
+            " ClickHouse server, or install the embedded engine (traytic-warehouse[chdb])"
         )
     from traytic.warehouse.chdb_backend import ChdbWarehouse
 
