@@ -5,9 +5,8 @@ the real scheduler whose numbers equal `GET /api/events/...` and whose links wor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -16,8 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
 
-from tests.alerts.conftest import RunningClock, fast_settings
-from tests.alerts.receivers import Receiver, SmtpServer, receiver, smtp_server
+from tests.alerts.conftest import (  # noqa: F401 - fixtures, reused by name
+    RunningClock,
+    fast_settings,
+    http_receiver,
+    smtp,
+)
+from tests.alerts.receivers import Receiver, SmtpServer
 from tests.fixtures.clickhouse import fresh_chdb_settings, fresh_warehouse
 from tests.query.conftest import Account, Api
 from tests.warehouse.stats.dataset import make_dataset, store
@@ -186,25 +190,13 @@ async def chdb_warehouse(chdb_path: str) -> AsyncIterator[Warehouse]:
         yield warehouse
 
 
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    with smtp_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def http_receiver() -> Iterator[Receiver]:
-    with receiver() as state:
-        yield state
-
-
 async def test_a_sent_report_equals_the_stats_api_and_its_links_work(
     api: Api,
     app: Litestar,
     db_settings: DbSettings,
     chdb_warehouse: Warehouse,
-    smtp: SmtpServer,
-    http_receiver: Receiver,
+    smtp: SmtpServer,  # noqa: F811
+    http_receiver: Receiver,  # noqa: F811
 ) -> None:
     app.state.warehouse = chdb_warehouse
     owner = await api.signup()

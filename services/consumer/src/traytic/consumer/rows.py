@@ -15,6 +15,7 @@ from traytic.consumer.enrich.visitor import event_id
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identified
 from traytic.core.events import CustomEvent, ErrorEvent, Pageview, PropValue, Vital
+from traytic.core.revenue import amount_micros
 from traytic.warehouse.rows import EventRow
 
 MAX_ERROR_MESSAGE = 1024
@@ -51,12 +52,17 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
             value = 0.0
             keys: list[str] = []
             values: list[str] = []
+            revenue_micros, revenue_currency = 0, ""
             if isinstance(event, Pageview):
                 referral = enricher.referral(event.referrer or "", page)
             elif isinstance(event, CustomEvent):
                 name = event.name
                 keys = list(event.props)
                 values = [_prop_text(v) for v in event.props.values()]
+                if event.revenue is not None:
+                    # Stored as sent; the gateway checked both, so neither raises here.
+                    revenue_micros = amount_micros(event.revenue.amount)
+                    revenue_currency = event.revenue.currency.upper()
             elif isinstance(event, Vital):
                 name = event.name
                 value = event.value
@@ -94,6 +100,8 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                     props_key=keys,
                     props_value=values,
                     value=value,
+                    revenue_micros=revenue_micros,
+                    revenue_currency=revenue_currency,
                 )
             )
     return Built(rows, visits)

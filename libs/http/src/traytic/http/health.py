@@ -10,6 +10,14 @@ from litestar import MediaType, get
 
 from traytic.core.errors import ServiceUnavailable
 
+
+class NotReady(ServiceUnavailable):
+    """What keeps the replica from serving, worded by the service itself for the probe."""
+
+    code = "not_ready"
+    public = True
+
+
 ReadinessCheck = Callable[[], Awaitable[str | None]]
 """Returns what is not ready ("database unreachable"), or None when all is well."""
 
@@ -23,7 +31,7 @@ def health_handlers(readiness: ReadinessCheck) -> list[Any]:
     async def readyz() -> dict[str, str]:
         problem = await readiness()
         if problem:
-            raise ServiceUnavailable(problem, retry_after=2)
+            raise NotReady(problem, retry_after=2)
         return {"status": "ready"}
 
     return [healthz, readyz]

@@ -1,6 +1,9 @@
 """`POST /api/billing/checkout` and `GET /api/billing`: the dashboard's billing page.
 
 Both answer 404 `billing_not_configured` when no provider is set up (the product is free).
+Who may do what is the shared role table's (`traytic.db.access`): any member or API key of the
+organisation reads the plan, usage and invoices; only owners and admins start a checkout or
+receive the provider's manage link, which cancels the subscription or changes the card.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from traytic.billing.context import BillingContext
 from traytic.billing.entitlement import plan_now
 from traytic.billing.errors import BillingNotConfigured
 from traytic.billing.manage import manage_url
+from traytic.db.access import Permission
 from traytic.db.repositories import billing as billing_rows
 
 
@@ -59,7 +63,8 @@ class BillingView(msgspec.Struct, rename="camel"):
     usage: UsageView
     invoices: list[InvoiceView]
     manage_url: str | None = None
-    """Polar's customer portal or Paystack's manage page for the current subscription."""
+    """Polar's customer portal or Paystack's manage page for the current subscription; only
+    for owners and admins."""
 
 
 def _require_enabled(billing: BillingContext) -> None:
@@ -76,8 +81,10 @@ async def checkout(
     """Start a Pro or Team subscription for the organisation; returns the hosted payment page."""
     _require_enabled(billing)
     async with billing.db.session() as session:
-        caller = await resolve_org_caller(request, session, billing.settings, data.organisation_id)
-    return await start_checkout(billing, caller, data)
+        access = await resolve_org_caller(
+            request, session, billing.settings, data.organisation_id, Permission.MANAGE_BILLING
+        )
+    return await start_checkout(billing, access, data)
 
 
 @get("/api/billing")
@@ -89,8 +96,10 @@ async def billing_overview(
     """The organisation's plan, subscription, usage this month and invoices."""
     _require_enabled(billing)
     async with billing.db.session() as session:
-        caller = await resolve_org_caller(request, session, billing.settings, organisation_id)
-        org = caller.organisation
+        access = await resolve_org_caller(
+            request, session, billing.settings, organisation_id, Permission.READ_BILLING
+        )
+        org = access.organisation
         subscriptions = await billing_rows.list_subscriptions(session, org.id)
         invoices = await billing_rows.list_invoices(session, org.id)
     now = datetime.fromtimestamp(billing.clock(), UTC)
@@ -147,8 +156,12 @@ async def billing_overview(
             )
             for i in invoices
         ],
-        manage_url=await manage_url(billing, org.id, current),
+        manage_url=(
+            await manage_url(billing, org.id, current)
+            if access.allows(Permission.MANAGE_BILLING)
+            else None
+        ),
     )
 
 
-API_HANDLERS = [checkout, billing_overview]
+DASHBOARD_HANDLERS = [checkout, billing_overview]

@@ -1,7 +1,9 @@
 """The client's IP: the socket peer, or `X-Forwarded-For` when the peer is a trusted proxy.
 
-Only a configured proxy may speak for the client: anyone else could forge the header and pick
-the country (and visitor hash) of their beacons.
+One rule for every HTTP service, set by one variable (`TRAYTIC_TRUSTED_PROXIES`): the gateway
+uses it for the country and visitor hash of beacons, the query service for its login and rate
+limits and its stream caps. Only a configured proxy may speak for the client: anyone else could
+forge the header and pick the address their requests count against.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ def _parse_ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
 
 
 class ClientIpResolver:
+    """Resolves client addresses behind the configured trusted proxies (CIDRs or addresses)."""
+
     def __init__(self, trusted_proxies: Iterable[str]) -> None:
         self._trusted = parse_networks(trusted_proxies)
 

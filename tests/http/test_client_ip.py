@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from traytic.gateway.client_ip import ClientIpResolver
+from traytic.http.client_ip import ClientIpResolver
 
 
 def test_untrusted_peer_header_is_ignored() -> None:

@@ -7,20 +7,12 @@ from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Request, post
-from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from traytic.billing.context import BillingContext
-from traytic.billing.errors import BillingError, InvalidSignature
+from traytic.billing.errors import InvalidSignature
 from traytic.billing.inbox import MAX_BODY_BYTES, receive_paystack, receive_polar
 from traytic.core.errors import InvalidInput, PayloadTooLarge
-
-
-def provide_context(state: State) -> BillingContext:
-    context: BillingContext | None = state.billing.context
-    if context is None:
-        raise BillingError("the billing lifespan has not started", 503)
-    return context
 
 
 async def _raw_body(request: Request[Any, Any, Any]) -> bytes:

@@ -1,7 +1,7 @@
-/** The read-only dashboard of a site marked public: no login, no settings. */
+/** The read-only dashboard of a site marked public (`/share/{siteId}`): no login, no settings. */
 import { Dashboard } from "./dashboard";
 
-export function Shared({ siteId }: { siteId: string }) {
+export function PublicDashboard({ siteId }: { siteId: string }) {
   return (
     <div class="shell">
       <header class="topbar">
