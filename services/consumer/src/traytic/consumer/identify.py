@@ -1,9 +1,10 @@
 """Identify: which beacons are people, and which visitor and visit each one belongs to.
 
 Bots are screened out first (pure, cached per user agent) and counted by reason. Then each
-human beacon gets its visitor hash (the day's salt) and its session (`SessionTracker`): salts
-and sessions live in JetStream KV, so this is the only step before the write that does I/O,
-and most batches need little of it (both are cached).
+human beacon gets its visitor hash (the day's salt) and its session (`SessionTracker`), and the
+sessions of other replicas the batch will insert into are marked shared (`SharedVisits`): salts,
+sessions and marks live in JetStream KV, so this is the only step before the write that does
+I/O, and most batches need little of it (all three are cached).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from traytic.consumer.enrich.visitor import visitor_id
 from traytic.consumer.metrics import ConsumerMetrics
 from traytic.consumer.salts import DailySalts, utc_day
 from traytic.consumer.sessions import SessionTracker, Visit
+from traytic.consumer.shared import SharedVisits
 from traytic.core.events import IngestBatch, ReceivedBeacon
 
 DAY_S = 86_400
@@ -41,6 +43,10 @@ class Identified(NamedTuple):
     session_id: int
     started_at: int
     """When the visit started (unix seconds): fixed once, it keys the visit's row."""
+    owned: bool = False
+    """The visit is this replica's own (see `SessionTracker`)."""
+    new: bool = False
+    """...and it started in this batch."""
 
 
 def humans(
@@ -68,11 +74,13 @@ class Identifier:
         metrics: ConsumerMetrics,
         *,
         timeout_s: int,
+        shared: SharedVisits | None = None,
     ) -> None:
         self._salts = salts
         self._sessions = sessions
         self._metrics = metrics
         self._timeout = timeout_s
+        self._shared = shared
 
     async def identify(self, beacons: Sequence[Beacon]) -> list[Identified]:
         """Each beacon with its visitor and visit, in order."""
@@ -99,8 +107,14 @@ class Identifier:
             visits.append(Visit(beacon.site_id, visitor, ts, previous))
         started = time.perf_counter()
         assigned = await self._sessions.assign(visits)
-        self._metrics.seconds["sessions"] += time.perf_counter() - started
-        return [
-            Identified(batch_id, index, beacon, who.visitor_id, who.session_id, who.started_at)
+        identified = [
+            Identified(batch_id, index, beacon, *who)
             for (batch_id, index, beacon), who in zip(beacons, assigned, strict=True)
         ]
+        if self._shared is not None:
+            # Before the insert: the owner of each of these visits must see the mark first.
+            await self._shared.mark(
+                (who.beacon.site_id, who.session_id) for who in identified if not who.owned
+            )
+        self._metrics.seconds["sessions"] += time.perf_counter() - started
+        return identified
