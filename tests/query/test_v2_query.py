@@ -269,3 +269,41 @@ async def test_fuzzed_bodies_are_answers_or_400s(site_with_data: Any, api: Api, 
         body = {"site_id": site["id"], **body}
     response = await _query(api, body, key=key)
     assert response.status_code in (200, 400), response.text
+
+
+async def test_exports_through_the_api(site_with_data: Any, api: Api) -> None:
+    """The reports ZIP and the raw events download for readers only; others get a 404."""
+    import csv
+    import io
+    import zipfile
+
+    owner, site, key, _ = site_with_data
+    viewer, stranger = await api.signup(), await api.signup()
+    await api.add_member(owner, viewer, "viewer")
+    period = "from=2025-03-01&to=2025-03-07"
+    zipped = await api.call("GET", f"/api/events/{site['id']}/export?{period}", as_=viewer)
+    assert zipped.status_code == 200, zipped.text
+    assert zipped.headers["content-type"] == "application/zip"
+    assert "shop.example.org-2025-03-01-2025-03-07.zip" in zipped.headers["content-disposition"]
+    assert "pages.csv" in zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()
+    raw = await api.call(
+        "GET", f"/api/events/{site['id']}/export/events?{period}&country=DE", key=key
+    )
+    assert raw.status_code == 200, raw.text
+    exported = list(csv.DictReader(io.StringIO(raw.text)))
+    assert exported and {r["country"] for r in exported} == {"DE"}
+    parquet = await api.call(
+        "GET", f"/api/events/{site['id']}/export/events?{period}&format=parquet", key=key
+    )
+    assert parquet.status_code == 200 and parquet.content[:4] == b"PAR1"
+    assert (
+        await api.call("GET", f"/api/events/{site['id']}/export?{period}", as_=stranger)
+    ).status_code == 404
+    assert (
+        await api.call("GET", f"/api/events/{site['id']}/export/events?{period}", as_=stranger)
+    ).status_code == 404
+    assert (
+        await api.call(
+            "GET", f"/api/events/{site['id']}/export/events?{period}&format=xml", key=key
+        )
+    ).status_code == 400

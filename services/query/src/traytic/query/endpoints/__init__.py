@@ -8,6 +8,7 @@ from traytic.query.endpoints.alerts import AlertController, ReportController, li
 from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
 from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
+from traytic.query.endpoints.exports import ExportController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
@@ -27,6 +28,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SiteController,
     ApiKeyController,
     StatsController,
+    ExportController,
     SegmentController,
     v2_query,
     AlertController,
