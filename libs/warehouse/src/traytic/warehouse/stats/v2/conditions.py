@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from traytic.warehouse.stats.params import Condition
 from traytic.warehouse.stats.v2.catalog import (
     EVENT_COLUMNS,
     PROPS_PREFIX,
@@ -20,7 +21,7 @@ from traytic.warehouse.stats.v2.catalog import (
     VISIT_COLUMNS,
 )
 from traytic.warehouse.stats.v2.places import codes_matching, country_names, region_names
-from traytic.warehouse.stats.v2.tree import Behaviour, Leaf, Logic, Negation, Node
+from traytic.warehouse.stats.v2.tree import Behaviour, Leaf, Logic, Negation, Node, parse_filters
 
 TRAFFIC_TYPES = ("pageview", "event")
 NONE_LABEL = "(none)"
@@ -51,11 +52,12 @@ class Conditions:
     """Builds conditions for one query: the site and range bind as `site_id`, `start`, `end`,
     each filter value as `fN`; `params` holds them all for the statement."""
 
-    def __init__(self, site_id: str, start: datetime, end: datetime) -> None:
+    def __init__(self, site_id: str, start: datetime, end: datetime, *, prefix: str = "f") -> None:
         self.params: dict[str, Any] = {"site_id": site_id, "start": start, "end": end}
+        self.prefix = prefix
 
     def bind(self, value: Any) -> str:
-        name = f"f{len(self.params)}"
+        name = f"{self.prefix}{len(self.params)}"
         self.params[name] = value
         return "{" + name + "}"
 
@@ -142,3 +144,12 @@ class Conditions:
                 f"match(lowerUTF8({expression}), {self.bind(lower_pattern(v))})" for v in values
             ]
         return "(" + " OR ".join(tests) + ")"
+
+
+def segment_condition(filters: object) -> Condition:
+    """A saved segment's v2 filters as a condition the stats API's statements can add: values
+    bind as `sgN` (clear of theirs); the site and range are the statement's own."""
+    conditions = Conditions("", datetime.min, datetime.min, prefix="sg")
+    sql = conditions.condition(parse_filters(filters))
+    own = {"site_id", "start", "end"}
+    return Condition(sql, tuple((k, v) for k, v in conditions.params.items() if k not in own))
