@@ -1,4 +1,5 @@
-"""Prometheus metrics shared by every service: the registry, `GET /metrics`, request counts.
+"""Prometheus metrics shared by every service: the registry, collectors, request counts
+(served by `traytic.http.metrics`'s `GET /metrics`).
 
 Services keep plain integer counters on their hot paths and expose them through collectors read
 at scrape time; each service registers its collectors into the registry it is given (by
@@ -12,13 +13,8 @@ import contextlib
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
 
-from litestar import Response, get
-from litestar.enums import ScopeType
-from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -31,21 +27,8 @@ __all__ = [
     "gauge",
     "http_requests",
     "labelled_counter",
-    "metrics_route",
     "registered",
-    "request_counting",
 ]
-
-
-def metrics_route(registry: CollectorRegistry = REGISTRY) -> HTTPRouteHandler:
-    """`GET /metrics` in the text exposition format, for one registry: mount it once per app."""
-
-    @get("/metrics", include_in_schema=False, sync_to_thread=False, name="metrics")
-    def metrics() -> Response[bytes]:
-        # Collectors only read counters kept in memory: cheap enough for the event loop.
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-
-    return metrics
 
 
 class _Replicas:
@@ -160,34 +143,3 @@ def http_requests(registry: CollectorRegistry = REGISTRY) -> HttpRequestCounts:
         counts = _HTTP_BY_REGISTRY[registry] = HttpRequestCounts()
         registry.register(counts)
     return counts
-
-
-def request_counting(
-    service: str, registry: CollectorRegistry = REGISTRY
-) -> Callable[[ASGIApp], ASGIApp]:
-    """Litestar middleware (for a Router or an app) counting its requests by route template."""
-    counts = http_requests(registry).counts
-
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def count_requests(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP:
-                await app(scope, receive, send)
-                return
-            status = 500  # what the server answers when the app raises before responding
-
-            async def send_counting(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await app(scope, receive, send_counting)
-            finally:
-                route: Any = scope.get("path_template") or "unmatched"
-                method: Any = scope.get("method", "")
-                counts[(service, method, route, str(status))] += 1
-
-        return count_requests
-
-    return middleware

@@ -71,6 +71,7 @@ _U64 = struct.Struct("<Q")
 _TS_TYPE = struct.Struct("<Ib")
 _IDS = struct.Struct("<QQQ")
 _F64 = struct.Struct("<d")
+_I64 = struct.Struct("<q")
 
 
 def _varint(n: int) -> bytes:
@@ -104,6 +105,8 @@ def encode_row_binary(rows: Sequence[EventRow]) -> bytes:
             for item in items:
                 _string(buffer, item)
         buffer += _F64.pack(row.value)
+        buffer += _I64.pack(row.revenue_micros)
+        _string(buffer, row.revenue_currency)
     return bytes(buffer)
 
 

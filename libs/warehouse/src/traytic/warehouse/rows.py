@@ -61,6 +61,10 @@ class EventRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
     props_value: list[str]
     value: float
     """The vital's value; 0 for other types."""
+    revenue_micros: int = 0
+    """Revenue a custom event carried, in millionths of `revenue_currency` (0: none)."""
+    revenue_currency: str = ""
+    """Its ISO 4217 code, upper case; empty when the event carried no revenue."""
 
 
 COLUMNS: tuple[str, ...] = tuple(

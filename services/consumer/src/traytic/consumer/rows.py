@@ -15,6 +15,7 @@ from traytic.consumer.enrich.visitor import UINT64, beacon_base
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identified
 from traytic.core.events import CustomEvent, ErrorEvent, Pageview, PropValue, Vital
+from traytic.core.revenue import amount_micros
 from traytic.warehouse.rows import EventRow
 
 MAX_ERROR_MESSAGE = 1024
@@ -68,12 +69,17 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
             value = 0.0
             keys: list[str] = []
             values: list[str] = []
+            revenue_micros, revenue_currency = 0, ""
             if isinstance(event, Pageview):
                 referral = referral_of(event.referrer or "", page)
             elif isinstance(event, CustomEvent):
                 name = event.name
                 keys = list(event.props)
                 values = [_prop_text(v) for v in event.props.values()]
+                if event.revenue is not None:
+                    # Stored as sent; the gateway checked both, so neither raises here.
+                    revenue_micros = amount_micros(event.revenue.amount)
+                    revenue_currency = event.revenue.currency.upper()
             elif isinstance(event, Vital):
                 name = event.name
                 value = event.value
@@ -112,6 +118,8 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                     keys,
                     values,
                     value,
+                    revenue_micros,
+                    revenue_currency,
                 )
             )
     owned = visits.keys() - foreign

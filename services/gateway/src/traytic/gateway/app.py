@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -21,15 +22,16 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from traytic.core import bus
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_route, registered
+from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_route
 
 log = structlog.get_logger()
 
@@ -48,7 +50,9 @@ class Gateway:
         bus_settings: bus.BusSettings,
         *,
         metrics_registry: CollectorRegistry = REGISTRY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` stamps each beacon's `received_at`; only an in-process host may change it."""
         self.settings = settings
         self.metrics_registry = metrics_registry
         self.bus_settings = bus_settings
@@ -71,6 +75,7 @@ class Gateway:
             self.metrics,
             self._is_connected,
             over_quota=self.over_quota,
+            clock=clock,
         )
         self.route_handlers: list[Any] = [
             asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),

@@ -9,6 +9,7 @@ stamps the server facts, and answers 204 only after JetStream acked the batch it
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -23,12 +24,12 @@ from traytic.core.errors import (
     error_body,
 )
 from traytic.core.events import ReceivedBeacon, decode_beacon
-from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.metrics import GatewayMetrics
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
 from traytic.gateway.validation import check_limits, field_of
+from traytic.http.client_ip import ClientIpResolver
 
 log = structlog.get_logger()
 
@@ -50,8 +51,12 @@ class CollectEndpoint:
         is_connected: Any,
         *,
         over_quota: OverQuotaSites | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        # Injected, never read from the request: only in-process callers (`traytic demo`
+        # backdating its sample traffic) can stamp another time.
+        self._clock = clock
         self._coalescer = coalescer
         self._registry = registry
         self._metrics = metrics
@@ -147,7 +152,7 @@ class CollectEndpoint:
         )
         received = ReceivedBeacon(
             site_id=beacon.site_id,
-            received_at=time.time(),
+            received_at=self._clock(),
             ip=ip,
             user_agent=user_agent.decode("latin-1"),
             accept_language=language.decode("latin-1"),

@@ -9,15 +9,31 @@ from traytic.db.models.accounts import (
     Role,
     User,
 )
+from traytic.db.models.alerts import (
+    Alert,
+    AlertKind,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+    Report,
+    ReportFrequency,
+)
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
-from traytic.db.models.sites import Alert, AlertChannel, ApiKey, Goal, GoalKind, Site
+from traytic.db.models.segments import Segment
+from traytic.db.models.sites import ApiKey, Funnel, FunnelStep, Goal, GoalKind, Site
 
 __all__ = [
     "Alert",
-    "AlertChannel",
+    "AlertKind",
     "ApiKey",
+    "Channel",
     "Customer",
+    "Delivery",
+    "DeliveryStatus",
+    "Funnel",
+    "FunnelStep",
     "Goal",
     "GoalKind",
     "Invitation",
@@ -27,7 +43,11 @@ __all__ = [
     "Organisation",
     "Plan",
     "Provider",
+    "Recipient",
+    "Report",
+    "ReportFrequency",
     "Role",
+    "Segment",
     "Site",
     "Subscription",
     "User",

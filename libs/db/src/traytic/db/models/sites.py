@@ -1,4 +1,5 @@
-"""What an organisation measures and how it reaches the API: sites, goals, alerts, API keys."""
+"""What an organisation measures and how it reaches the API: sites, goals, API keys (alerts and
+reports live in `alerts.py`)."""
 
 from __future__ import annotations
 
@@ -24,12 +25,11 @@ from traytic.db.models.base import (
 
 class GoalKind(StrEnum):
     PAGEVIEW = "pageview"
+    """A page view whose path matches `match` (`*` one segment, `**` anything)."""
     EVENT = "event"
-
-
-class AlertChannel(StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
+    """A custom event named `match`, with the prop `prop_key` = `prop_value` if set."""
+    REVENUE = "revenue"
+    """The same as `EVENT`; its reports also give the revenue the events carried."""
 
 
 class Site(SQLModel, table=True):
@@ -51,6 +51,11 @@ class Site(SQLModel, table=True):
     allowed_hostnames: list[str] = Field(
         default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False)
     )
+    currency: str = Field(
+        default="USD",
+        sa_column=sa.Column(sa.String(3), nullable=False, server_default="USD"),
+    )
+    """ISO 4217 code revenue is reported in (converted from the currencies it was sent in)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
@@ -80,32 +85,50 @@ class ApiKey(SQLModel, table=True):
 
 
 class Goal(SQLModel, table=True):
-    """A conversion: a page path (`/signup*`) or a custom event name."""
+    """A conversion: a page path pattern (`/signup`, `/blog/**`) or a custom event, named for
+    the reports. A goal is a query over the stored events, so it covers the past too."""
 
     __tablename__ = "goals"
     __table_args__: Any = (
-        sa.UniqueConstraint("site_id", "kind", "match"),
+        sa.UniqueConstraint("site_id", "name"),
         choice_check("kind", tuple(kind.value for kind in GoalKind)),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
     site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
+    name: str = Field(sa_column=text(100))
     kind: str = Field(sa_column=text(16))
     match: str = Field(sa_column=text(256))
+    """The path pattern of a page goal, else the custom event's name."""
+    prop_key: str | None = Field(default=None, sa_column=text(64, nullable=True))
+    prop_value: str | None = Field(default=None, sa_column=text(512, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
 
 
-class Alert(SQLModel, table=True):
-    """Tell someone when a metric crosses a threshold (e.g. visitors in the last hour > 1000)."""
+class Funnel(SQLModel, table=True):
+    """Ordered goals a visitor converts one after the other (`FunnelStep`), within one visit
+    (`window_minutes` None) or within that many minutes of the first step."""
 
-    __tablename__ = "alerts"
-    __table_args__: Any = (choice_check("channel", tuple(c.value for c in AlertChannel)),)
+    __tablename__ = "funnels"
+    __table_args__: Any = (sa.UniqueConstraint("site_id", "name"),)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
     site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
-    metric: str = Field(sa_column=text(32))
-    threshold: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
-    channel: str = Field(sa_column=text(16))
-    target: str = Field(sa_column=text(512))
-    """An email address or a webhook URL, depending on `channel`."""
+    name: str = Field(sa_column=text(100))
+    window_minutes: int | None = Field(default=30, sa_column=sa.Column(sa.Integer(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+
+
+class FunnelStep(SQLModel, table=True):
+    """Step `position` (0-based) of a funnel. The repository refuses to delete a goal a funnel
+    uses (409); the cascade is for a site's purge, which takes goals and funnels together."""
+
+    __tablename__ = "funnel_steps"
+
+    funnel_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("funnels.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    position: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True))
+    goal_id: uuid.UUID = Field(sa_column=fk("goals.id", ondelete="CASCADE"))

@@ -18,6 +18,7 @@ from traytic.core.errors import InvalidInput
 from traytic.db.errors import NotFound
 from traytic.db.models import Site, utcnow
 from traytic.db.validation import (
+    check_reporting_currency,
     check_text,
     check_time_zone,
     normalise_domain,
@@ -35,6 +36,7 @@ async def create_site(
     public: bool = False,
     allowed_hostnames: Sequence[str] = (),
     site_id: str | None = None,
+    currency: str = "USD",
 ) -> Site:
     """A new site with a fresh `st_...` id (or `site_id`, for a registry rebuilt elsewhere)."""
     domain = normalise_domain(domain)
@@ -45,6 +47,7 @@ async def create_site(
         time_zone=check_time_zone(time_zone),
         public=_check_bool("public", public),
         allowed_hostnames=normalise_hostnames(list(allowed_hostnames)),
+        currency=check_reporting_currency(currency),
     )
     if site_id is not None:
         site.id = check_text("site_id", site_id, max_length=32)
@@ -111,6 +114,7 @@ async def update_site(
     time_zone: str = _UNSET,
     public: bool = _UNSET,
     allowed_hostnames: Sequence[str] = _UNSET,
+    currency: str = _UNSET,
 ) -> Site:
     """Change the given fields only; `NotFound` for a site outside the organisation."""
     site = await _require(session, organisation_id, site_id)
@@ -124,6 +128,8 @@ async def update_site(
         site.public = _check_bool("public", public)
     if allowed_hostnames is not _UNSET:
         site.allowed_hostnames = normalise_hostnames(list(allowed_hostnames))
+    if currency is not _UNSET:
+        site.currency = check_reporting_currency(currency)
     session.add(site)
     await session.flush()
     return site
@@ -189,3 +195,21 @@ def _check_bool(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{field} must be true or false", field=field)
     return value
+
+
+async def find_site_by_domain(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID], domain: str
+) -> Site | None:
+    """A live site with this domain in one of the organisations (the oldest, when several)."""
+    if not organisation_ids:
+        return None
+    statement = (
+        select(Site)
+        .where(
+            col(Site.domain) == domain.strip().lower(),
+            col(Site.organisation_id).in_(list(organisation_ids)),
+            col(Site.deleted_at).is_(None),
+        )
+        .order_by(col(Site.created_at))
+    )
+    return (await session.exec(statement)).first()
