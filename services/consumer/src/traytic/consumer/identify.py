@@ -23,6 +23,7 @@ from traytic.consumer.shared import SharedVisits
 from traytic.core.events import IngestBatch, ReceivedBeacon
 
 DAY_S = 86_400
+VISITORS_REMEMBERED = 50_000
 
 
 class Beacon(NamedTuple):
@@ -81,6 +82,9 @@ class Identifier:
         self._metrics = metrics
         self._timeout = timeout_s
         self._shared = shared
+        self._visitors: dict[tuple[int, str, str, str], int] = {}
+        """(day, site, IP, user agent) → visitor hash: a visitor's beacons come in runs. Only
+        in memory, only for a day (the key has it), and cleared when full."""
 
     async def identify(self, beacons: Sequence[Beacon]) -> list[Identified]:
         """Each beacon with its visitor and visit, in order."""
@@ -94,17 +98,22 @@ class Identifier:
             return found
 
         visits = []
+        known = self._visitors
         for _, _, beacon in beacons:
             ts = int(beacon.received_at)
             day_number = ts // DAY_S
-            visitor = visitor_id(
-                await salt(day_number), beacon.site_id, beacon.ip, beacon.user_agent
-            )
+            site_id, ip, user_agent = beacon.site_id, beacon.ip, beacon.user_agent
+            key = (day_number, site_id, ip, user_agent)
+            visitor = known.get(key)
+            if visitor is None:
+                if len(known) >= VISITORS_REMEMBERED:
+                    known.clear()
+                visitor = known[key] = visitor_id(await salt(day_number), site_id, ip, user_agent)
             previous = None
             if ts % DAY_S < self._timeout:  # just after midnight: yesterday's visit may go on
                 yesterday = await salt(day_number - 1)
-                previous = visitor_id(yesterday, beacon.site_id, beacon.ip, beacon.user_agent)
-            visits.append(Visit(beacon.site_id, visitor, ts, previous))
+                previous = visitor_id(yesterday, site_id, ip, user_agent)
+            visits.append(Visit(site_id, visitor, ts, previous))
         started = time.perf_counter()
         assigned = await self._sessions.assign(visits)
         identified = [
