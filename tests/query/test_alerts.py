@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from litestar import Litestar
+from sqlmodel import select
 
 from tests.alerts.conftest import (  # noqa: F401 - fixtures, reused by name
     RunningClock,
@@ -27,6 +28,7 @@ from tests.query.conftest import Account, Api
 from tests.warehouse.stats.dataset import make_dataset, store
 from traytic.alerts import running_scheduler
 from traytic.db import Database, DbSettings
+from traytic.db.models import Recipient
 from traytic.warehouse import Warehouse
 
 
@@ -225,15 +227,20 @@ async def test_a_sent_report_equals_the_stats_api_and_its_links_work(
     db = Database.from_settings(db_settings)
     try:
         async with running_scheduler(db, chdb_warehouse, fast_settings(smtp), clock=clock.time):
-            await asyncio.sleep(0.5)
-            scheduled = (await api.call("GET", report_url, key=key)).json()["recipients"]
-            assert {r["nextReportAt"] for r in scheduled} == {"2025-03-24T07:00:00Z"}
+            for _ in range(300):  # the first round schedules each recipient
+                async with db.session() as session:
+                    rows = (await session.exec(select(Recipient))).all()
+                if rows and all(row.next_run_at is not None for row in rows):
+                    break
+                await asyncio.sleep(0.1)
             clock.jump_to(datetime(2025, 3, 24, 7, 0, 5, tzinfo=UTC))
             (mail,) = await asyncio.to_thread(smtp.mailbox.wait_for, 1)
             (hook,) = await asyncio.to_thread(http_receiver.wait_for, "/hook/api", 1)
     finally:
         await db.dispose()
 
+    scheduled = (await api.call("GET", report_url, key=key)).json()["recipients"]
+    assert {r["nextReportAt"] for r in scheduled} == {"2025-03-31T06:00:00Z"}  # the next one
     week = "from=2025-03-17&to=2025-03-23"
     overview = await api.call("GET", f"/api/events/{site['id']}/overview?{week}", key=key)
     pages = await api.call("GET", f"/api/events/{site['id']}/pages?{week}&limit=5", key=key)

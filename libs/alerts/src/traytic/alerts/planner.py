@@ -9,6 +9,7 @@ message twice.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -163,7 +164,9 @@ class Planner:
             skipped=due.skipped,
         )
         key = f"report:{report.id}:{recipient.id}:{due.period.first.isoformat()}"
-        rendered = self._render_report(context, recipient, key)
+        # Drawing the chart and the HTML is CPU work: off the event loop, which may be holding
+        # a transaction (on SQLite, the write lock every other writer waits for).
+        rendered = await asyncio.to_thread(self._render_report, context, recipient, key)
         delivery = self._delivery(site.id, recipient, rendered, key, report_id=report.id)
         delivery.late = due.late
         async with self.db.session() as session:

@@ -14,7 +14,6 @@ from traytic.core.errors import ServiceUnavailable
 class NotReady(ServiceUnavailable):
     """What keeps the replica from serving, worded by the service itself for the probe."""
 
-    code = "not_ready"
     public = True
 
 

@@ -63,6 +63,13 @@ class Warehouse(ABC):
     async def insert_events(self, rows: Sequence[EventRow]) -> None:
         """Append rows to `events` in one insert (atomic per batch on both engines)."""
 
+    async def insert_sessions(self, rows: Sequence[sessions.SessionRow]) -> None:
+        """Append rows to `sessions` in one insert (the consumer's visits; see `sessions`).
+
+        Not abstract, so a `Warehouse` written before it existed still works where nothing
+        calls it; both engines' backends implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot insert sessions")
+
     @abstractmethod
     async def ping(self) -> bool:
         """True when the engine answers; never raises."""

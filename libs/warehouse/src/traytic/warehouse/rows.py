@@ -11,8 +11,11 @@ import msgspec
 EVENT_TYPES = ("pageview", "event", "vital", "error")
 
 
-class EventRow(msgspec.Struct, array_like=True, frozen=True, kw_only=True, gc=False):
-    """One row of `events`; `gc=False` since rows hold no cycles and are made by the 100k."""
+class EventRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One row of `events`; `gc=False` since rows hold no cycles and are made by the 100k.
+
+    Positional arguments follow the column order: the consumer builds rows that way, several
+    times faster than by keyword (30 fields)."""
 
     site_id: str
     ts: int

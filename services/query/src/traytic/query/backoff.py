@@ -43,7 +43,8 @@ class BackoffRule:
             return 0.0
         if failures.count < self.free:
             return 0.0
-        delay = min(self.cap_s, self.base_s * 2.0 ** (failures.count - self.free))
+        doublings = min(failures.count - self.free, 60)  # past the cap anyway; no overflow
+        delay = min(self.cap_s, self.base_s * 2.0**doublings)
         return max(0.0, failures.last + delay - now)
 
 

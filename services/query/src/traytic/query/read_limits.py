@@ -19,7 +19,7 @@ FILTER_PARAMETERS = frozenset(
     {
         "path", "hostname", "source", "referrer", "channel", "utmSource", "utmMedium",
         "utmCampaign", "utmTerm", "utmContent", "country", "region", "city", "device",
-        "browser", "os", "screen", "event", "prop",
+        "browser", "os", "screen", "event", "prop", "segment",
     }
 )  # fmt: skip
 """The stats API's filters: any of them sends the query to the raw events (see

@@ -38,6 +38,8 @@ class Permission(StrEnum):
     MANAGE_API_KEYS = "managing API keys"
     READ_ALERTS = "seeing alerts and reports"
     MANAGE_ALERTS = "changing alerts and reports"
+    READ_SEGMENTS = "using saved segments"
+    MANAGE_SHARED_SEGMENTS = "changing segments shared with the organisation"
     READ_BILLING = "seeing the plan and usage"
     MANAGE_BILLING = "managing the subscription"
     """Starting a checkout, and the provider's manage link (cancel, change the card)."""
@@ -55,6 +57,8 @@ REQUIRED_ROLE: Mapping[Permission, Role] = {
     Permission.MANAGE_API_KEYS: Role.ADMIN,
     Permission.READ_ALERTS: Role.VIEWER,
     Permission.MANAGE_ALERTS: Role.ADMIN,
+    Permission.READ_SEGMENTS: Role.VIEWER,
+    Permission.MANAGE_SHARED_SEGMENTS: Role.ADMIN,
     Permission.READ_BILLING: Role.VIEWER,
     Permission.MANAGE_BILLING: Role.ADMIN,
 }
@@ -66,6 +70,7 @@ KEY_PERMISSIONS: frozenset[Permission] = frozenset(
         Permission.READ_SITES,
         Permission.READ_STATS,
         Permission.READ_ALERTS,
+        Permission.READ_SEGMENTS,
         Permission.READ_BILLING,
     }
 )

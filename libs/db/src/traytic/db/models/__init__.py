@@ -21,6 +21,7 @@ from traytic.db.models.alerts import (
 )
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
+from traytic.db.models.segments import Segment
 from traytic.db.models.sites import ApiKey, Funnel, FunnelStep, Goal, GoalKind, Site
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Report",
     "ReportFrequency",
     "Role",
+    "Segment",
     "Site",
     "Subscription",
     "User",

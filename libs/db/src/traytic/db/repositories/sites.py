@@ -195,3 +195,21 @@ def _check_bool(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{field} must be true or false", field=field)
     return value
+
+
+async def find_site_by_domain(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID], domain: str
+) -> Site | None:
+    """A live site with this domain in one of the organisations (the oldest, when several)."""
+    if not organisation_ids:
+        return None
+    statement = (
+        select(Site)
+        .where(
+            col(Site.domain) == domain.strip().lower(),
+            col(Site.organisation_id).in_(list(organisation_ids)),
+            col(Site.deleted_at).is_(None),
+        )
+        .order_by(col(Site.created_at))
+    )
+    return (await session.exec(statement)).first()

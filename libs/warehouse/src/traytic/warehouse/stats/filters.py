@@ -68,4 +68,7 @@ def filter_clauses(
             f" AND ts >= {{start}} AND ts < {{end}} AND {goal_sql})"
         )
         params.update(goal_params)
+    if filters.segment is not None:
+        clauses.append(filters.segment.sql)
+        params.update(filters.segment.params)
     return clauses, params

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from traytic.core.errors import InvalidInput
@@ -75,6 +75,15 @@ def _check_text(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition over `events` rows compiled elsewhere (a saved segment, `stats.v2`), with
+    its bound values; it may use the statement's `site_id`, `start` and `end`."""
+
+    sql: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Filters:
     """Combinable filters (AND): column equalities, a custom event name, a prop key=value, and
     a goal (the visits that converted it)."""
@@ -84,11 +93,12 @@ class Filters:
     event: str | None = None
     prop: tuple[str, str] | None = None
     goal: Goal | None = None
+    segment: Condition | None = None
 
     @property
     def any(self) -> bool:
         return bool(self.columns) or any(
-            item is not None for item in (self.event, self.prop, self.goal)
+            item is not None for item in (self.event, self.prop, self.goal, self.segment)
         )
 
     @classmethod

@@ -10,6 +10,7 @@ key's, the signed-in person's, or the anonymous client address's; filtered queri
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -27,6 +28,7 @@ from traytic.db.models import Site
 from traytic.query.auth import client_address, credentials
 from traytic.query.context import QueryContext
 from traytic.query.read_limits import charge_read, read_cost
+from traytic.query.segment_filters import segment_filter
 from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import Filters, Stats, StatsQuery
 from traytic.warehouse.stats.results import (
@@ -71,14 +73,17 @@ async def authorize_reader(
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
     ctx: QueryContext,
+    *,
+    cost: int | None = None,
 ) -> SiteReader:
     """The site if the caller may read its stats (see the module docstring); the read is
-    charged to the reader first."""
+    charged to the reader first (`cost`, or what the query parameters make it)."""
     site = await db_session.get(Site, site_id)
     if site is not None and site.deleted_at is not None:
         site = None
     presented = credentials(request, ctx.settings)
-    cost = read_cost(request.query_params, ctx.settings.raw_scan_cost)
+    if cost is None:
+        cost = read_cost(request.query_params, ctx.settings.raw_scan_cost)
     if presented.anonymous:  # charged before anything else: guessing site ids costs too
         _charge(ctx, request, None, cost)
         if site is not None and site.public:
@@ -116,6 +121,9 @@ def provide_stats(state: State) -> Stats:
 async def provide_stats_query(
     *,
     site: NamedDependency[Site],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
     period: Annotated[
         Literal["24h", "7d", "30d", "90d"] | None,
         Parameter(description="The last 24 hours, or N local days ending today (default 30d)."),
@@ -164,6 +172,9 @@ async def provide_stats_query(
     prop: Annotated[
         str | None, Parameter(description="Filter: custom event prop as `key:value`.")
     ] = None,
+    segment: Annotated[
+        str | None, Parameter(description="A saved segment's id: its filters apply too.")
+    ] = None,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
@@ -187,6 +198,9 @@ async def provide_stats_query(
         os=os,
         screen=screen,
     )
+    if segment is not None:
+        condition = await segment_filter(segment, site, request, db_session, ctx)
+        filters = dataclasses.replace(filters, segment=condition)
     return StatsQuery.build(
         site.id,
         period=period,
