@@ -79,8 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument("--name", default="cli", help="a label for the key")
 
     from traytic.cli.alerts import add_commands
+    from traytic.cli.mcp import add_command as add_mcp
 
     add_commands(commands)
+    add_mcp(commands)
     return parser
 
 
@@ -127,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.sites import run_key_command
 
             return asyncio.run(run_key_command(args))
+        if args.command == "mcp":
+            from traytic.cli.mcp import run_mcp
+
+            return run_mcp(args)
         if args.command in ("alert", "report"):
             from traytic.cli.alerts import run_alert_command, run_report_command
 

@@ -45,6 +45,7 @@ from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
+from traytic.query.mcp.mount import McpMount
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.registry import SiteRegistrySync
@@ -130,6 +131,7 @@ class Query:
         self.nc: NatsClient | None = None
         self.context: QueryContext | None = None
         self.backoffs = Backoffs(time.time)
+        self.mcp = McpMount()
         self.router = Router(
             path="/",
             route_handlers=CONTROLLERS,
@@ -214,6 +216,7 @@ class Query:
             stack.enter_context(
                 registered(self.metrics_registry, "query", CallbackCollector(self._collect_metrics))
             )
+            await stack.enter_async_context(self.mcp.running(app))
             log.info("query_started", database=db.dialect)
             yield
 

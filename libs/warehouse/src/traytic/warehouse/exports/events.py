@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.exports.spool import Spool
@@ -31,16 +29,6 @@ TEXT_COLUMNS = (
 EXPORT_COLUMNS = ("ts", "event_id", "session_id", *TEXT_COLUMNS, "props", "value")
 """The exported columns, in order: `props` is a JSON object of the custom event's props."""
 _PROPS = msgspec.json.Encoder()
-SCHEMA = pa.schema(
-    [
-        ("ts", pa.timestamp("s", tz="UTC")),
-        ("event_id", pa.uint64()),
-        ("session_id", pa.uint64()),
-        *((name, pa.string()) for name in TEXT_COLUMNS),
-        ("props", pa.string()),
-        ("value", pa.float64()),
-    ]
-)
 
 
 def _day_windows(query: StatsQuery) -> list[tuple[datetime, datetime]]:
@@ -103,10 +91,23 @@ async def events_csv(warehouse: Warehouse, query: StatsQuery) -> AsyncIterator[b
 
 async def events_parquet(warehouse: Warehouse, query: StatsQuery) -> AsyncIterator[bytes]:
     """A Parquet file with a row group per day, each sent once it is written."""
+    import pyarrow as pa  # slow to import: only Parquet exports need it
+    import pyarrow.parquet as pq
+
+    schema = pa.schema(
+        [
+            ("ts", pa.timestamp("s", tz="UTC")),
+            ("event_id", pa.uint64()),
+            ("session_id", pa.uint64()),
+            *((name, pa.string()) for name in TEXT_COLUMNS),
+            ("props", pa.string()),
+            ("value", pa.float64()),
+        ]
+    )
     spool = Spool()
-    with pq.ParquetWriter(spool, SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(spool, schema, compression="zstd") as writer:
         async for rows in event_batches(warehouse, query):
             columns = {name: [row[name] for row in rows] for name in EXPORT_COLUMNS}
-            writer.write_table(pa.Table.from_pydict(columns, schema=SCHEMA))
+            writer.write_table(pa.Table.from_pydict(columns, schema=schema))
             yield spool.take()
     yield spool.take()

@@ -17,7 +17,8 @@ from traytic.query.endpoints.sites import SiteController
 from traytic.query.endpoints.stats import StatsController
 from traytic.query.endpoints.stream import stream_live
 from traytic.query.endpoints.unsubscribe import unsubscribe, unsubscribe_page
-from traytic.query.endpoints.v2_query import v2_query
+from traytic.query.endpoints.v2_query import readable_sites, v2_query
+from traytic.query.mcp.mount import mcp_endpoint
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
@@ -31,6 +32,8 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     ExportController,
     SegmentController,
     v2_query,
+    readable_sites,
+    mcp_endpoint,
     AlertController,
     ReportController,
     list_deliveries,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -164,3 +164,30 @@ async def v2_query(
         warehouse=warehouse_of(state),
     )
     return Response(_ENCODER.encode(answer), media_type=MediaType.JSON)
+
+
+class SiteSummary(msgspec.Struct, rename="camel"):
+    id: str
+    domain: str
+    name: str
+    time_zone: str
+    public: bool
+
+
+@get("/api/v2/sites", tags=["stats"], summary="The sites the caller may read")
+async def readable_sites(
+    caller: NamedDependency[Caller], db_session: NamedDependency[AsyncSession]
+) -> list[SiteSummary]:
+    """Every live site of the API key's organisation, or of the signed-in person's ones (what
+    `site_id` in a query may name)."""
+    if caller.api_key is not None:
+        orgs = [caller.api_key.organisation_id]
+    else:
+        assert caller.user is not None
+        listed = await organisations.list_organisations_for_user(db_session, caller.user.id)
+        orgs = [organisation.id for organisation, _ in listed]
+    found = [site for org in orgs for site in await sites.list_sites(db_session, org)]
+    return [
+        SiteSummary(id=s.id, domain=s.domain, name=s.name, time_zone=s.time_zone, public=s.public)
+        for s in found
+    ]
