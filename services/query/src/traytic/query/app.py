@@ -48,6 +48,7 @@ from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
+from traytic.query.rates import keep_exchange_rates
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
 from traytic.query.unit_of_work import run_after_commit
@@ -232,10 +233,11 @@ class Query:
             registry.schedule_resync()
         log.info("query_started", database=db.dialect)
         try:
-            with registered(
-                self.metrics_registry, "query", CallbackCollector(self._collect_metrics)
-            ):
-                yield
+            async with keep_exchange_rates(self.settings, self.context.rates):
+                with registered(
+                    self.metrics_registry, "query", CallbackCollector(self._collect_metrics)
+                ):
+                    yield
         finally:
             await self.context.live.close()
             await registry.close()

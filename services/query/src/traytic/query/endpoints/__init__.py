@@ -8,6 +8,8 @@ from traytic.query.endpoints.alerts import AlertController, ReportController, li
 from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
 from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
+from traytic.query.endpoints.goal_stats import GoalStatsController
+from traytic.query.endpoints.goals import FunnelController, GoalController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
@@ -25,6 +27,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SiteController,
     ApiKeyController,
     StatsController,
+    GoalStatsController,
+    GoalController,
+    FunnelController,
     AlertController,
     ReportController,
     list_deliveries,
