@@ -4,6 +4,7 @@ report pages (with a spike alert that fired, through a local SMTP server); and a
 email as a mail client shows it, sent by the real scheduler over a stored dataset.
 
     uv run python web/scripts/screenshots.py      # after `npm run build` in web/
+    uv run python web/scripts/screenshots.py goals   # only the goals panel and a funnel page
 """
 
 from __future__ import annotations
@@ -105,6 +106,16 @@ def seed(dev: Dev) -> None:
                     "props": {"plan": plan},
                 }
             )
+        if "/pricing" in pages and rng.random() < 0.6:
+            events.append(
+                {
+                    "type": "event",
+                    "name": "purchase",
+                    "url": "https://example.com/checkout",
+                    "props": {"plan": rng.choice(["pro", "team"])},
+                    "revenue": {"amount": rng.choice([29, 49, 99]), "currency": "EUR"},
+                }
+            )
         if rng.random() < 0.25:
             events.append(
                 {
@@ -119,6 +130,17 @@ def seed(dev: Dev) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
+    if sys.argv[1:] == ["goals"]:  # only the goals and funnel views
+        with tempfile.TemporaryDirectory() as tmp:
+            process = start_dev(Path(tmp) / "data", {})
+            try:
+                dev = Dev(process, json.loads((Path(tmp) / "data" / "dev.json").read_text()))
+                seed(dev)
+                time.sleep(3)
+                shoot_goals(dev)
+            finally:
+                process.stop()
+        return
     with tempfile.TemporaryDirectory() as tmp, smtp_server(Path(tmp)) as smtp:
         data_dir = Path(tmp) / "data"
         process = start_dev(
@@ -173,6 +195,66 @@ def shoot(dev: Dev) -> None:
                 context.close()
         browser.close()
     print(f"saved to {OUT.relative_to(REPO)}")
+
+
+def shoot_goals(dev: Dev) -> None:
+    """The Goals panel and a funnel's page, after goals and a funnel made through the API."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for scheme in ("light", "dark"):
+            for device, viewport in (("desktop", (1280, 800)), ("phone", (390, 844))):
+                context = browser.new_context(
+                    base_url=dev.url,
+                    color_scheme=scheme,
+                    viewport={"width": viewport[0], "height": viewport[1]},
+                    device_scale_factor=1 if device == "desktop" else 2,
+                )
+                page = context.new_page()
+                page.goto("/login")
+                page.get_by_label("Email").fill(dev.email)
+                page.get_by_label("Password").fill(dev.password)
+                page.get_by_role("button", name="Log in").click()
+                page.wait_for_url("**/sites/**")
+                funnel = _goals_and_funnel(page, dev.site_id)
+                page.goto(f"/sites/{dev.site_id}?period=24h")
+                page.wait_for_load_state("networkidle")
+                page.locator("[data-panel='goals']").screenshot(
+                    path=OUT / f"goals-{scheme}-{device}.png"
+                )
+                page.goto(f"/sites/{dev.site_id}/funnels/{funnel}?period=24h&breakdown=source")
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(500)
+                page.screenshot(path=OUT / f"funnel-{scheme}-{device}.png", full_page=True)
+                context.close()
+        browser.close()
+    print(f"saved to {OUT.relative_to(REPO)}")
+
+
+def _goals_and_funnel(page: Any, site_id: str) -> str:
+    """The goals and the funnel (made once; later contexts find them), returning its id."""
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "traytic_csrf")
+    org = page.request.get("/api/auth/me").json()["organisations"][0]["id"]
+    base = f"/api/orgs/{org}/sites/{site_id}"
+    existing = page.request.get(f"{base}/funnels").json()
+    if existing:
+        return str(existing[0]["id"])
+    headers = {"X-CSRF-Token": csrf}
+    page.request.patch(base, data={"currency": "EUR"}, headers=headers)
+    made = [
+        page.request.post(f"{base}/goals", data=body, headers=headers).json()["id"]
+        for body in (
+            {"name": "Visited the blog", "kind": "pageview", "match": "/blog/**"},
+            {"name": "Saw pricing", "kind": "pageview", "match": "/pricing"},
+            {"name": "Signed up", "kind": "event", "match": "signup"},
+            {"name": "Purchase", "kind": "revenue", "match": "purchase"},
+        )
+    ]
+    funnel = page.request.post(
+        f"{base}/funnels",
+        data={"name": "Pricing to purchase", "steps": made[1:], "windowMinutes": 60},
+        headers=headers,
+    )
+    return str(funnel.json()["id"])
 
 
 def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
