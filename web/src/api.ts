@@ -102,11 +102,19 @@ export interface Timeseries {
   interval: string;
   buckets: Bucket[];
 }
+export interface Conversions {
+  uniqueConversions: number;
+  totalConversions: number;
+  conversionRate: number;
+  revenue?: number;
+  averageRevenue?: number;
+}
 export interface Row {
   value: string;
   visitors: number;
   visits?: number;
   pageviews?: number;
+  conversions?: Conversions;
 }
 export interface CustomEvent {
   name: string;
