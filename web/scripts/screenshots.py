@@ -62,7 +62,12 @@ def seed(dev: Dev) -> None:
             for i, page in enumerate(pages)
         ]
         events.append(
-            {"type": "vital", "name": "LCP", "value": rng.gauss(2100, 900), "url": events[0]["url"]}
+            {
+                "type": "vital",
+                "name": "LCP",
+                "value": abs(rng.gauss(2100, 900)),
+                "url": events[0]["url"],
+            }
         )
         events.append(
             {
