@@ -4,8 +4,8 @@ runs on chDB and on the 18.16 server.
 
 Sessions of 1-8 events (about 4 on average, a quarter of them bounces) spread over `days`;
 each session has one visitor (about two sessions per visitor), one source, place and device;
-pages, countries and sources are skewed so top-N lists look like real ones. A tenth of the rows
-go to noise sites.
+pages, countries and sources are skewed so top-N lists look like real ones; signups carry
+revenue in three currencies. A tenth of the rows go to noise sites.
 """
 
 from __future__ import annotations
@@ -66,7 +66,10 @@ SELECT
     if(type = 'event', ['plan'], emptyArrayString()) AS `props.key`,
     if(type = 'event', [arrayElement(['free','pro','team'], r % 3 + 1)], emptyArrayString())
         AS `props.value`,
-    if(type = 'vital', toFloat64(if(name = 'CLS', (r % 400) / 1000, r % 5000)), 0.) AS value
+    if(type = 'vital', toFloat64(if(name = 'CLS', (r % 400) / 1000, r % 5000)), 0.) AS value,
+    if(type = 'event' AND name = 'signup', toInt64((r % 100 + 1) * 1000000), toInt64(0))
+        AS revenue_micros,
+    if(revenue_micros > 0, arrayElement(['USD','EUR','NGN'], r % 3 + 1), '') AS revenue_currency
 FROM (
     SELECT number, intDiv(number, {EVENTS_PER_SLOT}) AS s, number % {EVENTS_PER_SLOT} AS k,
         cityHash64(number, 4) AS r,

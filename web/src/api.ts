@@ -105,11 +105,19 @@ export interface Timeseries {
   interval: string;
   buckets: Bucket[];
 }
+export interface Conversions {
+  uniqueConversions: number;
+  totalConversions: number;
+  conversionRate: number;
+  revenue?: number;
+  averageRevenue?: number;
+}
 export interface Row {
   value: string;
   visitors: number;
   visits?: number;
   pageviews?: number;
+  conversions?: Conversions;
 }
 export interface CustomEvent {
   name: string;
@@ -167,4 +175,51 @@ export interface Billing {
     hostedUrl: string | null;
   }[];
   manageUrl?: string | null;
+}
+
+/** Goals and funnels (`/api/orgs/{org}/sites/{site}/goals|funnels`) and their reports. */
+export interface GoalDef {
+  id: string;
+  name: string;
+  kind: "pageview" | "event" | "revenue";
+  match: string;
+  propKey: string | null;
+  propValue: string | null;
+}
+export interface FunnelDef {
+  id: string;
+  name: string;
+  steps: GoalDef[];
+  windowMinutes: number | null;
+}
+export interface GoalFigures {
+  id: string;
+  name: string;
+  kind: string;
+  uniqueConversions: Metric;
+  totalConversions: Metric;
+  conversionRate: Metric;
+  revenue?: Metric;
+  averageRevenue?: Metric;
+}
+export interface GoalsReport {
+  visitors: Metric;
+  goals: GoalFigures[];
+  money: { currency: string; unconverted?: string[] };
+}
+export interface FunnelStepFigures {
+  goalId: string;
+  name: string;
+  visitors: number;
+  previous: number;
+  conversionRate: number;
+  stepRate: number;
+  dropoff: number;
+}
+export interface FunnelReport {
+  windowMinutes: number | null;
+  steps: FunnelStepFigures[];
+  conversionRate: Metric;
+  breakdown?: string;
+  segments?: { value: string; visitors: number[]; conversionRate: number }[];
 }

@@ -28,6 +28,7 @@ export const FILTER_LABELS: Record<string, string> = {
   screen: "Screen",
   event: "Event",
   prop: "Property",
+  goal: "Converted goal",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,5 +1,5 @@
 """`traytic`: one command for every service, the embedded dev mode, migrations, sites, keys,
-alerts and reports."""
+alerts and reports, goals and funnels."""
 
 from __future__ import annotations
 
@@ -79,9 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     key_create.add_argument("--name", default="cli", help="a label for the key")
 
     from traytic.cli.alerts import add_commands
+    from traytic.cli.goals import add_commands as add_goal_commands
     from traytic.cli.mcp import add_command as add_mcp
 
     add_commands(commands)
+    add_goal_commands(commands)
     add_mcp(commands)
     return parser
 
@@ -133,6 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.mcp import run_mcp
 
             return run_mcp(args)
+        if args.command in ("goal", "funnel"):
+            from traytic.cli.goals import run_goal_command
+
+            return asyncio.run(run_goal_command(args))
         if args.command in ("alert", "report"):
             from traytic.cli.alerts import run_alert_command, run_report_command
 

@@ -1,7 +1,7 @@
 /** A breakdown with tabs (pages, sources, locations, devices, events); a row click filters by it. */
 import { useEffect, useState } from "preact/hooks";
 import { stats, type CustomEvent, type Row } from "../api";
-import { countryName, formatCompact, formatInteger } from "../format";
+import { countryName, formatCompact, formatInteger, formatPercent } from "../format";
 import { Tabs } from "./tabs";
 
 interface Tab {
@@ -68,6 +68,8 @@ interface Line {
   label: string;
   count: number;
   filter: [string, string] | null;
+  /** With a goal filter: the share of the row's visitors who converted it. */
+  rate?: number;
 }
 
 function lines(tab: Tab, data: Record<string, unknown>): Line[] {
@@ -75,6 +77,7 @@ function lines(tab: Tab, data: Record<string, unknown>): Line[] {
     label: row.value === "" ? "(none)" : tab.filter === "country" ? countryName(row.value) : row.value,
     count: row.visitors,
     filter: row.value === "" ? null : [tab.filter, row.value],
+    rate: row.conversions?.conversionRate,
   }));
 }
 
@@ -100,7 +103,10 @@ export function Panel({
   useEffect(() => {
     let current = true;
     setFailed(false);
-    stats<Record<string, unknown>>(siteId, panel.report, `${apiQuery}&limit=10`)
+    // With a goal filter, breakdowns also give each row's conversion rate of that goal.
+    const goal = panel.report !== "events" ? filters.find(([key]) => key === "goal")?.[1] : undefined;
+    const conversions = goal ? `&conversions=${encodeURIComponent(goal)}` : "";
+    stats<Record<string, unknown>>(siteId, panel.report, `${apiQuery}&limit=10${conversions}`)
       .then((d) => current && setData(d))
       .catch(() => current && setFailed(true));
     return () => {
@@ -161,6 +167,11 @@ function Rows({ heading, rows, onFilter }: { heading: string; rows: Line[]; onFi
               >
                 <span class="bar" style={{ width: `${(row.count / max) * 100}%` }} />
                 <span class="row-label">{row.label}</span>
+                {row.rate !== undefined && (
+                  <span class="row-rate muted" title="Converted">
+                    {formatPercent(row.rate)}
+                  </span>
+                )}
                 <span class="row-count">{formatCompact(row.count)}</span>
               </button>
             </li>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, stats, type Overview, type Site, type Timeseries } from "../api";
 import { Chart } from "../components/chart";
+import { Goals } from "../components/goals";
 import { Kpis } from "../components/kpis";
 import { Live } from "../components/live";
 import { Panel, PANELS } from "../components/panel";
@@ -25,7 +26,7 @@ export function Dashboard({
   site,
   readOnly = false,
 }: {
-  site: Pick<Site, "id" | "name" | "domain">;
+  site: Pick<Site, "id" | "name" | "domain"> & { organisationId?: string };
   readOnly?: boolean;
 }) {
   const { path, query } = useLocation();
@@ -165,6 +166,12 @@ export function Dashboard({
             <Chart series={series} previous={compare ? previous : null} />
           </section>
           <div class="panels">
+            <Goals
+              siteId={site.id}
+              orgId={readOnly ? null : (site.organisationId ?? null)}
+              apiQuery={apiQuery}
+              onFilter={(changes) => navigate(path + withParams(query, changes))}
+            />
             {PANELS.map((panel) => (
               <Panel
                 panel={panel}

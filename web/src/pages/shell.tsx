@@ -1,6 +1,7 @@
 /** The signed-in frame: organisation and site switchers, and the page the URL names. */
 import { useEffect, useState } from "preact/hooks";
 import { api, type Me, type Site } from "../api";
+import { FunnelPage } from "../components/funnel";
 import { navigate, onLinkClick, useLocation } from "../router";
 import { Dashboard } from "./dashboard";
 import { Settings } from "./settings";
@@ -10,6 +11,7 @@ const ORG_KEY = "traytic.org";
 export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const { path } = useLocation();
   const siteMatch = path.match(/^\/sites\/([^/]+)/);
+  const funnelMatch = path.match(/^\/sites\/[^/]+\/funnels\/([^/]+)/);
   const [orgId, setOrgId] = useState(() => {
     const saved = localStorage.getItem(ORG_KEY);
     return me.organisations.find((o) => o.id === saved)?.id ?? me.organisations[0]?.id ?? "";
@@ -96,6 +98,8 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <p class="loading">Loading…</p>
       ) : path.startsWith("/settings") ? (
         <Settings org={org} sites={sites} onSitesChanged={loadSites} />
+      ) : site && funnelMatch ? (
+        <FunnelPage siteId={site.id} funnelId={funnelMatch[1]} orgId={orgId} />
       ) : site ? (
         <Dashboard site={site} />
       ) : siteMatch ? (

@@ -48,6 +48,7 @@ from traytic.query.mail import ConsoleMailer
 from traytic.query.mcp.mount import McpMount
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
+from traytic.query.rates import keep_exchange_rates
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
 from traytic.query.stream_access import OpenStreams
@@ -213,6 +214,7 @@ class Query:
                     name="live-stream-access",
                 )
             )
+            await stack.enter_async_context(keep_exchange_rates(self.settings, context.rates))
             stack.enter_context(
                 registered(self.metrics_registry, "query", CallbackCollector(self._collect_metrics))
             )

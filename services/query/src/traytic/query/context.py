@@ -3,7 +3,7 @@ handed to them as the `ctx` dependency (never a module global)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from traytic.http.client_ip import ClientIpResolver
 from traytic.query.live import LiveHub, StreamSlots
@@ -11,6 +11,7 @@ from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
+from traytic.query.rates import ExchangeRates
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings
 from traytic.query.stream_access import OpenStreams
@@ -30,6 +31,9 @@ class QueryContext:
     client_ips: ClientIpResolver
     """The trusted-proxy rule: who the client is behind the proxies (`client_address`)."""
     open_streams: OpenStreams
+
+    rates: ExchangeRates = field(default_factory=ExchangeRates)
+    """Revenue is converted with these (kept current by `rates.keep_exchange_rates`)."""
 
     async def announce_access_change(self) -> None:
         """After a commit that may take access away: open live streams are re-checked."""

@@ -7,12 +7,22 @@ raise `InvalidInput` naming the field, one set of rules for the API, the CLI and
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from traytic.db.models import ApiKey, Invitation, Membership, Organisation, Site, User
+from traytic.db.models import (
+    ApiKey,
+    Funnel,
+    Goal,
+    Invitation,
+    Membership,
+    Organisation,
+    Site,
+    User,
+)
 
 
 class Wire(msgspec.Struct, rename="camel", kw_only=True):
@@ -176,6 +186,8 @@ class SiteIn(Wire):
     time_zone: str = "UTC"
     public: bool = False
     allowed_hostnames: list[str] = msgspec.field(default_factory=list)
+    currency: str = "USD"
+    """ISO 4217 code revenue is reported in."""
 
 
 class SitePatch(Wire):
@@ -186,6 +198,7 @@ class SitePatch(Wire):
     time_zone: str | UnsetType = UNSET
     public: bool | UnsetType = UNSET
     allowed_hostnames: list[str] | UnsetType = UNSET
+    currency: str | UnsetType = UNSET
 
 
 class SiteOut(Wire):
@@ -196,6 +209,7 @@ class SiteOut(Wire):
     time_zone: str
     public: bool
     allowed_hostnames: list[str]
+    currency: str
     created_at: datetime
 
     @classmethod
@@ -208,5 +222,81 @@ class SiteOut(Wire):
             time_zone=site.time_zone,
             public=site.public,
             allowed_hostnames=list(site.allowed_hostnames),
+            currency=site.currency,
             created_at=site.created_at,
+        )
+
+
+class GoalIn(Wire):
+    name: str
+    kind: str
+    """`pageview`, `event` or `revenue`."""
+    match: str
+    """A path pattern (`/signup`, `/blog/*`, `/docs/**`) or a custom event's name."""
+    prop_key: str | None = None
+    prop_value: str | None = None
+    """Custom event goals only: the event must carry this prop with this value."""
+
+
+class GoalPatch(Wire):
+    """Only the fields present change."""
+
+    name: str | UnsetType = UNSET
+    kind: str | UnsetType = UNSET
+    match: str | UnsetType = UNSET
+    prop_key: str | UnsetType | None = UNSET
+    prop_value: str | UnsetType | None = UNSET
+
+
+class GoalOut(Wire):
+    id: uuid.UUID
+    name: str
+    kind: str
+    match: str
+    prop_key: str | None
+    prop_value: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, goal: Goal) -> GoalOut:
+        return cls(
+            id=goal.id,
+            name=goal.name,
+            kind=goal.kind,
+            match=goal.match,
+            prop_key=goal.prop_key,
+            prop_value=goal.prop_value,
+            created_at=goal.created_at,
+        )
+
+
+class FunnelIn(Wire):
+    name: str
+    steps: list[str]
+    """2 to 8 goal ids of the site, in order."""
+    window_minutes: int | None = 30
+    """Minutes from the first step within which the others must follow; null: one visit."""
+
+
+class FunnelPatch(Wire):
+    name: str | UnsetType = UNSET
+    steps: list[str] | UnsetType = UNSET
+    window_minutes: int | UnsetType | None = UNSET
+
+
+class FunnelOut(Wire):
+    id: uuid.UUID
+    name: str
+    steps: list[GoalOut]
+    window_minutes: int | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, funnel: Funnel, steps: Sequence[Goal]) -> FunnelOut:
+        return cls(
+            id=funnel.id,
+            name=funnel.name,
+            steps=[GoalOut.of(goal) for goal in steps],
+            window_minutes=funnel.window_minutes,
+            created_at=funnel.created_at,
         )

@@ -97,6 +97,15 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     stream_queue_size: int = 1000
     """Events buffered per stream; a client that falls further behind loses the oldest."""
 
+    exchange_rates_file: str = ""
+    """A JSON file of exchange rates (`{"base": "USD", "rates": {"EUR": 0.92, ...}}`) that
+    revenue is converted with; empty: the sample shipped with Traytic (see the README)."""
+    exchange_rates_url: str = ""
+    """A provider URL answering the same JSON (openexchangerates.org's `latest.json`, Frankfurter,
+    exchangerate.host...); when set it wins over the file and is fetched again periodically."""
+    exchange_rates_refresh_s: float = 3600.0
+    """How often `exchange_rates_url` is fetched again (a failed fetch keeps the last rates)."""
+
 
 def load_query_settings(**overrides: Any) -> tuple[QuerySettings, DbSettings, BusSettings]:
     return (

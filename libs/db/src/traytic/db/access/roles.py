@@ -40,6 +40,7 @@ class Permission(StrEnum):
     MANAGE_ALERTS = "changing alerts and reports"
     READ_SEGMENTS = "using saved segments"
     MANAGE_SHARED_SEGMENTS = "changing segments shared with the organisation"
+    MANAGE_GOALS = "changing goals and funnels"
     READ_BILLING = "seeing the plan and usage"
     MANAGE_BILLING = "managing the subscription"
     """Starting a checkout, and the provider's manage link (cancel, change the card)."""
@@ -59,6 +60,7 @@ REQUIRED_ROLE: Mapping[Permission, Role] = {
     Permission.MANAGE_ALERTS: Role.ADMIN,
     Permission.READ_SEGMENTS: Role.VIEWER,
     Permission.MANAGE_SHARED_SEGMENTS: Role.ADMIN,
+    Permission.MANAGE_GOALS: Role.ADMIN,
     Permission.READ_BILLING: Role.VIEWER,
     Permission.MANAGE_BILLING: Role.ADMIN,
 }

@@ -9,6 +9,8 @@ from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
 from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
 from traytic.query.endpoints.exports import ExportController
+from traytic.query.endpoints.goal_stats import GoalStatsController
+from traytic.query.endpoints.goals import FunnelController, GoalController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
@@ -34,6 +36,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     v2_query,
     readable_sites,
     mcp_endpoint,
+    GoalStatsController,
+    GoalController,
+    FunnelController,
     AlertController,
     ReportController,
     list_deliveries,

@@ -27,6 +27,11 @@ from traytic.db.errors import NotFound
 from traytic.db.models import Site
 from traytic.query.auth import client_address, credentials
 from traytic.query.context import QueryContext
+from traytic.query.conversions import (
+    ConversionsRequest,
+    goal_of,
+    provide_conversions,
+)
 from traytic.query.read_limits import charge_read, read_cost
 from traytic.query.segment_filters import segment_filter
 from traytic.warehouse import Warehouse
@@ -35,6 +40,7 @@ from traytic.warehouse.stats.results import (
     Countries,
     Devices,
     Events,
+    GoalOverview,
     Live,
     Overview,
     Pages,
@@ -175,11 +181,16 @@ async def provide_stats_query(
     segment: Annotated[
         str | None, Parameter(description="A saved segment's id: its filters apply too.")
     ] = None,
+    goal: Annotated[
+        str | None,
+        Parameter(description="Filter: the visits that converted this goal (its id)."),
+    ] = None,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
         event=event,
         prop=prop,
+        goal=await goal_of(db_session, site, goal, "goal") if goal is not None else None,
         path=path,
         hostname=hostname,
         source=source,
@@ -221,49 +232,80 @@ class StatsController(Controller):
         "site": Provide(provide_stats_site),
         "stats": Provide(provide_stats, sync_to_thread=False),
         "stats_query": Provide(provide_stats_query),
+        "wanted": Provide(provide_conversions),
     }
 
     @get("/overview")
     async def overview(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
-    ) -> Overview:
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
+    ) -> Overview | GoalOverview:
         """Visitors, visits, pageviews, views per visit, bounce rate, visit duration and custom
-        events, each with the previous period's value."""
+        events, each with the previous period's value; with `conversions`, that goal's."""
+        if wanted is not None:
+            return await wanted.stats(stats).overview(stats_query, wanted.target)
         return await stats.overview(stats_query)
 
     @get("/timeseries")
     async def timeseries(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
     ) -> Timeseries:
         """The same metrics per hour or day in the time zone, every bucket present."""
+        if wanted is not None:
+            return await wanted.stats(stats).timeseries(stats_query, wanted.target)
         return await stats.timeseries(stats_query)
 
     @get("/pages")
     async def pages(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
     ) -> Pages:
         """Top pages, entry pages and exit pages."""
+        if wanted is not None:
+            return await wanted.stats(stats).pages(stats_query, wanted.target, wanted.sort)
         return await stats.pages(stats_query)
 
     @get("/sources")
     async def sources(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
     ) -> Sources:
         """Referrer sources, referrers, channels and UTM dimensions."""
+        if wanted is not None:
+            return await wanted.stats(stats).sources(stats_query, wanted.target, wanted.sort)
         return await stats.sources(stats_query)
 
     @get("/countries")
     async def countries(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
     ) -> Countries:
         """Countries, regions and cities."""
+        if wanted is not None:
+            return await wanted.stats(stats).countries(stats_query, wanted.target, wanted.sort)
         return await stats.countries(stats_query)
 
     @get("/devices")
     async def devices(
-        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+        self,
+        stats: NamedDependency[Stats],
+        stats_query: NamedDependency[StatsQuery],
+        wanted: NamedDependency[ConversionsRequest | None],
     ) -> Devices:
         """Device classes, browsers and versions, operating systems and versions, screens."""
+        if wanted is not None:
+            return await wanted.stats(stats).devices(stats_query, wanted.target, wanted.sort)
         return await stats.devices(stats_query)
 
     @get("/vitals")
