@@ -9,8 +9,8 @@ of events, wins when `ReplacingMergeTree` merges; readers use `FINAL` until it h
   key from `session_events`, the last days' events sorted by visit), for visits the consumer
   cannot vouch for alone: written by another replica too, redelivered, or older than its memory.
 
-Ties in time are broken by event id, so both ways pick the same first event (whose source,
-place and device the visit carries) and the same entry and exit pages.
+Ties in time are broken by event id (`event_order`), so both ways pick the same first event
+(whose source, place and device the visit carries) and the same entry and exit pages.
 """
 
 # ruff: noqa: S608 - the SQL splices only the fixed column list below
@@ -81,8 +81,15 @@ SESSION_COLUMNS: tuple[str, ...] = SessionRow.__struct_fields__
 ATTRIBUTES = _ATTRIBUTES
 assert SESSION_COLUMNS[10:26] == _ATTRIBUTES
 
-_FIRST = "(ts, event_id)"
-"""The order of a visit's events: by time, ties by event id (a beacon's events in order)."""
+_FIRST = "bitOr(bitShiftLeft(toUInt64(ts), 32), bitAnd(event_id, 4294967295))"
+"""The order of a visit's events: by time, ties by the low 32 bits of the event id (a beacon's
+events in order), as one UInt64 (`event_order`): argMin over a tuple costs 2.5 times more."""
+
+
+def event_order(ts: int, event_id: int) -> int:
+    """`_FIRST` in Python: the consumer orders a visit's events in memory by it."""
+    return (ts << 32) | (event_id & 0xFFFF_FFFF)
+
 
 _SELECT = (
     "SELECT site_id, {started} AS started, session_id,"

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from traytic.warehouse.rows import EventRow
-from traytic.warehouse.sessions import SessionRow
+from traytic.warehouse.sessions import SessionRow, event_order
 
 VisitKey = tuple[str, int]
 """(site id, session id)."""
@@ -44,29 +44,28 @@ class _Visit:
         self.count = 0
         self.pageviews = 0
         self.events = 0
-        self.first: tuple[int, int] | None = None
-        """(ts, event id) of the first event: the visit carries its attributes."""
+        self.first: int | None = None
+        """`event_order` of the first event: the visit carries its attributes."""
         self.first_row: EventRow | None = None
         self.last_ts = 0
-        self.entry: tuple[int, int, str] | None = None
-        """(ts, event id, page) of the first pageview; `exit` of the last."""
-        self.exit: tuple[int, int, str] | None = None
+        self.entry: tuple[int, str] | None = None
+        """(`event_order`, page) of the first pageview; `exit` of the last."""
+        self.exit: tuple[int, str] | None = None
 
     def add(self, row: EventRow) -> None:
         kind = row.type
+        if kind not in ("pageview", "event"):
+            return  # vitals and errors are not part of a visit's figures
+        order = event_order(row.ts, row.event_id)
         if kind == "pageview":
             self.pageviews += 1
-            page = (row.ts, row.event_id, row.pathname)
-            if self.entry is None or page < self.entry:
-                self.entry = page
-            if self.exit is None or page > self.exit:
-                self.exit = page
-        elif kind == "event":
-            self.events += 1
+            if self.entry is None or order < self.entry[0]:
+                self.entry = (order, row.pathname)
+            if self.exit is None or order > self.exit[0]:
+                self.exit = (order, row.pathname)
         else:
-            return  # vitals and errors are not part of a visit's figures
+            self.events += 1
         self.count += 1
-        order = (row.ts, row.event_id)
         if self.first is None or order < self.first:
             self.first = order
             self.first_row = row
@@ -81,12 +80,12 @@ class _Visit:
             self.started,
             session_id,
             first.visitor_id,
-            self.first[0],
+            first.ts,
             self.last_ts,
             self.pageviews,
             self.events,
-            self.entry[2] if self.entry else "",
-            self.exit[2] if self.exit else "",
+            self.entry[1] if self.entry else "",
+            self.exit[1] if self.exit else "",
             first.hostname,
             first.referrer,
             first.referrer_source,
