@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import msgspec
 import structlog
 
 from traytic.core.errors import (
@@ -22,13 +21,13 @@ from traytic.core.errors import (
     UnsupportedMediaType,
     error_body,
 )
-from traytic.core.events import ReceivedBeacon, decode_beacon
+from traytic.core.events import ReceivedBeacon
 from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
 from traytic.gateway.stats import GatewayStats
-from traytic.gateway.validation import check_limits, field_of
+from traytic.gateway.validation import check_limits, decode_body
 
 log = structlog.get_logger()
 
@@ -118,14 +117,7 @@ class CollectEndpoint:
             self._stats.rejected("too_large")
             raise PayloadTooLarge(f"body larger than {limit} bytes")
         try:
-            beacon = decode_beacon(body)
-        except msgspec.ValidationError as exc:
-            self._stats.rejected("invalid")
-            raise InvalidInput(str(exc).split(" - at `", 1)[0], field=field_of(exc)) from None
-        except msgspec.DecodeError as exc:
-            self._stats.rejected("invalid")
-            raise InvalidInput(f"body is not valid JSON: {exc}", field="$") from None
-        try:
+            beacon = decode_body(body)
             check_limits(beacon, self._settings)
         except InvalidInput:
             self._stats.rejected("invalid")
@@ -155,10 +147,13 @@ class CollectEndpoint:
             events=beacon.events,
         )
         try:
-            await self._coalescer.submit(received, len(body) + len(user_agent) + 64)
+            refused = await self._coalescer.submit(received, len(body) + len(user_agent) + 64)
         except ServiceUnavailable:
             self._stats.rejected("unavailable")
             raise
+        if refused and id(received) in refused:
+            self._stats.rejected("invalid")
+            raise InvalidInput("the beacon holds a value the event stream cannot carry", field="$")
         self._stats.accepted(len(beacon.events))
 
     async def _send_error(self, send: Any, error: TrayticError) -> None:
