@@ -67,7 +67,7 @@ async def test_services_mounted_together_share_one_exposition(
             if site_id in gateway.registry:
                 break
             await asyncio.sleep(0.02)
-        body = f'{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"https://e.com/"}}]}}'
+        body = f'{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"https://example.com/"}}]}}'
         assert (await client.post("/collect", content=body)).status_code == 204
         assert (await client.post("/webhooks/paystack", content=b"{}")).status_code == 404
         text = (await client.get("/metrics")).text

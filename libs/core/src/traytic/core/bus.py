@@ -59,6 +59,8 @@ class Names(msgspec.Struct, frozen=True):
     sessions_bucket: str
     quotas_bucket: str
     """Over-quota flags per site (billing writes, the gateway watches)."""
+    rate_limit_subject: str
+    """Plain NATS (no stream): gateway replicas share what their rate limits spent."""
 
 
 def names(namespace: str = "") -> Names:
@@ -75,6 +77,7 @@ def names(namespace: str = "") -> Names:
         salts_bucket=f"{bucket_prefix}salts",
         sessions_bucket=f"{bucket_prefix}sessions",
         quotas_bucket=f"{bucket_prefix}quotas",
+        rate_limit_subject=f"{subject_prefix}.ratelimit",
     )
 
 

@@ -1,8 +1,8 @@
 """The gateway app: `create_app()` for Granian, and `Gateway` for hosts that mount it (dev mode).
 
 The lifespan opens the NATS connection, declares the stream and the `sites` and `quotas`
-buckets, starts their watches and the coalescer; handlers reach them through
-`app.state.gateway`, never globals.
+buckets, starts their watches, the rate limits' sync and the coalescer, and loads the hosting
+networks' table; handlers reach them through `app.state.gateway`, never globals.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -24,9 +25,13 @@ from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_route, registered
+from traytic.gateway.client_facts import ClientFacts
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
+from traytic.gateway.datacenter import DatacenterRanges
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
+from traytic.gateway.rate_limit import TokenBuckets
+from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 from traytic.gateway.stats import GatewayCollector, GatewayStats
@@ -64,6 +69,23 @@ class Gateway:
             max_bytes=settings.coalesce_max_bytes,
             max_inflight=settings.max_inflight_batches,
         )
+        self.limits: dict[str, TokenBuckets] = {}
+        if settings.rate_limit_ip_per_s > 0:
+            # Visitors sending one beacon need not be shared: a flood is what must be.
+            self.limits["ip"] = TokenBuckets(
+                settings.rate_limit_ip_per_s,
+                settings.rate_limit_ip_burst,
+                time.monotonic,
+                report_min=2,
+            )
+        if settings.rate_limit_site_per_s > 0:
+            self.limits["site"] = TokenBuckets(
+                settings.rate_limit_site_per_s, settings.rate_limit_site_burst, time.monotonic
+            )
+        self.rate_sync = RateSync(
+            self.limits, self.names.rate_limit_subject, interval_s=settings.rate_limit_sync_s
+        )
+        self.datacenter = DatacenterRanges() if settings.filter_datacenter else None
         self.collect = CollectEndpoint(
             settings,
             self.coalescer,
@@ -71,6 +93,9 @@ class Gateway:
             self.stats,
             self._is_connected,
             over_quota=self.over_quota,
+            ip_limit=self.limits.get("ip"),
+            site_limit=self.limits.get("site"),
+            clients=ClientFacts(settings.rate_limit_exempt, self.datacenter),
         )
         self.route_handlers: list[Any] = [
             asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
@@ -129,11 +154,13 @@ class Gateway:
             error_cb=on_error,
         )
         self.js = self.nc.jetstream()
+        ranges = await asyncio.to_thread(self.datacenter.load) if self.datacenter else None
         await bus.ensure_stream(self.js, self.bus_settings)
         kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
         quotas = await bus.ensure_quotas_bucket(self.js, self.bus_settings)
         watch = asyncio.create_task(self.registry.run(kv), name="site-registry")
         quota_watch = asyncio.create_task(self.over_quota.run(quotas), name="quota-flags")
+        rate_sync = asyncio.create_task(self.rate_sync.run(self.nc), name="rate-limit-sync")
         await asyncio.wait_for(self.registry.ready.wait(), timeout=30)
         await asyncio.wait_for(self.over_quota.ready.wait(), timeout=30)
         log.info(
@@ -141,6 +168,8 @@ class Gateway:
             stream=self.names.stream,
             sites=len(self.registry),
             over_quota=len(self.over_quota),
+            rate_limits=sorted(self.limits),
+            datacenter_ranges=ranges,
         )
         try:
             with registered(
@@ -149,7 +178,7 @@ class Gateway:
                 yield
         finally:
             await self.coalescer.drain()
-            for task in (watch, quota_watch):
+            for task in (watch, quota_watch, rate_sync):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
