@@ -10,7 +10,7 @@ PYTHON ?= python3
 SCRIPT_DEST := services/gateway/src/traytic/gateway/static
 DASHBOARD_DEST := services/query/src/traytic/query/static/dashboard
 
-.PHONY: help dev test lint format bench sync tracker tracker-test dashboard screenshots clean
+.PHONY: help dev test lint format bench sync tracker tracker-test dashboard screenshots clean cluster cluster-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -63,11 +63,17 @@ test: lint ## lint, build and test the tracker, then every Python test against r
 	@$(MAKE) --no-print-directory tracker-test dashboard
 	$(UV) run pytest -q -p no:cacheprovider
 
+cluster: sync ## the scale-out topology as local processes until Ctrl-C (deploy/README.md)
+	$(UV) run python -m tests.cluster
+
+cluster-test: sync ## only the cluster tests (same answers, faults during load); make test runs them too
+	$(UV) run pytest tests/cluster -q -p no:cacheprovider
+
 bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get install -y -qq wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(UV) run python bench/gateway.py
-	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py; do \
+	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py bench/cluster.py; do \
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
 clean: ## remove build output and the embedded data in .traytic/

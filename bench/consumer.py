@@ -26,6 +26,8 @@ from common import peak_rss_mb, start, stop  # noqa: E402
 from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E402
 
 from traytic.consumer.enricher import Enricher  # noqa: E402
+from traytic.consumer.identify import Identified  # noqa: E402
+from traytic.consumer.rows import build_rows  # noqa: E402
 from traytic.core import bus  # noqa: E402
 from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
 from traytic.core.events import (  # noqa: E402
@@ -38,7 +40,7 @@ from traytic.core.events import (  # noqa: E402
 )
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse  # noqa: E402
 
-GEOIP = REPO.parent / "shared" / "testdata" / "maxmind" / "GeoIP2-City-Test.mmdb"
+GEOIP = REPO / "tests" / "data" / "maxmind" / "GeoIP2-City-Test.mmdb"
 BROWSERS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{v}.0.0.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_{v} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
@@ -113,11 +115,12 @@ async def prefill(nc, settings: bus.BusSettings, batches: list[IngestBatch]) -> 
 
 async def bare_insert(warehouse: Warehouse, batches: list[IngestBatch]) -> float:
     """Insert the same rows the consumer produced, without the pipeline: the baseline."""
-    enricher = Enricher(str(GEOIP))
-    rows = []
-    for batch in batches:
-        for index, beacon in enumerate(batch.beacons):
-            rows.extend(enricher.rows(batch.batch_id + "x", index, beacon, 1, 1))
+    identified = [
+        Identified(batch.batch_id + "x", index, beacon, 1, 1, int(beacon.received_at))
+        for batch in batches
+        for index, beacon in enumerate(batch.beacons)
+    ]
+    rows = build_rows(identified, Enricher(str(GEOIP))).rows
     await warehouse.execute("TRUNCATE TABLE events")
     started = time.perf_counter()
     for offset in range(0, len(rows), 5000):

@@ -4,7 +4,7 @@
 
 Workload: ~500 distinct realistic user agents and 10k distinct public IPv4 addresses, drawn with a
 skewed (Zipf-like) distribution to 200k calls, as a day of real traffic repeats the same browsers
-and visitors. GeoIP uses MaxMind's City test database from `../shared/testdata` when present
+and visitors. GeoIP uses MaxMind's City test database from `tests/data/maxmind`
 (most addresses miss it and fall back to iptocc, the realistic slow path) and no database.
 """
 
@@ -23,8 +23,9 @@ from traytic.consumer.enrich.urls import parse_page_url, primary_language
 from traytic.consumer.enrich.useragent import UserAgentParser
 from traytic.consumer.enrich.visitor import new_salt, visitor_id
 
-CITY_DB = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "maxmind"
-CITY_DB = CITY_DB / "GeoLite2-City-Test.mmdb"
+CITY_DB = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "maxmind" / "GeoLite2-City-Test.mmdb"
+)
 
 _TEMPLATES = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -102,10 +103,9 @@ def main() -> None:
     rate("bot check, uncached (crawlerdetect)", bots.check_user_agent_uncached, few)
     rate("bot check, cached", BotDetector().check_user_agent, ua_calls)
 
-    if CITY_DB.exists():
-        city = GeoLocator(CITY_DB)
-        rate("geo, City mmdb + iptocc fallback, uncached", city.locate_uncached, ip_calls)
-        rate("geo, City mmdb + iptocc fallback, cached", GeoLocator(CITY_DB).locate, ip_calls)
+    city = GeoLocator(CITY_DB)
+    rate("geo, City mmdb + iptocc fallback, uncached", city.locate_uncached, ip_calls)
+    rate("geo, City mmdb + iptocc fallback, cached", GeoLocator(CITY_DB).locate, ip_calls)
     bare = GeoLocator(None)
     rate("geo, iptocc only, uncached", bare.locate_uncached, ip_calls)
     rate("geo, iptocc only, cached", GeoLocator(None).locate, ip_calls)

@@ -12,9 +12,6 @@ from nats.aio.client import Client as NatsClient
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-
 pytest_plugins = (
     ["tests.fixtures.clickhouse"]
     if (Path(__file__).parent / "fixtures" / "clickhouse.py").exists()

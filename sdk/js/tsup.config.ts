@@ -5,7 +5,12 @@ import { defineConfig } from "tsup";
 // observer in its own chunk that only loads when vitals are on. The plain script.js is built by
 // scripts/build-scripts.mjs, which also marks the React and Next.js entries as client components.
 export default defineConfig({
-  entry: { index: "src/index.ts", react: "src/react.tsx", next: "src/next.tsx" },
+  entry: {
+    index: "src/index.ts",
+    react: "src/react.tsx",
+    next: "src/next.tsx",
+    "next-config": "src/next-config.ts",
+  },
   format: ["esm", "cjs"],
   dts: true,
   splitting: true,

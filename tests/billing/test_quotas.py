@@ -214,7 +214,7 @@ async def test_free_organisation_over_quota_is_dropped_at_the_gateway_until_it_u
         AsyncTestClient(gateway_app) as gateway,
     ):
         over_quota = gateway.app.state.gateway.over_quota
-        stats = gateway.app.state.gateway.stats
+        stats = gateway.app.state.gateway.metrics
         await until(lambda: all(s in over_quota for s in over_sites))
 
         async def send(site_id: str) -> None:

@@ -6,11 +6,11 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 import pytest
 from nats.aio.client import Client as NatsClient
 
+from tests.data import MAXMIND
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.pipeline import Consumer
 from traytic.consumer.settings import ConsumerSettings
@@ -19,8 +19,7 @@ from traytic.core.events import Event, IngestBatch, ReceivedBeacon, encode_batch
 from traytic.core.ids import MessageIds
 from traytic.warehouse import Warehouse
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CITY_DB = SHARED / "testdata" / "maxmind" / "GeoIP2-City-Test.mmdb"
+CITY_DB = MAXMIND / "GeoIP2-City-Test.mmdb"
 
 CHROME_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 SAFARI_IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"

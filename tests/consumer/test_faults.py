@@ -77,7 +77,7 @@ async def test_duplicated_delivery_is_stored_once(
     messages = await subscription.fetch(2, timeout=5)
     probe = await harness.start_consumer()
     probe.stop()  # only to reuse its enrichment; the real run starts below
-    job = await probe.process([(m, decode_batch(m.data)) for m in messages])
+    job = await probe.prepare([(m, decode_batch(m.data)) for m in messages])
     await harness.warehouse.insert_events(job.rows)  # stored ...
     for message in messages:
         await message.nak()  # ... but not acked: JetStream delivers them again
@@ -85,7 +85,7 @@ async def test_duplicated_delivery_is_stored_once(
 
     consumer = await harness.start_consumer()
     await _assert_exact(harness, harness.publisher.event_count)
-    assert consumer.stats.duplicates_skipped == len(job.rows)
+    assert consumer.metrics.duplicates_skipped == len(job.rows)
 
 
 async def test_clickhouse_down_for_a_while(
@@ -105,10 +105,10 @@ async def test_clickhouse_down_for_a_while(
         for n in range(1, 6):
             await harness.publisher.publish([beacon(_events(n))])
         for _ in range(100):  # the consumer is failing and retrying, not dropping
-            if consumer.stats.insert_retries >= 2:
+            if consumer.metrics.insert_retries >= 2:
                 break
             await asyncio.sleep(0.1)
-        assert consumer.stats.insert_retries >= 2
+        assert consumer.metrics.insert_retries >= 2
     finally:
         server.start()
     await _assert_exact(harness, harness.publisher.event_count)

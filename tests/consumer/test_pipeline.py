@@ -148,7 +148,7 @@ async def test_bots_and_spam_are_dropped_and_counted(harness: Harness) -> None:
     await harness.wait_for_rows(1)
     rows = await harness.rows()
     assert len(rows) == 1 and rows[0]["browser"] == "Chrome"
-    assert dict(consumer.stats.dropped) == {
+    assert dict(consumer.metrics.dropped) == {
         "crawler": 1,
         "headless": 1,
         "empty_ua": 1,
@@ -205,10 +205,10 @@ async def test_undecodable_message_is_dead_lettered(
     await harness.publisher.publish([beacon([Pageview(url="https://example.com/")])])
     await harness.wait_for_rows(1)
     for _ in range(100):
-        if consumer.stats.dead_lettered:
+        if consumer.metrics.dead_lettered:
             break
         await asyncio.sleep(0.1)
-    assert consumer.stats.dead_lettered == 1
+    assert consumer.metrics.dead_lettered == 1
     dead = await js.get_last_msg(names.dead_letter_stream, names.dead_letter_subject)
     assert dead.data == b"\x93not msgpack of a batch"
     assert "undecodable" in (dead.headers or {}).get("Traytic-Reason", "")

@@ -7,6 +7,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from traytic.alerts.settings import AlertsSettings
 from traytic.billing.settings import BillingSettings
 from traytic.cli.dev import DevSettings
 from traytic.consumer.settings import ConsumerSettings
@@ -30,6 +31,7 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
         DbSettings,
         QuerySettings,
         BillingSettings,
+        AlertsSettings,
         DevSettings,
     ],
 )

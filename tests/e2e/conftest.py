@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import msgspec
@@ -38,13 +38,15 @@ class DevProcess(msgspec.Struct):
         return self.process.wait()
 
 
-def start_dev(data_dir: Path) -> DevProcess:
+def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevProcess:
+    """`traytic dev` in `data_dir` on a free port; `settings` adds TRAYTIC_* variables."""
     port = free_port()
     env = {
         **os.environ,
         "TRAYTIC_DATA_DIR": str(data_dir),
         "TRAYTIC_PORT": str(port),
         "TRAYTIC_LOG_FORMAT": "json",
+        **(settings or {}),
     }
     env.pop("TRAYTIC_CLICKHOUSE_URL", None)
     log = data_dir.parent / f"{data_dir.name}.log"

@@ -83,16 +83,23 @@ async def test_printed_login_and_key_work_and_survive_a_restart(tmp_path: Path) 
             assert billing.json()["error"] == "billing_not_configured"
     finally:
         assert first.stop() == 0
-    (tmp_path / "data" / "dev.json").unlink()  # lost: the password is reset, the site kept
+    (tmp_path / "data" / "dev.json").unlink()  # lost: the password is reset, a key minted
     second = start_dev(tmp_path / "data")
     try:
         again = json.loads((tmp_path / "data" / "dev.json").read_text())
         assert again["site_id"] == first.site_id
+        assert again["api_key"] != info["api_key"]
+        [banner_line] = [line for line in second.log_text().splitlines() if "API key" in line]
+        assert banner_line.split() == ["API", "key", again["api_key"]]
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.port}") as client:
             login = await client.post(
                 "/api/auth/login", json={"email": again["email"], "password": again["password"]}
             )
             assert login.status_code == 200, login.text
+            me = await client.get(
+                "/api/auth/me", headers={"authorization": f"Bearer {again['api_key']}"}
+            )
+            assert me.status_code == 200, me.text
             beacon = {
                 "siteId": again["site_id"],
                 "events": [{"type": "pageview", "url": "http://localhost/"}],

@@ -125,7 +125,7 @@ async def test_bad_body_is_400_and_good_neighbours_are_stored_once(
     assert [r.status_code for r in responses] == [204] * 10
     assert stored_ids(await reader.beacons(expect=10)) == list(range(10))
     assert await reader.beacons(timeout=0.2) == []
-    assert client.app.state.gateway.stats.rejected_by_reason["invalid"] == 1
+    assert client.app.state.gateway.metrics.rejected_by_reason["invalid"] == 1
 
 
 FUZZ = settings(

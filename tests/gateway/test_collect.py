@@ -196,8 +196,8 @@ async def test_unknown_site_is_dropped_with_204(
     assert response.status_code == 204
     assert await reader.pending() == 0
     gateway = client.app.state.gateway
-    assert gateway.stats.rejected_by_reason["unknown_site"] == 1
-    assert gateway.stats.events_unknown_site == 4
+    assert gateway.metrics.rejected_by_reason["unknown_site"] == 1
+    assert gateway.metrics.events_unknown_site == 4
 
 
 async def test_many_beacons_each_land_once(

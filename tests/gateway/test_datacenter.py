@@ -54,7 +54,7 @@ async def test_hosting_networks_are_dropped_and_people_are_kept(
         (PRIVATE_RELAY, "https://example.com/5"),
         (HOME, "https://example.com/4"),
     ]
-    stats = client.app.state.gateway.stats
+    stats = client.app.state.gateway.metrics
     assert stats.rejected_by_reason["datacenter"] == 4
     assert stats.events_dropped["datacenter"] == 4
 

@@ -43,7 +43,7 @@ async def test_a_page_on_another_host_is_dropped_and_counted(
         response = await client.post("/collect", content=on(site_id, url, url))
         assert response.status_code == 204
     assert await reader.beacons(timeout=0.3) == []
-    stats = client.app.state.gateway.stats
+    stats = client.app.state.gateway.metrics
     assert stats.rejected_by_reason["foreign_hostname"] == 3
     assert stats.events_dropped["foreign_hostname"] == 6
     assert stats.beacons_accepted == 0
@@ -68,7 +68,7 @@ async def test_own_domain_and_subdomains_land_and_foreign_events_are_cut_out(
         "https://www.example.com/c",
         "https://shop.example.com:8443/d?x=1",
     ]
-    stats = client.app.state.gateway.stats
+    stats = client.app.state.gateway.metrics
     assert stats.events_dropped["foreign_hostname"] == 1
     assert stats.rejected_by_reason["foreign_hostname"] == 0  # the beacon itself was kept
     assert stats.events_accepted == 3

@@ -34,9 +34,9 @@ async def test_over_quota_site_is_dropped_then_accepted_when_cleared(
     await until(lambda: site_id in over_quota)
     response = await client.post("/collect", content=json.dumps(beacon(site_id)))
     assert response.status_code == 204
-    assert gateway.stats.rejected_by_reason["over_quota"] == 1
-    assert gateway.stats.events_over_quota == 4
-    assert gateway.stats.beacons_accepted == 0
+    assert gateway.metrics.rejected_by_reason["over_quota"] == 1
+    assert gateway.metrics.events_over_quota == 4
+    assert gateway.metrics.beacons_accepted == 0
     assert await reader.beacons(timeout=0.3) == []
 
     await quotas.put(site_id, flag(False))  # under quota again: present but not flagged
@@ -49,7 +49,7 @@ async def test_over_quota_site_is_dropped_then_accepted_when_cleared(
     await until(lambda: site_id in over_quota)
     await quotas.delete(site_id)
     await until(lambda: site_id not in over_quota)
-    assert gateway.stats.beacons_accepted == 1
+    assert gateway.metrics.beacons_accepted == 1
 
 
 async def test_flags_present_at_start_are_loaded_before_ready(
@@ -67,4 +67,4 @@ async def test_flags_present_at_start_are_loaded_before_ready(
         assert "st_unreadable" not in over_quota
         response = await test_client.post("/collect", content=json.dumps(beacon(site_id)))
         assert response.status_code == 204
-        assert test_client.app.state.gateway.stats.events_over_quota == 4
+        assert test_client.app.state.gateway.metrics.events_over_quota == 4

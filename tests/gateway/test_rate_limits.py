@@ -119,7 +119,7 @@ async def test_a_flood_from_one_address_gets_429_and_others_are_served(
             for n in range(3)
         ]
         responses = await asyncio.gather(*flood, *visitors)
-        stats = client.app.state.gateway.stats
+        stats = client.app.state.gateway.metrics
         assert stats.rejected_by_reason["rate_limited_ip"] == 35
     flood_codes = [r.status_code for r in responses[:40]]
     assert flood_codes.count(204) == 5 and flood_codes.count(429) == 35
@@ -144,7 +144,7 @@ async def test_a_site_limit_counts_only_beacons_that_passed_the_other_checks(
             assert await send(client, site_id, VISITOR, n, host="copycat.test") == 204
             assert await send(client, site_id, "3.5.140.1", n) == 204  # AWS
         codes = [await send(client, site_id, f"192.0.2.{n}", n) for n in range(5)]
-        stats = client.app.state.gateway.stats
+        stats = client.app.state.gateway.metrics
     assert codes == [204, 204, 204, 429, 429]
     assert stats.rejected_by_reason["rate_limited_site"] == 2
     assert len(await reader.beacons(expect=3)) == 3

@@ -33,7 +33,7 @@ async def test_consumer_metrics_after_processing(
         settings, bus_settings, warehouse_settings, warehouse=warehouse, metrics_registry=registry
     ) as consumer:
         for _ in range(200):
-            if consumer.stats.events_inserted >= 4 and consumer.stats.pending_messages == 0:
+            if consumer.metrics.events_inserted >= 4 and consumer.metrics.pending_messages == 0:
                 break
             await asyncio.sleep(0.05)
         text = generate_latest(registry).decode()

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.metrics.conftest import sample
 from tests.query.conftest import fast_settings
+from traytic.alerts.settings import AlertsSettings
 from traytic.billing.app import Billing
 from traytic.billing.settings import BillingSettings
 from traytic.cli.dev import DevServices, build_dev_app
@@ -33,6 +34,7 @@ def test_the_dev_app_mounts_metrics_once() -> None:
         consumer=ConsumerSettings(),
         warehouse=WarehouseSettings(),
         db=DbSettings(),
+        alerts=AlertsSettings(),
     )
     app = build_dev_app(services, bus.BusSettings())
     routes = [route for route in app.routes if route.path == "/metrics"]

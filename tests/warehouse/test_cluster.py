@@ -90,7 +90,7 @@ def test_cluster_events_table_is_replicated_local_plus_distributed() -> None:
     )
 
 
-async def test_cluster_migration_creates_the_database_on_cluster_and_records_locally() -> None:
+async def test_cluster_migration_records_through_the_distributed_table() -> None:
     store = RecordingWarehouse(cluster="analytics")
     await store.migrate()
     statements = [sql for sql, _ in store.executed]
@@ -99,7 +99,8 @@ async def test_cluster_migration_creates_the_database_on_cluster_and_records_loc
     assert "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/traytic/" in statements[1]
     assert "cityHash64(name)" in statements[2]
     assert all("ON CLUSTER analytics" in sql for sql in statements if sql.startswith("CREATE"))
-    assert statements[-1].startswith("INSERT INTO schema_migrations_local (name, applied_at)")
+    # Through the Distributed table: a process entering through another shard must see it.
+    assert statements[-1].startswith("INSERT INTO schema_migrations (name, applied_at)")
 
 
 def test_cluster_views_link_the_local_tables() -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
+import time
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, ConsoleMessage, expect
 
 from tests.web.checks import expect_kpis, expect_panels
 from tests.web.conftest import Dev, log_in
@@ -67,6 +70,18 @@ async def test_the_live_count_goes_up_without_a_reload(browser: Browser, seeded:
     await expect(count).to_have_attribute("data-live-visitors", str(before + 1), timeout=15_000)
 
 
+async def test_the_live_feed_shows_streamed_events(browser: Browser, seeded: Dev) -> None:
+    page = await log_in(browser, seeded)
+    await expect(page.locator(".live .dot.on")).to_have_count(1)  # the stream is open
+    await page.get_by_role("button", name=re.compile("current visitor")).click()
+    feed = page.get_by_role("log", name="Live events")
+    marker = f"/streamed/{time.monotonic_ns()}"
+    await asyncio.to_thread(
+        seeded.beacon, [{"type": "pageview", "url": f"http://localhost{marker}"}], 131
+    )
+    await expect(feed).to_contain_text(marker, timeout=15_000)  # no reload: over SSE
+
+
 async def test_a_custom_range_lives_in_the_url(browser: Browser, seeded: Dev) -> None:
     page = await log_in(browser, seeded)
     await page.get_by_label("Period").select_option("custom")
@@ -84,3 +99,40 @@ async def test_compare_draws_the_previous_period(browser: Browser, seeded: Dev) 
     await expect(page.locator(".u-legend")).to_contain_text("Visitors (previous)")
     await page.get_by_label("Compare").uncheck()
     await expect(page.locator(".u-legend")).not_to_contain_text("previous")
+
+
+# The product brief's live-stream example, verbatim: run in a signed-in page of the dashboard's
+# origin, it must log each live event.
+BRIEF_STREAM_EXAMPLE = """
+const es = new EventSource(`/api/stream/${siteId}`)
+es.onmessage = (e) => console.log(JSON.parse(e.data))
+"""
+
+
+async def test_the_briefs_live_stream_example_works_as_written(browser: Browser, dev: Dev) -> None:
+    page = await log_in(browser, dev)
+    logged: asyncio.Queue[object] = asyncio.Queue()
+
+    async def on_console(message: ConsoleMessage) -> None:
+        if message.type == "log" and message.args:
+            await logged.put(await message.args[0].json_value())
+
+    page.on("console", on_console)
+    await page.evaluate(f"(siteId) => {{ {BRIEF_STREAM_EXAMPLE} }}", dev.site_id)
+    marker = f"/brief/{time.monotonic_ns()}"
+    received: list[dict[str, object]] = []
+    deadline = time.monotonic() + 20
+    while not any(event.get("pathname") == marker for event in received):
+        # until the stream has subscribed, a beacon is not live yet: send again
+        await asyncio.to_thread(
+            dev.beacon, [{"type": "pageview", "url": f"http://localhost{marker}"}], 140
+        )
+        with contextlib.suppress(TimeoutError):
+            while True:
+                event = await asyncio.wait_for(logged.get(), 1.0)
+                assert isinstance(event, dict), event  # only live events reach onmessage
+                received.append(event)
+        assert time.monotonic() < deadline, f"onmessage logged no live event: {received}"
+    [event] = [e for e in received if e["pathname"] == marker][:1]
+    assert event["type"] == "pageview" and event["browser"] == "Chrome"
+    assert not {"ip", "userAgent", "visitorId"} & set(event)

@@ -18,7 +18,7 @@ def ping() -> str:
 
 
 def client(monkeypatch: pytest.MonkeyPatch, package: Path, checkout: Path) -> TestClient[Litestar]:
-    monkeypatch.setattr(dashboard, "_PACKAGE_DIR", package)
+    monkeypatch.setattr(dashboard, "PACKAGE_DIR", package)
     monkeypatch.setattr(dashboard, "_CHECKOUT_DIR", checkout)
     app = Litestar(
         route_handlers=[*dashboard.DASHBOARD_HANDLERS, ping],

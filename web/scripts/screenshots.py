@@ -1,11 +1,15 @@
 """Full-page PNGs of the dashboard's main views into docs/screenshots/ (light and dark, desktop
-and phone width), against a fresh `traytic dev` seeded with a few dozen beacons.
+and phone width), against a fresh `traytic dev` seeded with a few dozen beacons; the alert and
+report pages (with a spike alert that fired, through a local SMTP server); and a weekly report
+email as a mail client shows it, sent by the real scheduler over a stored dataset.
 
     uv run python web/scripts/screenshots.py      # after `npm run build` in web/
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import random
 import sys
@@ -19,7 +23,11 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from tests.alerts.conftest import RunningClock, fast_settings  # noqa: E402
+from tests.alerts.receivers import smtp_server  # noqa: E402
+from tests.db.factories import make_organisation  # noqa: E402
 from tests.e2e.conftest import start_dev  # noqa: E402
+from tests.warehouse.stats.dataset import make_dataset, store  # noqa: E402
 from tests.web.conftest import ARGS, CHROMIUM, DESKTOP_UA, Dev  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
@@ -111,16 +119,29 @@ def seed(dev: Dev) -> None:
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, smtp_server(Path(tmp)) as smtp:
         data_dir = Path(tmp) / "data"
-        process = start_dev(data_dir)
+        process = start_dev(
+            data_dir,
+            {
+                "TRAYTIC_SMTP_HOST": smtp.host,
+                "TRAYTIC_SMTP_PORT": str(smtp.port),
+                "TRAYTIC_SMTP_CA_FILE": smtp.ca_file,
+                "TRAYTIC_MAIL_FROM": "Traytic <alerts@example.com>",
+                "TRAYTIC_ALERTS_CHECK_INTERVAL_S": "2",
+            },
+        )
         try:
             dev = Dev(process, json.loads((data_dir / "dev.json").read_text()))
             seed(dev)
             time.sleep(3)
             shoot(dev)
+            shoot_alerts(dev, smtp.mailbox.wait_for)
         finally:
             process.stop()
+        email = Path(tmp) / "email.html"
+        email.write_text(report_email_html(Path(tmp)))
+        shoot_email(email)
 
 
 def shoot(dev: Dev) -> None:
@@ -152,6 +173,130 @@ def shoot(dev: Dev) -> None:
                 context.close()
         browser.close()
     print(f"saved to {OUT.relative_to(REPO)}")
+
+
+def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
+    """The alert and report pages: set up through their forms, a spike that fired (one email
+    sent, one address refused) and a weekly report with recipients in two zones."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(base_url=dev.url, viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(dev.email)
+        page.get_by_label("Password").fill(dev.password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url("**/sites/**")
+        page.goto(f"/settings/sites/{dev.site_id}/alerts")
+        form = page.get_by_role("form", name="New alert")
+        form.get_by_label("Visitors at once", exact=True).fill("5")
+        form.get_by_label("Name", exact=True).fill("Launch day traffic")
+        form.get_by_label("Email addresses").fill("ops@example.com, bounce-old@example.com")
+        form.get_by_label("Slack incoming webhook URL").fill(
+            "https://hooks.slack.com/services/T000/B000/XXXX"
+        )
+        form.get_by_role("button", name="Add alert").click()
+        page.wait_for_selector("tr[data-alert='Launch day traffic']")
+        form.get_by_label("Kind").select_option("drop")
+        form.get_by_label("Name", exact=True).fill("Tracker removed?")
+        form.get_by_label("Email addresses").fill("ops@example.com")
+        form.get_by_role("button", name="Add alert").click()
+        page.wait_for_selector("tr[data-alert='Tracker removed?']")
+        for version in range(150, 158):
+            dev.beacon([{"type": "pageview", "url": "https://example.com/launch"}], version)
+        wait_for_mail(1, 90)
+        page.goto(f"/settings/sites/{dev.site_id}/reports")
+        form = page.get_by_role("form", name="New report")
+        form.get_by_label("Name", exact=True).fill("Monday numbers")
+        form.get_by_label("Email addresses").fill("team@example.com, founder@example.com")
+        form.get_by_label("Webhook URL (signed)").fill("https://example.com/hooks/traytic")
+        form.get_by_role("button", name="Add report").click()
+        page.wait_for_selector("tr[data-report='Monday numbers']")
+        page.wait_for_timeout(6000)  # scheduled by the next round, and the slack attempt failed
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            for name in ("alerts", "reports"):
+                page.goto(f"/settings/sites/{dev.site_id}/{name}")
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(300)
+                page.screenshot(path=OUT / f"{name}-{scheme}-desktop.png", full_page=True)
+        context.close()
+        browser.close()
+
+
+def report_email_html(tmp: Path) -> str:
+    """A weekly report sent by the real scheduler (SQLite, chDB with the stats tests' dataset,
+    a local SMTP server), its HTML part with the chart made inline for a browser."""
+    return asyncio.run(_send_report(tmp))
+
+
+async def _send_report(tmp: Path) -> str:
+    from datetime import UTC, datetime
+
+    import msgspec
+    from sqlmodel import select
+
+    from traytic.alerts import running_scheduler
+    from traytic.db import Database, DbSettings, migrate
+    from traytic.db.models import Recipient
+    from traytic.db.repositories import recipients, reports, sites
+    from traytic.db.repositories.recipients import RecipientSpec
+    from traytic.db.repositories.reports import ReportSpec
+    from traytic.warehouse import WarehouseSettings, open_warehouse
+
+    (tmp / "mail").mkdir()
+    settings = DbSettings(database_url=f"sqlite+aiosqlite:///{tmp / 'email.db'}")
+    await migrate(settings)
+    db = Database.from_settings(settings)
+    warehouse = open_warehouse(
+        WarehouseSettings(chdb_path=str(tmp / "chdb"), clickhouse_database="screenshots")
+    )
+    try:
+        await warehouse.migrate()
+        await store(
+            warehouse, [msgspec.structs.replace(r, site_id="st_main") for r in make_dataset()]
+        )
+        async with db.session() as session:
+            organisation = await make_organisation(session)
+            await sites.create_site(
+                session,
+                organisation.id,
+                domain="example.com",
+                time_zone="Europe/Berlin",
+                site_id="st_main",
+            )
+            report = await reports.create_report(
+                session, "st_main", ReportSpec(name="Monday numbers"), created_by_id=None
+            )
+            wanted = [RecipientSpec("email", "team@example.com")]
+            await recipients.set_recipients(
+                session, recipients.check_recipients(wanted, "Europe/Berlin"), report_id=report.id
+            )
+            for row in (await session.exec(select(Recipient))).all():
+                row.next_run_at = datetime(2025, 3, 24, 7, 0, tzinfo=UTC)
+        with smtp_server(tmp / "mail") as smtp:
+            clock = RunningClock(datetime(2025, 3, 24, 7, 0, 5, tzinfo=UTC))
+            alerts_settings = fast_settings(smtp, public_url="https://analytics.example.com")
+            async with running_scheduler(db, warehouse, alerts_settings, clock=clock.time):
+                (mail,) = await asyncio.to_thread(smtp.mailbox.wait_for, 1)
+    finally:
+        await warehouse.close()
+        await db.dispose()
+    html = mail.get_body(("html",))
+    assert html is not None
+    (chart,) = [p for p in mail.walk() if p.get_content_type() == "image/png"]
+    data = base64.b64encode(chart.get_payload(decode=True)).decode()
+    return str(html.get_content()).replace("cid:chart", f"data:image/png;base64,{data}")
+
+
+def shoot_email(email: Path) -> None:
+    """The weekly report email as a mail client shows its HTML part, the chart inline."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 700, "height": 900})
+        page.goto(email.as_uri())
+        page.screenshot(path=OUT / "report-email.png", full_page=True)
+        browser.close()
 
 
 if __name__ == "__main__":

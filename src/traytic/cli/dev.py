@@ -23,6 +23,7 @@ from granian.constants import Interfaces
 from granian.server.embed import Server
 from litestar import Litestar
 
+from traytic.alerts import AlertsSettings, load_alerts_settings
 from traytic.billing.app import Billing
 from traytic.billing.settings import BillingSettings
 from traytic.consumer.main import running_consumer
@@ -61,6 +62,7 @@ class DevServices(msgspec.Struct, frozen=True):
     consumer: ConsumerSettings
     warehouse: WarehouseSettings
     db: DbSettings
+    alerts: AlertsSettings
 
 
 def _read_info(info_file: Path) -> dict[str, Any]:
@@ -78,8 +80,9 @@ async def _ensure_demo(
 ) -> dict[str, Any]:
     """The demo account, created on the first run and found again later.
 
-    The password is random, kept only in dev.json; if that file was lost the password is reset,
-    so what is printed always works.
+    The password and the API key are random and kept only in dev.json (the database holds their
+    hashes): if that file was lost the password is reset and a new key minted, so what is
+    printed always works.
     """
     await migrate_database(db_settings)
     nc = await bus.connect(bus_settings, name="traytic-dev")
@@ -91,17 +94,21 @@ async def _ensure_demo(
         password = known.get("password") or secrets.token_urlsafe(12)
         passwords = Passwords(time_cost=2, memory_kib=19456, parallelism=1)
         demo = await ensure_demo_account(
-            db, email=DEMO_EMAIL, password=password, kv=kv, passwords=passwords
+            db,
+            email=DEMO_EMAIL,
+            password=password,
+            kv=kv,
+            passwords=passwords,
+            known_key=known.get("api_key") if isinstance(known.get("api_key"), str) else None,
         )
-        api_key = demo.api_key or known.get("api_key")
-        if demo.api_key is None and not known.get("password"):
+        if not demo.created and not known.get("password"):
             async with db.session() as session:
                 user = await users.get_user_by_email(session, DEMO_EMAIL)
                 assert user is not None
                 await users.set_password_hash(session, user, await passwords.hash(password))
         return {
             "site_id": demo.site_id,
-            "api_key": api_key,
+            "api_key": demo.api_key,
             "email": demo.email,
             "password": password,
             "organisation_id": str(demo.organisation_id),
@@ -122,6 +129,7 @@ def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Lites
         services.db,
         bus_settings=bus_settings,
         warehouse_settings=services.warehouse,
+        alerts_settings=services.alerts,
     )
 
     @contextlib.asynccontextmanager
@@ -205,7 +213,7 @@ def _print_banner(info: dict[str, Any]) -> None:
 
     login         {info["email"]} / {info["password"]}
     demo site id  {site_id}
-    API key       {info["api_key"] or "(see .traytic/dev.json)"}
+    API key       {info["api_key"]}
     tracker       <script defer src="{url}/script.js" data-site-id="{site_id}"></script>
     try           curl -i {url}/collect -H 'content-type: text/plain' \\
                     -d '{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"http://localhost/"}}]}}'
@@ -229,6 +237,7 @@ def run_dev() -> int:
         consumer=load_settings(ConsumerSettings),
         warehouse=load_settings(WarehouseSettings, chdb_path=str(data / "chdb")),
         db=_dev_db_settings(data),
+        alerts=load_alerts_settings(public_url=url),
     )
     configure_logging(services.gateway.log_level, services.gateway.log_format)
     data.mkdir(parents=True, exist_ok=True)

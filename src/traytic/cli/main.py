@@ -1,4 +1,5 @@
-"""`traytic`: one command for every service, the embedded dev mode, migrations and sites."""
+"""`traytic`: one command for every service, the embedded dev mode, migrations, sites, keys,
+alerts and reports."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ def _parser() -> argparse.ArgumentParser:
     key_create = key_commands.add_parser("create", help="create an API key; printed once")
     key_create.add_argument("--org", help="organisation slug (default: the only organisation)")
     key_create.add_argument("--name", default="cli", help="a label for the key")
+
+    from traytic.cli.alerts import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -81,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.sites import run_key_command
 
             return asyncio.run(run_key_command(args))
+        if args.command in ("alert", "report"):
+            from traytic.cli.alerts import run_alert_command, run_report_command
+
+            run = run_alert_command if args.command == "alert" else run_report_command
+            return asyncio.run(run(args))
     except TrayticError as error:
         print(f"traytic: {error.message}", file=sys.stderr)
         return 2

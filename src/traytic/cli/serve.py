@@ -41,6 +41,7 @@ async def run_migrate() -> int:
 
 
 def print_settings() -> int:
+    from traytic.alerts.settings import AlertsSettings
     from traytic.billing.settings import BillingSettings
     from traytic.query.settings import QuerySettings
 
@@ -52,6 +53,7 @@ def print_settings() -> int:
         DbSettings,
         QuerySettings,
         BillingSettings,
+        AlertsSettings,
     ):
         print(f"# {cls.__name__}")
         for name, default in describe(cls):

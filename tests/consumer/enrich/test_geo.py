@@ -5,21 +5,18 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import iptocc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.data import MAXMIND
 
 from traytic.consumer.enrich.geo import UNKNOWN, GeoLocator, Location
 
-MAXMIND = Path(__file__).resolve().parents[3] / ".." / "shared" / "testdata" / "maxmind"
 CITY_DB = MAXMIND / "GeoLite2-City-Test.mmdb"
 COUNTRY_DB = MAXMIND / "GeoLite2-Country-Test.mmdb"
-
-pytestmark = pytest.mark.skipif(not CITY_DB.exists(), reason=f"no test databases in {MAXMIND}")
 
 
 @pytest.fixture(scope="module")

@@ -42,10 +42,11 @@ export function Live({ siteId }: { siteId: string }) {
         if (Date.now() - opened < WINDOW_MS) void fetchLive(false);
         else setVisitors(JSON.parse((e as MessageEvent).data).visitors);
       });
-      source.addEventListener("live", (e) => {
-        const event = JSON.parse((e as MessageEvent).data) as LiveEvent;
+      // Live events are unnamed, the default `message` event (what `es.onmessage` receives).
+      source.onmessage = (e) => {
+        const event = JSON.parse(e.data as string) as LiveEvent;
         setFeed((f) => [event, ...f].slice(0, FEED_SIZE));
-      });
+      };
       source.onerror = () => {
         setConnected(false);
         // The browser retries a dropped stream itself; a refused one (429, 5xx) is closed for good.

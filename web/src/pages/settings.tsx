@@ -3,6 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
 import { Billing } from "../components/billing";
 import { Members } from "../components/members";
+import { Alerts, Deliveries, Reports } from "../components/notifications";
 import { Snippet } from "../components/snippet";
 import { navigate, onLinkClick, useLocation } from "../router";
 import { SiteSettings } from "./site-settings";
@@ -32,6 +33,24 @@ export function Settings({
           Your plan changes as soon as the payment provider confirms the payment.
         </p>
         <Billing org={org} canWrite={canWrite} />
+      </main>
+    );
+  }
+  const section = path.match(/^\/settings\/sites\/[^/]+\/(alerts|reports)$/)?.[1];
+  if (site && section) {
+    // The alert and report pages of a site: what is set up, and what was sent.
+    const back = `/settings/sites/${site.id}`;
+    return (
+      <main class="page settings" id="main" tabIndex={-1}>
+        <a href={back} onClick={(e) => onLinkClick(e, back)}>
+          ← {site.name || site.domain}
+        </a>
+        {section === "alerts" ? (
+          <Alerts org={org} site={site} canWrite={canWrite} />
+        ) : (
+          <Reports org={org} site={site} canWrite={canWrite} />
+        )}
+        <Deliveries org={org} site={site} />
       </main>
     );
   }

@@ -1,7 +1,8 @@
-/** One site's settings: name, domain, time zone, public sharing; and deleting it. */
+/** One site's settings: name, domain, time zone, public sharing; links to its alerts and
+ * reports; and deleting it. */
 import { useState } from "preact/hooks";
 import { api, ApiError, type Organisation, type Site } from "../api";
-import { navigate } from "../router";
+import { navigate, onLinkClick } from "../router";
 
 function timeZones(current: string): string[] {
   const zones: string[] = (Intl as unknown as { supportedValuesOf?: (k: string) => string[] })
@@ -86,6 +87,15 @@ export function SiteSettings({
           </div>
         </fieldset>
       </form>
+      <p class="links">
+        <a href={`/settings/sites/${site.id}/alerts`} onClick={(e) => onLinkClick(e, `/settings/sites/${site.id}/alerts`)}>
+          Traffic alerts
+        </a>{" "}
+        ·{" "}
+        <a href={`/settings/sites/${site.id}/reports`} onClick={(e) => onLinkClick(e, `/settings/sites/${site.id}/reports`)}>
+          Email reports
+        </a>
+      </p>
       {message && <p role="status">{message}</p>}
       {error && (
         <p class="error" role="alert">

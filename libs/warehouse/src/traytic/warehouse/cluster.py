@@ -7,6 +7,11 @@ using the plain table names (`events`, `schema_migrations`): those are the `Dist
 and the data lives in `<name>_local` on every shard. Rows are sharded by a hash of the sorting key,
 so a row inserted twice lands on the same shard and (Replacing)MergeTree can still collapse it.
 With no cluster, `MigrationPlan` hands every statement through unchanged.
+
+Every request in cluster mode carries `CLUSTER_SETTINGS` (the server backend adds them): the
+consumer's read-after-write steps (the dedupe lookup, the visits' rewrite from their events, the
+applied migrations) are only right when a write has reached its shard before the ack and every
+reader and writer of a shard uses the same replica while it is up.
 """
 
 from __future__ import annotations
@@ -17,6 +22,22 @@ from dataclasses import dataclass
 from traytic.warehouse.errors import WarehouseError
 
 LOCAL_SUFFIX = "_local"
+CLUSTER_SETTINGS: dict[str, str] = {
+    # An insert returns once its rows are written on their shard, not queued on the node that
+    # took it (which may die with them queued, after the consumer acked).
+    "insert_distributed_sync": "1",
+    # Reads and writes of a shard go to its first live replica, for every client alike: a
+    # write is then seen by the next read at once (replication to the others is asynchronous).
+    # 18.16 writes a shard's rows into the receiving node when it is one of the shard's
+    # replicas whatever the settings, so clients enter through first replicas (deploy/README).
+    "load_balancing": "in_order",
+    "prefer_localhost_replica": "1",
+    # Replicated tables drop an inserted block whose bytes equal a recent one's; a rollup
+    # view's block (one visitor's pageview in one quarter) can equal another batch's. The
+    # consumer dedupes by event id instead.
+    "insert_deduplicate": "0",
+}
+"""ClickHouse settings sent with every request in cluster mode (see the module docstring)."""
 REPLICA_PATH = "/clickhouse/tables/{shard}/%s/%s"
 
 _CREATE_TABLE = re.compile(
@@ -61,11 +82,11 @@ class MigrationPlan:
     database: str
     cluster: str = ""
 
-    @property
-    def migrations_table(self) -> str:
-        """Recorded into the local table in cluster mode: an insert into a `Distributed` table
-        is forwarded asynchronously, and the next read must already see it."""
-        return "schema_migrations" + (LOCAL_SUFFIX if self.cluster else "")
+    migrations_table = "schema_migrations"
+    """Recorded through the `Distributed` table in cluster mode too (inserts are synchronous
+    there, `CLUSTER_SETTINGS`), so every node reads every applied migration: a record in one
+    node's local table alone would make a process entering through another shard apply a
+    migration and its backfill a second time."""
 
     def setup(self) -> tuple[str, ...]:
         """Extra statements before any table: the database on every node of the cluster."""

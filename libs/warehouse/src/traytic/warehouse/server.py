@@ -16,6 +16,7 @@ import aiohttp
 from aiochclient import ChClient
 
 from traytic.warehouse.base import Warehouse, check_database_name
+from traytic.warehouse.cluster import CLUSTER_SETTINGS
 from traytic.warehouse.errors import WarehouseError, WarehouseUnavailable
 from traytic.warehouse.formats import SERVER_FORMATS, SERVER_INSERT_FORMAT
 from traytic.warehouse.rows import COLUMNS, EventRow
@@ -54,6 +55,8 @@ class ServerWarehouse(Warehouse):
     ) -> bytes:
         if in_database:
             params = {"database": self.database, **params}
+        if self.cluster:
+            params = {**CLUSTER_SETTINGS, **params}
         try:
             async with self._session.post(self._url, params=params, data=body) as response:
                 payload = await response.read()

@@ -7,7 +7,8 @@ the worker that applies stored webhook events. Given a warehouse it counts usage
 bus too (and unless `TRAYTIC_ENFORCE_QUOTAS=false`) it keeps the `quotas` flags the gateway
 reads. Given a warehouse it also runs the retention job daily (`traytic.billing.retention`),
 which is the only part that also runs with no provider configured (`TRAYTIC_RETENTION_DAYS`);
-otherwise every route answers 404 `billing_not_configured` and nothing else runs. On shutdown
+otherwise every route answers 404 `billing_not_configured`. Given alert settings, it also
+hosts the alerts scheduler (`traytic.billing.alerting`), with or without a provider. On shutdown
 (SIGTERM) the worker finishes the round it is in, so its transaction commits, before it stops.
 """
 
@@ -25,6 +26,8 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from traytic.alerts import AlertsSettings, load_alerts_settings
+from traytic.billing.alerting import hosted_alerts
 from traytic.billing.api import API_HANDLERS
 from traytic.billing.context import BillingContext
 from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
@@ -74,8 +77,10 @@ class Billing:
         bus_settings: BusSettings | None = None,
         warehouse_settings: WarehouseSettings | None = None,
         metrics_registry: CollectorRegistry = REGISTRY,
+        alerts_settings: AlertsSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.alerts_settings = alerts_settings
         self.metrics_registry = metrics_registry
         self.webhook_events: Counter[tuple[str, str]] = Counter()
         """Webhook deliveries by (provider, `verified` | `duplicate` | `rejected`)."""
@@ -195,7 +200,14 @@ class Billing:
             with registered(
                 self.metrics_registry, "billing", CallbackCollector(self._collect_metrics)
             ):
-                yield
+                async with hosted_alerts(
+                    self.alerts_settings,
+                    db,
+                    warehouse=warehouse or getattr(app.state, "warehouse", None),
+                    warehouse_settings=self.warehouse_settings,
+                    clock=self.clock,
+                ):
+                    yield
         finally:
             self.stopping.set()
             if self.worker_task is not None:
@@ -226,6 +238,7 @@ def create_app(
     bus_settings: BusSettings | None = None,
     warehouse_settings: WarehouseSettings | None = None,
     metrics_registry: CollectorRegistry = REGISTRY,
+    alerts_settings: AlertsSettings | None = None,
 ) -> Litestar:
     """The billing service alone (what `traytic billing` serves under Granian, and the tests).
 
@@ -240,6 +253,7 @@ def create_app(
     if from_environment:
         bus_settings = bus_settings or load_settings(BusSettings)
         warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
+        alerts_settings = alerts_settings or load_alerts_settings()
     configure_logging(settings.log_level, settings.log_format)
     billing = Billing(
         settings,
@@ -247,6 +261,7 @@ def create_app(
         bus_settings=bus_settings,
         warehouse_settings=warehouse_settings,
         metrics_registry=metrics_registry,
+        alerts_settings=alerts_settings,
     )
     return Litestar(
         # Health and metrics only when alone: in `traytic dev` the gateway serves them.

@@ -21,10 +21,10 @@ import structlog
 from nats.js.kv import KeyValue
 
 from traytic.billing import plans
-from traytic.billing.periodic import every
 from traytic.billing.repository import SitePlan, list_site_plans
 from traytic.billing.usage import count_events_by_site, month_bounds
 from traytic.core import bus
+from traytic.core.periodic import every
 from traytic.db import Database
 from traytic.warehouse import Warehouse
 

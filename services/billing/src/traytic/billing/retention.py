@@ -23,9 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.billing import plans
 from traytic.billing.entitlement import states
-from traytic.billing.periodic import every
 from traytic.billing.repository import list_site_plans, subscriptions_by_organisation
 from traytic.billing.settings import BillingSettings
+from traytic.core.periodic import every
 from traytic.db import Database
 from traytic.warehouse import Warehouse
 from traytic.warehouse.retention import TableRetention, enforce_retention

@@ -1,18 +1,24 @@
-"""Run the consumer: alone (`traytic consumer`) or inside the embedded dev process."""
+"""Run the consumer: alone (`traytic consumer`) or inside the embedded dev process.
+
+Alone, the process lives as long as the consumer does: a consumer task that dies ends the
+process with status 1, so Kubernetes restarts it instead of leaving a pod up doing nothing.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
 
 import structlog
 from prometheus_client import start_http_server
 
+from traytic.consumer.metrics import ConsumerCollector
 from traytic.consumer.pipeline import Consumer
 from traytic.consumer.settings import ConsumerSettings
-from traytic.consumer.stats import ConsumerCollector
+from traytic.consumer.upkeep import run_upkeep
 from traytic.core import bus
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
@@ -20,6 +26,20 @@ from traytic.core.settings import load_settings
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 log = structlog.get_logger()
+
+
+@contextlib.asynccontextmanager
+async def _background(
+    coroutine: Coroutine[Any, Any, None], name: str, stop: Callable[[], object]
+) -> AsyncIterator[asyncio.Task[None]]:
+    """A task for the life of the block; on exit it is told to stop and awaited, and what
+    killed it, if anything did, is raised."""
+    task = asyncio.create_task(coroutine, name=name)
+    try:
+        yield task
+    finally:
+        stop()
+        await task
 
 
 @contextlib.asynccontextmanager
@@ -31,31 +51,35 @@ async def running_consumer(
     warehouse: Warehouse | None = None,
     metrics_registry: CollectorRegistry = REGISTRY,
 ) -> AsyncIterator[Consumer]:
-    """Connect, migrate, consume in a task; on exit finish the batch in hand and close.
+    """Connect, migrate, consume in a task (its warehouse upkeep in another); on exit finish
+    the batch in hand and close what was opened, also when a step of the start failed.
 
-    The consumer's metrics are in `metrics_registry` while it runs.
+    The consumer's metrics are in `metrics_registry` while it runs; `consumer.task` is its
+    task, for a caller that watches it.
     """
-    nc = await bus.connect(bus_settings, name="traytic-consumer")
-    owned = warehouse is None
-    store = warehouse or open_warehouse(warehouse_settings)
-    try:
-        await store.migrate()
-        consumer = Consumer(nc, store, settings, bus_settings)
+    async with contextlib.AsyncExitStack() as stack:
+        nc = await bus.connect(bus_settings, name="traytic-consumer")
+        stack.push_async_callback(bus.close, nc)
+        if warehouse is None:
+            warehouse = open_warehouse(warehouse_settings)
+            stack.push_async_callback(warehouse.close)
+        await warehouse.migrate()
+        consumer = Consumer(nc, warehouse, settings, bus_settings)
         await consumer.setup()
-        task = asyncio.create_task(consumer.run(), name="consumer")
-        try:
-            with registered(metrics_registry, "consumer", ConsumerCollector(consumer.stats)):
-                yield consumer
-        finally:
-            consumer.stop()
-            await task
-    finally:
-        if owned:
-            await store.close()
-        await bus.close(nc)
+        stack.enter_context(
+            registered(metrics_registry, "consumer", ConsumerCollector(consumer.metrics))
+        )
+        consumer.task = await stack.enter_async_context(
+            _background(consumer.run(), "consumer", consumer.stop)
+        )
+        upkeep_stop = asyncio.Event()
+        await stack.enter_async_context(
+            _background(run_upkeep(warehouse, upkeep_stop), "warehouse-upkeep", upkeep_stop.set)
+        )
+        yield consumer
 
 
-async def _run_alone() -> None:
+async def _run_alone() -> int:
     settings = load_settings(ConsumerSettings)
     configure_logging(settings.log_level, settings.log_format)
     stopped = asyncio.Event()
@@ -70,18 +94,27 @@ async def _run_alone() -> None:
     try:
         async with running_consumer(
             settings, load_settings(bus.BusSettings), load_settings(WarehouseSettings)
-        ):
-            await stopped.wait()
+        ) as consumer:
+            assert consumer.task is not None
+            signalled = asyncio.create_task(stopped.wait())
+            await asyncio.wait({signalled, consumer.task}, return_when=asyncio.FIRST_COMPLETED)
+            signalled.cancel()
+            if consumer.task.done():
+                consumer.task.result()  # raises what killed it
+                raise RuntimeError("the consumer stopped by itself")
             log.info("consumer_stopping")
+    except Exception:
+        log.exception("consumer_died")
+        return 1
     finally:
         if server is not None:
             server.shutdown()
             thread.join()
+    return 0
 
 
 def run_consumer() -> int:
-    asyncio.run(_run_alone())
-    return 0
+    return asyncio.run(_run_alone())
 
 
 async def migrate() -> list[str]:

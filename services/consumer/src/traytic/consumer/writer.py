@@ -1,32 +1,36 @@
-"""Insert a batch, rewrite its visits, then ack its messages, then publish it live: in that
-order, always.
+"""Write: insert a batch's rows, rewrite its visits, then ack its messages, then publish it live:
+in that order, always.
 
 An insert that fails is retried with backoff until it succeeds (ClickHouse down for a while loses
 nothing); the messages' ack deadline is extended meanwhile. Any batch that may already be partly
 stored (a redelivered message, or an earlier attempt that failed after the engine took it) is
-first checked against the warehouse by event id, so nothing is counted twice.
+first checked against the warehouse by event id, so nothing is counted twice. A batch the engine
+keeps rejecting is given up to the dead-letter step, whole.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 import msgspec
 import structlog
 from nats.aio.msg import Msg
 
-from traytic.consumer.stats import ConsumerStats
+from traytic.consumer.dead_letter import DeadLetter
+from traytic.consumer.enrich.visitor import event_id
+from traytic.consumer.metrics import ConsumerMetrics
 from traytic.core.bus import live_subject
-from traytic.core.events import JSON_ENCODER, LiveBatch, LiveEvent
+from traytic.core.events import JSON_ENCODER, IngestBatch, LiveBatch, LiveEvent
 from traytic.warehouse import EventRow, Warehouse, WarehouseError
 
 log = structlog.get_logger()
 
 KEEPALIVE_EVERY_S = 15.0
 REJECTIONS_BEFORE_DEAD_LETTER = 5
+
+PublishLive = Callable[[str, bytes], Awaitable[object]]
 
 
 class WriteJob(msgspec.Struct):
@@ -48,6 +52,17 @@ def merge_jobs(first: WriteJob, second: WriteJob) -> WriteJob:
     )
 
 
+def suspect_event_ids(items: Iterable[tuple[Msg, IngestBatch]]) -> set[int]:
+    """Ids of events in messages delivered before: an earlier delivery may have stored them."""
+    return {
+        event_id(batch.batch_id, beacon_index, event_index)
+        for message, batch in items
+        if message.metadata.num_delivered > 1
+        for beacon_index, beacon in enumerate(batch.beacons)
+        for event_index in range(len(beacon.events))
+    }
+
+
 def to_live(row: EventRow) -> LiveEvent:
     return LiveEvent(
         ts=row.ts,
@@ -67,27 +82,39 @@ def to_live(row: EventRow) -> LiveEvent:
     )
 
 
-class BatchWriter:
+class Writer:
     def __init__(
         self,
         warehouse: Warehouse,
-        stats: ConsumerStats,
+        metrics: ConsumerMetrics,
+        dead_letter: DeadLetter,
         *,
-        publish_live: Callable[[str, bytes], Any] | None,
-        dead_letter: Callable[[Msg, str], Awaitable[None]],
+        publish_live: PublishLive | None,
         namespace: str,
         retry_max_s: float = 30.0,
         session_lookback_s: int = 1800,
     ) -> None:
         self._warehouse = warehouse
-        self._stats = stats
-        self._publish_live = publish_live
+        self._metrics = metrics
         self._dead_letter = dead_letter
+        self._publish_live = publish_live
         self._namespace = namespace
         self._retry_max_s = retry_max_s
         self._session_lookback_s = session_lookback_s
 
     async def write(self, job: WriteJob) -> None:
+        stored = await self._store(job)
+        if stored is None:  # given up: the messages are in the dead-letter stream, acked
+            return
+        self._metrics.events_inserted += len(stored)
+        self._metrics.batches_inserted += 1
+        await asyncio.gather(*(_ack(message) for message in job.messages))
+        if self._publish_live is not None and stored:
+            await self._fan_out(stored)
+
+    async def _store(self, job: WriteJob) -> list[EventRow] | None:
+        """Insert what is not stored yet and rewrite the visits; returns the rows inserted, or
+        None when the engine kept rejecting the batch and it was given up."""
         rows = job.rows
         # The rows this write inserted, once it has: a failed session refresh retries alone.
         stored: list[EventRow] | None = None
@@ -103,15 +130,15 @@ class BatchWriter:
                     if rows:
                         started = time.perf_counter()
                         await self._warehouse.insert_events(rows)
-                        self._stats.inserted(len(rows), time.perf_counter() - started)
+                        self._metrics.inserted(len(rows), time.perf_counter() - started)
                     stored = rows
                 if job.sessions:
                     started = time.perf_counter()
                     await self._warehouse.refresh_sessions(
                         job.sessions, lookback_s=self._session_lookback_s
                     )
-                    self._stats.seconds["sessions_refresh"] += time.perf_counter() - started
-                break
+                    self._metrics.seconds["sessions_refresh"] += time.perf_counter() - started
+                return stored
             except WarehouseError as exc:
                 # The engine rejected the data itself: retrying the same rows cannot help, and
                 # blocking here would stop ingest for every site. Should not happen (we build
@@ -120,9 +147,8 @@ class BatchWriter:
                 log.error("insert_rejected", error=exc.message, rows=len(rows))
                 if rejections >= REJECTIONS_BEFORE_DEAD_LETTER:
                     for message in job.messages:
-                        await self._dead_letter(message, f"insert rejected: {exc.message}")
-                    self._stats.dead_lettered += len(job.messages)
-                    return
+                        await self._dead_letter.give_up(message, f"insert rejected: {exc.message}")
+                    return None
             except Exception as exc:
                 log.warning(
                     "insert_failed_retrying",
@@ -133,19 +159,12 @@ class BatchWriter:
             if stored is None:
                 # The failed attempt may have landed in part: check before trying again.
                 suspect = {row.event_id for row in rows}
-            self._stats.insert_retries += 1
+            self._metrics.insert_retries += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._retry_max_s)
             if time.monotonic() - last_keepalive >= KEEPALIVE_EVERY_S:
                 await _keep_alive(job.messages)
                 last_keepalive = time.monotonic()
-
-        assert stored is not None
-        self._stats.events_inserted += len(stored)
-        self._stats.batches_inserted += 1
-        await asyncio.gather(*(_ack(message) for message in job.messages))
-        if self._publish_live is not None and stored:
-            await self._fan_out(stored)
 
     async def _without_stored(self, rows: list[EventRow], suspect: set[int]) -> list[EventRow]:
         candidates = [row for row in rows if row.event_id in suspect]
@@ -158,7 +177,7 @@ class BatchWriter:
             [row.event_id for row in candidates],
         )
         if stored:
-            self._stats.duplicates_skipped += len(stored)
+            self._metrics.duplicates_skipped += len(stored)
             log.info("duplicates_skipped", events=len(stored))
         return [row for row in rows if row.event_id not in stored]
 

@@ -30,11 +30,11 @@ from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.datacenter import DatacenterRanges
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
+from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
 from traytic.gateway.rate_limit import TokenBuckets
 from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
-from traytic.gateway.stats import GatewayCollector, GatewayStats
 
 log = structlog.get_logger()
 
@@ -60,7 +60,7 @@ class Gateway:
         self.names = bus.names(bus_settings.namespace)
         self.registry = SiteRegistry()
         self.over_quota = OverQuotaSites()
-        self.stats = GatewayStats()
+        self.metrics = GatewayMetrics()
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
         self.coalescer = Coalescer(
@@ -90,7 +90,7 @@ class Gateway:
             settings,
             self.coalescer,
             self.registry,
-            self.stats,
+            self.metrics,
             self._is_connected,
             over_quota=self.over_quota,
             ip_limit=self.limits.get("ip"),
@@ -173,7 +173,7 @@ class Gateway:
         )
         try:
             with registered(
-                self.metrics_registry, "gateway", GatewayCollector(self.stats, self.coalescer)
+                self.metrics_registry, "gateway", GatewayCollector(self.metrics, self.coalescer)
             ):
                 yield
         finally:
@@ -185,7 +185,7 @@ class Gateway:
             await bus.close(self.nc)
             log.info(
                 "gateway_stopped",
-                beacons=self.stats.beacons_accepted,
+                beacons=self.metrics.beacons_accepted,
                 batches=self.coalescer.batches_published,
             )
 

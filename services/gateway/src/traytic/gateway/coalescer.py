@@ -22,7 +22,7 @@ import structlog
 from traytic.core.errors import ServiceUnavailable
 from traytic.core.events import IngestBatch, ReceivedBeacon, encode_batch
 from traytic.core.ids import MessageIds
-from traytic.gateway.stats import PublishStats
+from traytic.gateway.metrics import PublishMetrics
 
 log = structlog.get_logger()
 
@@ -62,7 +62,7 @@ class Coalescer:
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches_published = 0
         self.beacons_published = 0
-        self.stats = PublishStats()
+        self.metrics = PublishMetrics()
 
     def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[frozenset[int]]:
         """Add a beacon to the open batch; the future resolves when its batch is acked, to the
@@ -105,7 +105,7 @@ class Coalescer:
                 await self._publish(payload, msg_id)
                 elapsed = time.perf_counter() - started
         except Exception as exc:  # every failure is the same to the waiting requests: 503
-            self.stats.failed()
+            self.metrics.failed()
             log.warning(
                 "publish_failed",
                 error=type(exc).__name__,
@@ -118,7 +118,7 @@ class Coalescer:
         published = len(batch.beacons) - len(refused)
         self.batches_published += 1
         self.beacons_published += published
-        self.stats.published(published, elapsed)
+        self.metrics.published(published, elapsed)
         if not batch.done.done():
             batch.done.set_result(refused)
 

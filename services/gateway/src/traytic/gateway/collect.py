@@ -31,10 +31,10 @@ from traytic.core.events import ReceivedBeacon
 from traytic.gateway.client_facts import UNKNOWN_CLIENT, ClientFacts
 from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
+from traytic.gateway.metrics import GatewayMetrics
 from traytic.gateway.rate_limit import RateLimited, TokenBuckets
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
-from traytic.gateway.stats import GatewayStats
 from traytic.gateway.validation import check_limits, decode_body
 
 log = structlog.get_logger()
@@ -53,7 +53,7 @@ class CollectEndpoint:
         settings: GatewaySettings,
         coalescer: Coalescer,
         registry: SiteRegistry,
-        stats: GatewayStats,
+        metrics: GatewayMetrics,
         is_connected: Any,
         *,
         over_quota: OverQuotaSites | None = None,
@@ -64,7 +64,7 @@ class CollectEndpoint:
         self._settings = settings
         self._coalescer = coalescer
         self._registry = registry
-        self._stats = stats
+        self._metrics = metrics
         self._is_connected = is_connected
         self._over_quota = over_quota if over_quota is not None else OverQuotaSites()
         self._ip_limit = ip_limit
@@ -119,12 +119,12 @@ class CollectEndpoint:
             elif name == b"x-forwarded-for":
                 forwarded_for = value
         if content_type not in _ACCEPTED_TYPES:
-            self._stats.rejected("unsupported_media_type")
+            self._metrics.rejected("unsupported_media_type")
             raise UnsupportedMediaType(
                 "send the beacon as application/json or text/plain", field="content-type"
             )
         if content_length > limit:
-            self._stats.rejected("too_large")
+            self._metrics.rejected("too_large")
             raise PayloadTooLarge(f"body larger than {limit} bytes")
         client = scope.get("client")
         ip = self._ips.resolve(
@@ -134,47 +134,47 @@ class CollectEndpoint:
         if limited and self._ip_limit is not None:
             wait = self._ip_limit.take(ip)
             if wait:
-                self._stats.rejected("rate_limited_ip")
+                self._metrics.rejected("rate_limited_ip")
                 raise RateLimited("too many beacons from this address", retry_after=wait)
         body = await _read_body(receive, limit)
         if body is None:
-            self._stats.rejected("too_large")
+            self._metrics.rejected("too_large")
             raise PayloadTooLarge(f"body larger than {limit} bytes")
         try:
             beacon = decode_body(body)
             check_limits(beacon, self._settings)
         except InvalidInput:
-            self._stats.rejected("invalid")
+            self._metrics.rejected("invalid")
             raise
         site_id = beacon.site_id
         policy = self._registry.get(site_id)
         if policy is None:
             # Answered like a success: a scraper learns nothing about which site ids exist.
-            self._stats.dropped_unknown_site(len(beacon.events))
+            self._metrics.dropped_unknown_site(len(beacon.events))
             return
         if site_id in self._over_quota:
             # Also a 204: the tracker has nothing to retry; the operator sees it in billing.
-            self._stats.dropped_over_quota(len(beacon.events))
+            self._metrics.dropped_over_quota(len(beacon.events))
             return
         events = beacon.events
         foreign = policy.foreign_events([event.url for event in events])
         if foreign:
             whole = len(foreign) == len(events)
-            self._stats.dropped("foreign_hostname", len(foreign), whole_beacon=whole)
+            self._metrics.dropped("foreign_hostname", len(foreign), whole_beacon=whole)
             if whole:
                 return
             skip = set(foreign)
             events = [event for index, event in enumerate(events) if index not in skip]
         if server and policy.filter_datacenter:
-            self._stats.dropped("datacenter", len(events), whole_beacon=True)
+            self._metrics.dropped("datacenter", len(events), whole_beacon=True)
             return
         if self._site_limit is not None:
             wait = self._site_limit.take(site_id)
             if wait:
-                self._stats.rejected("rate_limited_site")
+                self._metrics.rejected("rate_limited_site")
                 raise RateLimited("too many beacons for this site", retry_after=wait)
         if not self._is_connected():
-            self._stats.rejected("unavailable")
+            self._metrics.rejected("unavailable")
             raise ServiceUnavailable("event stream unavailable")
         received = ReceivedBeacon(
             site_id=site_id,
@@ -188,12 +188,12 @@ class CollectEndpoint:
         try:
             refused = await self._coalescer.submit(received, len(body) + len(user_agent) + 64)
         except ServiceUnavailable:
-            self._stats.rejected("unavailable")
+            self._metrics.rejected("unavailable")
             raise
         if refused and id(received) in refused:
-            self._stats.rejected("invalid")
+            self._metrics.rejected("invalid")
             raise InvalidInput("the beacon holds a value the event stream cannot carry", field="$")
-        self._stats.accepted(len(events))
+        self._metrics.accepted(len(events))
 
     async def _send_error(self, send: Any, error: TrayticError) -> None:
         headers = [

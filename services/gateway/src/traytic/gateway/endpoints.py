@@ -31,13 +31,15 @@ async def readyz(state: State) -> dict[str, str | int]:
     return {"status": "ready", "sites": len(gateway.registry)}
 
 
+TRACKER_DIR = "static"
+"""Where the tracker's files are in the package (`make tracker` and the image put them there)."""
 TRACKER_FILES = ("script.js", "script.vitals.js")
 """The plain builds of `sdk/js`: the tracker, and the Web Vitals it loads when they are on."""
 
 
 @cache
 def _tracker_file(name: str) -> tuple[bytes, str] | None:
-    script = resources.files("traytic.gateway").joinpath(f"static/{name}")
+    script = resources.files("traytic.gateway").joinpath(f"{TRACKER_DIR}/{name}")
     if not script.is_file():
         return None
     body = script.read_bytes()

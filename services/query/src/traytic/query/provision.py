@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from nats.js.kv import KeyValue
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.sites import put_site
 from traytic.db import Database
@@ -30,8 +31,10 @@ class DemoAccount:
     password: str
     organisation_id: uuid.UUID
     site_id: str
-    api_key: str | None
-    """None when the demo existed already: keys are shown once, so reuse the saved one."""
+    api_key: str
+    """The key the caller knew, while it still works; else a fresh one."""
+    created: bool
+    """The demo user was made now (with `password`); else it existed with its own password."""
 
 
 async def ensure_demo_account(
@@ -42,18 +45,21 @@ async def ensure_demo_account(
     domain: str = "localhost",
     kv: KeyValue | None = None,
     passwords: Passwords | None = None,
+    known_key: str | None = None,
 ) -> DemoAccount:
     """The demo user, their organisation, a site and an API key; created on the first run,
-    found again on later ones (then `api_key` is None: read it from dev.json)."""
+    found again on later ones. Keys are stored only as hashes, so `known_key` (the one saved
+    last time) is kept while it still opens the organisation; lost or revoked, a new one is
+    minted, so what the caller prints always works."""
     passwords = passwords or Passwords(time_cost=3, memory_kib=65536, parallelism=4)
     async with db.session() as session:
         user = await users.get_user_by_email(session, email)
+        created = user is None
         if user is not None:
             memberships = await organisations.list_organisations_for_user(session, user.id)
             organisation = memberships[0][0]
             live = await site_repository.list_sites(session, organisation.id)
             site = live[0] if live else None
-            key = None
         else:
             check_password(password, min_length=8, email=email)
             password_hash = await passwords.hash(password)
@@ -61,9 +67,7 @@ async def ensure_demo_account(
                 session, email=email, password_hash=password_hash, name="Demo"
             )
             site = None
-            _, key = await api_keys.create_api_key(
-                session, organisation.id, name="dev", created_by_id=user.id
-            )
+        key = await _working_key(session, organisation.id, user.id, known_key)
         if site is None:
             site = await site_repository.create_site(session, organisation.id, domain=domain)
     if kv is not None:
@@ -74,7 +78,21 @@ async def ensure_demo_account(
         organisation_id=organisation.id,
         site_id=site.id,
         api_key=key,
+        created=created,
     )
+
+
+async def _working_key(
+    session: AsyncSession, organisation_id: uuid.UUID, user_id: uuid.UUID, known_key: str | None
+) -> str:
+    if known_key:
+        known = await api_keys.verify_api_key(session, known_key)
+        if known is not None and known.organisation_id == organisation_id:
+            return known_key
+    _, key = await api_keys.create_api_key(
+        session, organisation_id, name="dev", created_by_id=user_id
+    )
+    return key
 
 
 async def create_site(

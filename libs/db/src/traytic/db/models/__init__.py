@@ -9,15 +9,28 @@ from traytic.db.models.accounts import (
     Role,
     User,
 )
+from traytic.db.models.alerts import (
+    Alert,
+    AlertKind,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Recipient,
+    Report,
+    ReportFrequency,
+)
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
-from traytic.db.models.sites import Alert, AlertChannel, ApiKey, Goal, GoalKind, Site
+from traytic.db.models.sites import ApiKey, Goal, GoalKind, Site
 
 __all__ = [
     "Alert",
-    "AlertChannel",
+    "AlertKind",
     "ApiKey",
+    "Channel",
     "Customer",
+    "Delivery",
+    "DeliveryStatus",
     "Goal",
     "GoalKind",
     "Invitation",
@@ -27,6 +40,9 @@ __all__ = [
     "Organisation",
     "Plan",
     "Provider",
+    "Recipient",
+    "Report",
+    "ReportFrequency",
     "Role",
     "Site",
     "Subscription",

@@ -1,4 +1,5 @@
-"""What an organisation measures and how it reaches the API: sites, goals, alerts, API keys."""
+"""What an organisation measures and how it reaches the API: sites, goals, API keys (alerts and
+reports live in `alerts.py`)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,6 @@ from traytic.db.models.base import (
 class GoalKind(StrEnum):
     PAGEVIEW = "pageview"
     EVENT = "event"
-
-
-class AlertChannel(StrEnum):
-    EMAIL = "email"
-    WEBHOOK = "webhook"
 
 
 class Site(SQLModel, table=True):
@@ -92,20 +88,4 @@ class Goal(SQLModel, table=True):
     site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
     kind: str = Field(sa_column=text(16))
     match: str = Field(sa_column=text(256))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
-
-
-class Alert(SQLModel, table=True):
-    """Tell someone when a metric crosses a threshold (e.g. visitors in the last hour > 1000)."""
-
-    __tablename__ = "alerts"
-    __table_args__: Any = (choice_check("channel", tuple(c.value for c in AlertChannel)),)
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
-    site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
-    metric: str = Field(sa_column=text(32))
-    threshold: float = Field(sa_column=sa.Column(sa.Float(), nullable=False))
-    channel: str = Field(sa_column=text(16))
-    target: str = Field(sa_column=text(512))
-    """An email address or a webhook URL, depending on `channel`."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())

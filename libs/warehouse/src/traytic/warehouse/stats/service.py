@@ -1,5 +1,6 @@
-"""`Stats`: the stats answers over a `Warehouse`. It runs the statements built in
-`statements.py` and shapes their rows: ratios, previous periods, empty buckets filled in."""
+"""`Stats`: the stats answers over a `Warehouse`. It runs the statements `plan.py` chooses
+(`raw.py` over the events, `rollups.py` over the rollups and visits) and shapes their rows:
+ratios (`measures.py`), previous periods, empty buckets filled in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,16 @@ from typing import Any
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
-from traytic.warehouse.stats import plan, statements
+from traytic.warehouse.stats import plan, raw, rollups
+from traytic.warehouse.stats.filters import TRAFFIC
+from traytic.warehouse.stats.grouping import (
+    DEVICE_DIMENSIONS,
+    GEO_DIMENSIONS,
+    PAGE_DIMENSION,
+    SOURCE_DIMENSIONS,
+    Dimension,
+)
+from traytic.warehouse.stats.measures import period_figures, ratio
 from traytic.warehouse.stats.params import StatsQuery, local_midnight
 from traytic.warehouse.stats.results import (
     Bucket,
@@ -33,7 +43,6 @@ from traytic.warehouse.stats.results import (
     Vital,
     Vitals,
 )
-from traytic.warehouse.stats.statements import Dimension
 
 VITAL_THRESHOLDS: dict[str, tuple[float, float]] = {
     "LCP": (2500.0, 4000.0),
@@ -43,34 +52,6 @@ VITAL_THRESHOLDS: dict[str, tuple[float, float]] = {
     "TTFB": (800.0, 1800.0),
 }
 """web.dev: good up to the first value (included), poor above the second; ms except CLS."""
-
-SOURCE_DIMENSIONS = {
-    "sources": Dimension("referrer_source"),
-    "referrers": Dimension("referrer", skip_empty=True),
-    "channels": Dimension("channel"),
-    "utm_sources": Dimension("utm_source", skip_empty=True),
-    "utm_mediums": Dimension("utm_medium", skip_empty=True),
-    "utm_campaigns": Dimension("utm_campaign", skip_empty=True),
-    "utm_terms": Dimension("utm_term", skip_empty=True),
-    "utm_contents": Dimension("utm_content", skip_empty=True),
-}
-GEO_DIMENSIONS = {
-    "countries": Dimension("country"),
-    "regions": Dimension("region", parent="country", skip_empty=True),
-    "cities": Dimension("city", parent="country", skip_empty=True),
-}
-DEVICE_DIMENSIONS = {
-    "devices": Dimension("device"),
-    "browsers": Dimension("browser"),
-    "browser_versions": Dimension("browser_version", parent="browser", skip_empty=True),
-    "operating_systems": Dimension("os"),
-    "os_versions": Dimension("os_version", parent="os", skip_empty=True),
-    "screens": Dimension("screen"),
-}
-
-
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
 
 
 def _range(start: datetime, end: datetime, query: StatsQuery) -> Range:
@@ -125,13 +106,13 @@ class Stats:
         traffic, sessions = await self._traffic_and_visits(
             query,
             "is_current",
-            raw_traffic=statements.overview_traffic,
-            rolled_traffic=statements.overview_traffic_rollup,
-            raw_visits=statements.overview_sessions,
-            table_visits=statements.overview_sessions_table,
+            raw_traffic=raw.overview_traffic,
+            rolled_traffic=rollups.overview_traffic,
+            raw_visits=raw.overview_sessions,
+            table_visits=rollups.overview_sessions,
         )
-        now = _period_figures(traffic.get(1, {}), sessions.get(1, {}))
-        before = _period_figures(traffic.get(0, {}), sessions.get(0, {}))
+        now = period_figures(traffic.get(1, {}), sessions.get(1, {}))
+        before = period_figures(traffic.get(0, {}), sessions.get(0, {}))
         previous = query.previous()
         return Overview(
             range=_range(query.start, query.end, query),
@@ -143,15 +124,15 @@ class Stats:
         traffic, sessions = await self._traffic_and_visits(
             query,
             "bucket",
-            raw_traffic=statements.timeseries_traffic,
-            rolled_traffic=statements.timeseries_traffic_rollup,
-            raw_visits=statements.timeseries_sessions,
-            table_visits=statements.timeseries_sessions_table,
+            raw_traffic=raw.timeseries_traffic,
+            rolled_traffic=rollups.timeseries_traffic,
+            raw_visits=raw.timeseries_sessions,
+            table_visits=rollups.timeseries_sessions,
         )
         zone = query.zone
         buckets = []
         for key, start in bucket_starts(query):
-            figures = _period_figures(traffic.get(key, {}), sessions.get(key, {}))
+            figures = period_figures(traffic.get(key, {}), sessions.get(key, {}))
             buckets.append(
                 Bucket(
                     start=start.astimezone(zone),
@@ -173,7 +154,7 @@ class Stats:
         query: StatsQuery,
         dimensions: Mapping[str, Dimension],
         *,
-        types: tuple[str, ...] = ("pageview", "event"),
+        types: tuple[str, ...] = TRAFFIC,
     ) -> dict[str, list[Row]]:
         """The top values of each dimension: from the rollups in two statements for all of
         them when the plan allows, else one raw statement per dimension."""
@@ -181,7 +162,7 @@ class Stats:
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if days is None:
             answers = await self._all(
-                *(statements.breakdown(query, dim, types=types) for dim in dimensions.values())
+                *(raw.breakdown(query, dim, types=types) for dim in dimensions.values())
             )
             for dim, rows in zip(dimensions.values(), answers, strict=True):
                 found[dim.column] = rows
@@ -189,7 +170,7 @@ class Stats:
             listed = list(dimensions.values())
             limit = plan.candidates(query)
             candidates = await self._rows(
-                statements.breakdown_candidates(query, listed, days, types, limit)
+                rollups.breakdown_candidates(query, listed, days, types, limit)
             )
             # A dimension with fewer values than candidates has all of them in: no cut.
             counts = Counter(row["dimension"] for row in candidates)
@@ -198,9 +179,7 @@ class Stats:
                 for row in candidates
                 if counts[row["dimension"]] >= limit
             )
-            rows = await self._rows(
-                statements.breakdown_rollup(query, listed, days, types, picks or None)
-            )
+            rows = await self._rows(rollups.breakdown(query, listed, days, types, picks or None))
             for row in rows:
                 found[row["dimension"]].append(row)
             for column, ranked in found.items():
@@ -221,9 +200,9 @@ class Stats:
 
     async def _session_pages(self, query: StatsQuery, *, exit: bool) -> list[SessionPage]:
         if plan.visits_from_sessions(query):
-            statement = statements.session_pages_table(query, exit=exit)
+            statement = rollups.session_pages(query, exit=exit)
         else:
-            statement = statements.session_pages(query, exit=exit)
+            statement = raw.session_pages(query, exit=exit)
         return [
             SessionPage(
                 value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
@@ -233,7 +212,7 @@ class Stats:
 
     async def pages(self, query: StatsQuery) -> Pages:
         pages, entry, exit_ = await asyncio.gather(
-            self.breakdowns(query, {"pages": Dimension("pathname")}, types=("pageview",)),
+            self.breakdowns(query, {"pages": PAGE_DIMENSION}, types=("pageview",)),
             self._session_pages(query, exit=False),
             self._session_pages(query, exit=True),
         )
@@ -258,8 +237,8 @@ class Stats:
 
     async def vitals(self, query: StatsQuery) -> Vitals:
         overall_rows, route_rows = await self._all(
-            statements.vitals(query, VITAL_THRESHOLDS, per_route=False),
-            statements.vitals(query, VITAL_THRESHOLDS, per_route=True),
+            raw.vitals(query, VITAL_THRESHOLDS, per_route=False),
+            raw.vitals(query, VITAL_THRESHOLDS, per_route=True),
         )
         overall = [_vital(row, False) for row in overall_rows]
         routes = [_vital(row, True) for row in route_rows]
@@ -269,12 +248,12 @@ class Stats:
         """Visitors of the last five minutes and the latest `limit` events (never cached)."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
         counted, latest = await self._all(
-            statements.live_visitors(query, now), statements.latest_events(query, now)
+            raw.live_visitors(query, now), raw.latest_events(query, now)
         )
         zone = query.zone
         return Live(
             visitors=int(counted[0]["visitors"]) if counted else 0,
-            since=(now - statements.LIVE_WINDOW).astimezone(zone),
+            since=(now - raw.LIVE_WINDOW).astimezone(zone),
             events=[
                 LiveEvent(
                     ts=row["ts"].astimezone(zone),
@@ -294,18 +273,18 @@ class Stats:
 
     async def recent_visitors(self, site_id: str, now: datetime | None = None) -> dict[str, int]:
         """The visitors of the last five minutes (as `live` counts them, up to
-        `statements.RECENT_VISITORS_LIMIT`): `visitorId` as live events carry it (16 hex
+        `raw.RECENT_VISITORS_LIMIT`): `visitorId` as live events carry it (16 hex
         digits) → last seen, unix seconds. Never cached."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
-        rows = await self._rows(statements.recent_visitors(site_id, now))
+        rows = await self._rows(raw.recent_visitors(site_id, now))
         return {f"{int(row['visitor_id']):016x}": int(row["last_seen"].timestamp()) for row in rows}
 
     async def events(self, query: StatsQuery) -> Events:
-        names = await self._rows(statements.event_names(query))
+        names = await self._rows(raw.event_names(query))
         props: dict[str, list[PropValue]] = {}
         if names:
             wanted = tuple(row["name"] for row in names)
-            for row in await self._rows(statements.event_props(query, wanted)):
+            for row in await self._rows(raw.event_props(query, wanted)):
                 props.setdefault(row["name"], []).append(
                     PropValue(
                         key=row["prop_key"],
@@ -328,20 +307,6 @@ class Stats:
         )
 
 
-def _period_figures(traffic: Mapping[str, Any], sessions: Mapping[str, Any]) -> dict[str, float]:
-    visits = int(sessions.get("visits", 0))
-    pageviews = int(traffic.get("pageviews", 0))
-    return {
-        "visitors": int(traffic.get("visitors", 0)),
-        "visits": visits,
-        "pageviews": pageviews,
-        "views_per_visit": _ratio(pageviews, visits),
-        "bounce_rate": _ratio(int(sessions.get("bounces", 0)), visits),
-        "visit_duration": _ratio(int(sessions.get("duration", 0)), visits),
-        "events": int(traffic.get("events", 0)),
-    }
-
-
 def _vital(row: Mapping[str, Any], per_route: bool) -> Vital:
     samples = int(row["samples"])
     good, poor = int(row["good"]), int(row["poor"])
@@ -352,7 +317,7 @@ def _vital(row: Mapping[str, Any], per_route: bool) -> Vital:
         p75=float(p75),
         p95=float(p95),
         samples=samples,
-        good=_ratio(good, samples),
-        needs_improvement=_ratio(samples - good - poor, samples),
-        poor=_ratio(poor, samples),
+        good=ratio(good, samples),
+        needs_improvement=ratio(samples - good - poor, samples),
+        poor=ratio(poor, samples),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from traytic.query.endpoints.alerts import AlertController, ReportController, list_deliveries
 from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
 from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
@@ -13,6 +14,7 @@ from traytic.query.endpoints.organisations import OrganisationController
 from traytic.query.endpoints.sites import SiteController
 from traytic.query.endpoints.stats import StatsController
 from traytic.query.endpoints.stream import stream_live
+from traytic.query.endpoints.unsubscribe import unsubscribe, unsubscribe_page
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
@@ -23,6 +25,11 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SiteController,
     ApiKeyController,
     StatsController,
+    AlertController,
+    ReportController,
+    list_deliveries,
+    unsubscribe_page,
+    unsubscribe,
     stream_live,
     *DASHBOARD_HANDLERS,
 ]

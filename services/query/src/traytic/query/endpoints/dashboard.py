@@ -16,7 +16,8 @@ from litestar.params import FromPath
 
 from traytic.core.errors import TrayticError
 
-_PACKAGE_DIR = Path(str(resources.files("traytic.query"))) / "static" / "dashboard"
+PACKAGE_DIR = Path(str(resources.files("traytic.query"))) / "static" / "dashboard"
+"""Where the built dashboard is in the package (`make dashboard` and the image put it there)."""
 _CHECKOUT_DIR = Path(__file__).resolve().parents[6] / "web" / "dist"
 
 _NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>Traytic</title>
@@ -39,7 +40,7 @@ class DashboardFileNotFound(TrayticError):
 
 def dashboard_dir() -> Path | None:
     """Where the built dashboard is, or None when it is not built."""
-    for candidate in (_PACKAGE_DIR, _CHECKOUT_DIR):
+    for candidate in (PACKAGE_DIR, _CHECKOUT_DIR):
         if (candidate / "index.html").is_file():
             return candidate
     return None

@@ -1,8 +1,9 @@
 """`/api/stream/{siteId}`: a site's live events as Server-Sent Events.
 
 The stream opens with a comment and the `retry:` field, then sends
-- `event: live` with one event (JSON, camelCase; no IP, user agent or visitor hash) as the
-  consumer publishes it on the site's live subject, to every replica's streams alike;
+- each live event as an unnamed message (`data:` only, so `EventSource.onmessage` receives it;
+  JSON, camelCase; no IP, user agent or visitor hash) as the consumer publishes it on the
+  site's live subject, to every replica's streams alike;
 - `event: visitors` with `{"visitors": n}`, the distinct visitors of the last five minutes,
   every `stream_visitors_interval_s` (counted by this replica: see `traytic.query.live`);
 - a `: ping` comment every `stream_heartbeat_s`, so proxies keep an idle stream open.
@@ -75,7 +76,8 @@ async def live_messages(
                         await asyncio.wait_for(listener.ready.wait(), timeout)
                 while listener.queue:
                     event = listener.queue.popleft()
-                    yield ServerSentEventMessage(data=event.decode(), event="live")
+                    # unnamed: the browser's default `message` event, as `es.onmessage` expects
+                    yield ServerSentEventMessage(data=event.decode())
                 now = loop.time()
                 if now >= next_count:
                     yield _visitors(listener)
@@ -98,8 +100,9 @@ async def stream_live(
     db_session: NamedDependency[AsyncSession],
     ctx: NamedDependency[QueryContext],
 ) -> ServerSentEvent:
-    """`text/event-stream`: `event: live` per event, `event: visitors` every few seconds,
-    `: ping` heartbeats. Same access as the stats endpoints; 429 past the per-caller cap."""
+    """`text/event-stream`: each live event as a default `message`, `event: visitors` every few
+    seconds, `: ping` heartbeats. Same access as the stats endpoints; 429 past the per-caller
+    cap."""
     reader = await authorize_reader(site_id, request, db_session, ctx)
     slot = ctx.stream_slots.acquire(stream_owner(reader.caller, request))
     messages = live_messages(ctx.live, reader.site.id, slot, ctx.settings)

@@ -1,7 +1,7 @@
-"""What the consumer did (inserted, dropped by reason, dead-lettered, retried), and its metrics.
+"""The consumer's Prometheus metrics: what it inserted, dropped by reason, dead-lettered, retried.
 
-The loop only bumps numbers here; `ConsumerCollector` turns them into Prometheus metrics when
-they are scraped. Batch sizes and insert latency are observed once per insert.
+The steps only bump numbers in `ConsumerMetrics`; `ConsumerCollector` turns them into Prometheus
+metrics when they are scraped. Batch sizes and insert latency are observed once per insert.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from traytic.core.metrics import counter, gauge, labelled_counter
 BOT_REASONS = ("crawler", "headless", "empty_ua", "referrer_spam")
 
 
-class ConsumerStats:
+class ConsumerMetrics:
     def __init__(self) -> None:
         self.events_inserted = 0
         self.batches_inserted = 0
@@ -53,37 +53,37 @@ class ConsumerStats:
 class ConsumerCollector:
     """The consumer's numbers as metrics, read at scrape time."""
 
-    def __init__(self, stats: ConsumerStats) -> None:
-        self._stats = stats
+    def __init__(self, metrics: ConsumerMetrics) -> None:
+        self._metrics = metrics
 
     def collect(self) -> Iterable[Metric]:
-        stats = self._stats
+        m = self._metrics
         yield counter(
             "traytic_consumer_events_inserted",
             "Events stored in the warehouse.",
-            stats.events_inserted,
+            m.events_inserted,
         )
         yield counter(
             "traytic_consumer_batches_inserted",
             "Batches stored in the warehouse (then acked).",
-            stats.batches_inserted,
+            m.batches_inserted,
         )
         yield counter(
             "traytic_consumer_duplicates_skipped",
             "Events of redelivered messages found already stored, so not inserted again.",
-            stats.duplicates_skipped,
+            m.duplicates_skipped,
         )
         yield counter(
             "traytic_consumer_insert_retries",
             "Insert attempts that failed and were retried.",
-            stats.insert_retries,
+            m.insert_retries,
         )
         yield counter(
             "traytic_consumer_dead_lettered",
             "Messages moved to the dead-letter stream.",
-            stats.dead_lettered,
+            m.dead_lettered,
         )
-        dropped = dict.fromkeys(BOT_REASONS, 0) | stats.dropped
+        dropped = dict.fromkeys(BOT_REASONS, 0) | m.dropped
         yield labelled_counter(
             "traytic_consumer_events_dropped",
             "Events not stored, by reason (bots and referrer spam).",
@@ -94,19 +94,19 @@ class ConsumerCollector:
             "traytic_consumer_step_seconds",
             "Wall time spent per step of the loop.",
             "step",
-            sorted(stats.seconds.items()),
+            sorted(m.seconds.items()),
         )
-        if stats.pending_messages is not None:
+        if m.pending_messages is not None:
             yield gauge(
                 "traytic_consumer_pending_messages",
                 "Messages in the stream not yet delivered to the consumer (a scaling signal).",
-                stats.pending_messages,
+                m.pending_messages,
             )
-        if stats.ack_pending_messages is not None:
+        if m.ack_pending_messages is not None:
             yield gauge(
                 "traytic_consumer_ack_pending_messages",
                 "Messages delivered and not yet acked.",
-                stats.ack_pending_messages,
+                m.ack_pending_messages,
             )
-        yield from stats.batch_events.collect()
-        yield from stats.insert_seconds.collect()
+        yield from m.batch_events.collect()
+        yield from m.insert_seconds.collect()

@@ -1,5 +1,6 @@
-"""The loop of billing's background jobs (quota flags, retention): one round at once, then one
-every interval until told to stop; a failed round is logged and the next one comes on time."""
+"""The loop of every background job (billing's quota flags and retention, the consumer's pending
+poll and warehouse upkeep): one round at once, then one every interval until told to stop; a
+failed round is logged and the next one comes on time."""
 
 from __future__ import annotations
 

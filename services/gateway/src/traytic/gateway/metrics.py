@@ -1,4 +1,4 @@
-"""Counters of what the gateway accepted and dropped, by reason, and their metrics.
+"""The gateway's Prometheus metrics: what it accepted and dropped, by reason, and what it published.
 
 The hot path only bumps integers; `GatewayCollector` turns them into Prometheus metrics when
 `/metrics` is scraped. Publish latency and beacons per message are observed once per batch.
@@ -33,7 +33,7 @@ REJECTION_REASONS = (
 """Every reason `/collect` turns a beacon away for, so each series exists from the start."""
 
 
-class GatewayStats:
+class GatewayMetrics:
     def __init__(self) -> None:
         self.beacons_accepted = 0
         self.events_accepted = 0
@@ -64,7 +64,7 @@ class GatewayStats:
             self.rejected_by_reason[reason] += 1
 
 
-class PublishStats:
+class PublishMetrics:
     """What the coalescer published: per batch (never per request), so histograms are cheap."""
 
     def __init__(self) -> None:
@@ -93,24 +93,24 @@ class PublishStats:
 class GatewayCollector:
     """The gateway's counters as metrics, read at scrape time."""
 
-    def __init__(self, stats: GatewayStats, coalescer: Coalescer) -> None:
-        self._stats = stats
+    def __init__(self, metrics: GatewayMetrics, coalescer: Coalescer) -> None:
+        self._metrics = metrics
         self._coalescer = coalescer
-        self._publish = coalescer.stats
+        self._publish = coalescer.metrics
 
     def collect(self) -> Iterable[Metric]:
-        stats = self._stats
+        m = self._metrics
         yield counter(
             "traytic_gateway_beacons_accepted",
             "Beacons accepted by /collect (204 after JetStream acked them).",
-            stats.beacons_accepted,
+            m.beacons_accepted,
         )
         yield counter(
             "traytic_gateway_events_accepted",
             "Events in the beacons accepted by /collect.",
-            stats.events_accepted,
+            m.events_accepted,
         )
-        reasons = dict.fromkeys(REJECTION_REASONS, 0) | stats.rejected_by_reason
+        reasons = dict.fromkeys(REJECTION_REASONS, 0) | m.rejected_by_reason
         yield labelled_counter(
             "traytic_gateway_beacons_rejected",
             "Beacons /collect turned away, by reason (unknown_site, over_quota, foreign_hostname"
@@ -126,9 +126,9 @@ class GatewayCollector:
                 {
                     "foreign_hostname": 0,
                     "datacenter": 0,
-                    **stats.events_dropped,
-                    "over_quota": stats.events_over_quota,
-                    "unknown_site": stats.events_unknown_site,
+                    **m.events_dropped,
+                    "over_quota": m.events_over_quota,
+                    "unknown_site": m.events_unknown_site,
                 }.items()
             ),
         )

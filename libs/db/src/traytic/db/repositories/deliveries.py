@@ -1,0 +1,163 @@
+"""The outbox of alert and report messages: written rendered, claimed, sent, marked.
+
+`add_delivery` is idempotent on the delivery's key, so a round that is run twice (a takeover
+after a lease expired) writes each message once. Claimed deliveries are `sending` until their
+lease ends; one whose sender died is claimed again and sent with the same key.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, delete, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from traytic.db.errors import is_unique_violation
+from traytic.db.models import Delivery, DeliveryStatus, Recipient
+from traytic.db.repositories.leases import claim, holds, release
+
+FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.CANCELLED.value)
+
+
+async def add_delivery(session: AsyncSession, delivery: Delivery) -> bool:
+    """Write `delivery` unless one with its key exists; True when it was written."""
+    existing = await session.exec(select(Delivery.id).where(Delivery.key == delivery.key))
+    if existing.first() is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(delivery)
+    except IntegrityError as exc:
+        if not is_unique_violation(exc):
+            raise
+        return False
+    return True
+
+
+async def claim_deliveries(
+    session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, limit: int
+) -> Sequence[Delivery]:
+    """Pending deliveries that are due, and `sending` ones whose sender's lease ran out;
+    each counted as one more attempt."""
+    due = or_(
+        (col(Delivery.status) == DeliveryStatus.PENDING.value)
+        & (col(Delivery.next_attempt_at) <= now),
+        col(Delivery.status) == DeliveryStatus.SENDING.value,
+    )
+    rows = await claim(
+        session,
+        Delivery,
+        due,
+        order_by=col(Delivery.next_attempt_at),
+        owner=owner,
+        now=now,
+        lease=lease,
+        limit=limit,
+    )
+    for row in rows:
+        row.status = DeliveryStatus.SENDING.value
+        row.attempts += 1
+    await session.flush()
+    return rows
+
+
+async def _held(session: AsyncSession, delivery_id: uuid.UUID, owner: str) -> Delivery | None:
+    row = await session.get(Delivery, delivery_id, with_for_update=True, populate_existing=True)
+    return row if row is not None and holds(row, owner) else None
+
+
+async def mark_sent(
+    session: AsyncSession, delivery_id: uuid.UUID, owner: str, now: datetime
+) -> bool:
+    """Sent; False if another claim took the delivery over meanwhile (it was too slow)."""
+    row = await _held(session, delivery_id, owner)
+    if row is None:
+        return False
+    row.status = DeliveryStatus.SENT.value
+    row.sent_at = now
+    row.last_error = None
+    release(row)
+    await session.flush()
+    return True
+
+
+async def mark_failed_attempt(
+    session: AsyncSession,
+    delivery_id: uuid.UUID,
+    owner: str,
+    *,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Pending again until `retry_at`, or failed for good when `retry_at` is None."""
+    row = await _held(session, delivery_id, owner)
+    if row is None:
+        return False
+    row.last_error = error[:2000]
+    if retry_at is None:
+        row.status = DeliveryStatus.FAILED.value
+    else:
+        row.status = DeliveryStatus.PENDING.value
+        row.next_attempt_at = retry_at
+    release(row)
+    await session.flush()
+    return True
+
+
+async def mark_cancelled(
+    session: AsyncSession, delivery_id: uuid.UUID, owner: str, reason: str
+) -> bool:
+    row = await _held(session, delivery_id, owner)
+    if row is None:
+        return False
+    row.status = DeliveryStatus.CANCELLED.value
+    row.last_error = reason
+    release(row)
+    await session.flush()
+    return True
+
+
+async def recipient_gone(session: AsyncSession, recipient_id: uuid.UUID | None) -> str | None:
+    """Why a delivery must not go out any more (removed, unsubscribed), or None."""
+    if recipient_id is None:
+        return "the recipient was removed"
+    recipient = await session.get(Recipient, recipient_id, populate_existing=True)
+    if recipient is None:
+        return "the recipient was removed"
+    if recipient.unsubscribed_at is not None:
+        return "the recipient unsubscribed"
+    return None
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    site_id: str,
+    *,
+    alert_id: uuid.UUID | None = None,
+    report_id: uuid.UUID | None = None,
+    status: str | None = None,
+    limit: int = 50,
+) -> Sequence[Delivery]:
+    """A site's deliveries, newest first, optionally of one alert or report, or one status."""
+    statement = select(Delivery).where(Delivery.site_id == site_id)
+    if alert_id is not None:
+        statement = statement.where(Delivery.alert_id == alert_id)
+    if report_id is not None:
+        statement = statement.where(Delivery.report_id == report_id)
+    if status is not None:
+        statement = statement.where(Delivery.status == status)
+    statement = statement.order_by(col(Delivery.created_at).desc()).limit(limit)
+    return (await session.exec(statement)).all()
+
+
+async def prune_deliveries(session: AsyncSession, before: datetime) -> int:
+    """Forget finished deliveries created before `before`; how many went."""
+    result = await session.exec(
+        delete(Delivery).where(
+            col(Delivery.created_at) < before, col(Delivery.status).in_(FINISHED)
+        )
+    )
+    return int(result.rowcount or 0)
