@@ -56,6 +56,8 @@ class SiteController(Controller):
             time_zone=data.time_zone,
             public=data.public,
             allowed_hostnames=data.allowed_hostnames,
+            allow_localhost=data.allow_localhost,
+            filter_datacenter=data.filter_datacenter,
         )
         after_commit(db_session, partial(ctx.registry.site_saved, site))
         log.info("site_created", site_id=site.id, organisation_id=str(access.organisation.id))
