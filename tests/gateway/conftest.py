@@ -63,7 +63,7 @@ class StreamReader:
 
 @pytest.fixture
 def gateway_settings() -> GatewaySettings:
-    return GatewaySettings(trusted_proxies=["10.0.0.0/8"], publish_timeout_s=2.0)
+    return GatewaySettings(trusted_proxies=["10.0.0.0/8"], publish_timeout_s=2.0, metrics_port=0)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ from traytic.core.metrics import (
     REGISTRY,
     CallbackCollector,
     CollectorRegistry,
-    metrics_route,
+    metrics_lifespan,
     registered,
     request_counting,
 )
@@ -264,13 +264,12 @@ def create_app(
         alerts_settings=alerts_settings,
     )
     return Litestar(
-        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
-        route_handlers=[
-            *billing.route_handlers,
-            metrics_route(metrics_registry),
-            *health_handlers(billing.readiness_problem),
+        # Health and metrics only when alone: in `traytic dev` the host serves them once.
+        route_handlers=[*billing.route_handlers, *health_handlers(billing.readiness_problem)],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            billing.lifespan,
         ],
-        lifespan=[billing.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
         # structlog owns logging (one format, redaction): not Litestar's default set-up.

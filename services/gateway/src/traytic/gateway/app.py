@@ -24,7 +24,7 @@ from nats.js.errors import NotFoundError
 from traytic.core import bus
 from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_route, registered
+from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_lifespan, registered
 from traytic.gateway.client_facts import ClientFacts
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
@@ -42,9 +42,8 @@ log = structlog.get_logger()
 class Gateway:
     """The gateway's routes and its lifespan, mountable into any Litestar app.
 
-    Its routes include `GET /metrics` for `metrics_registry`, where the lifespan registers the
-    gateway's collectors: hosts that mount several services (`traytic dev`) give them all the
-    same registry (by default the process-wide one) and so serve everything from that route.
+    The lifespan registers the gateway's collectors in `metrics_registry`; the host serves that
+    registry on its metrics port (`create_app()` does; `traytic dev` once for every service).
     """
 
     def __init__(
@@ -102,7 +101,6 @@ class Gateway:
             healthz,
             readyz,
             tracker_script,
-            metrics_route(metrics_registry),
         ]
 
     def _is_connected(self) -> bool:
@@ -232,7 +230,11 @@ def create_app(
     gateway = Gateway(settings, bus_settings, metrics_registry=metrics_registry)
     app = Litestar(
         route_handlers=gateway.route_handlers,
-        lifespan=[gateway.lifespan, _freeze_gc],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            gateway.lifespan,
+            _freeze_gc,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
         # structlog owns logging (one format, redaction): not Litestar's default set-up.

@@ -17,6 +17,11 @@ class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    metrics_host: str = "127.0.0.1"
+    """Where `/metrics` listens (`0.0.0.0` in a container); never on the public port."""
+    metrics_port: int = 9102
+    """`/metrics` for Prometheus on this port alone (0: off). Run one worker per container
+    (`TRAYTIC_WORKERS=1`): with more, only the first worker's counters are served."""
 
     max_body_bytes: int = 64 * 1024
     """A larger body is refused with 413 before it is read."""

@@ -35,7 +35,7 @@ from traytic.core.metrics import (
     CallbackCollector,
     CollectorRegistry,
     gauge,
-    metrics_route,
+    metrics_lifespan,
     registered,
     request_counting,
 )
@@ -109,7 +109,7 @@ class Query:
     """The query service's routes and lifespan, mountable into any Litestar app.
 
     Its requests and live streams are counted in `metrics_registry`; its host serves that
-    registry at `/metrics` (`create_app()` does; `traytic dev` through the gateway's route).
+    registry on its metrics port (`create_app()` does; `traytic dev` once for every service).
     """
 
     def __init__(
@@ -262,13 +262,12 @@ def create_app(
     configure_logging(settings.log_level, settings.log_format)
     query = Query(settings, db_settings, bus_settings, metrics_registry=metrics_registry)
     return Litestar(
-        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
-        route_handlers=[
-            *query.route_handlers,
-            metrics_route(metrics_registry),
-            *health_handlers(query.readiness_problem),
+        # Health and metrics only when alone: in `traytic dev` the host serves them once.
+        route_handlers=[*query.route_handlers, *health_handlers(query.readiness_problem)],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            query.lifespan,
         ],
-        lifespan=[query.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         # structlog owns logging (one format, redaction): not Litestar's default set-up.
