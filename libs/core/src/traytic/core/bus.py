@@ -104,6 +104,9 @@ async def connect(settings: BusSettings, *, name: str, **callbacks: Any) -> Nats
     if settings.nats_user:
         options["user"] = settings.nats_user
         options["password"] = settings.nats_password
+        # Replies to this user on an inbox of its own: NATS permissions can then let each
+        # service read only its replies (`_INBOX.<user>.>`, see deploy/nats/nats.conf).
+        options["inbox_prefix"] = f"_INBOX.{settings.nats_user}"
     if settings.nats_token:
         options["token"] = settings.nats_token
     if settings.nats_creds:
