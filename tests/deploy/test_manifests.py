@@ -123,7 +123,54 @@ def test_compose_services_wait_for_what_they_need() -> None:
         assert condition == "service_completed_successfully"
     for name in ("nats", "clickhouse", "postgres", "gateway", "query", "billing"):
         assert "healthcheck" in services[name], name
-    assert "--jetstream" in services["nats"]["command"]
+    assert services["nats"]["command"][:2] == ["--config", "/etc/nats/nats.conf"]
+    assert "jetstream: enabled" in (DEPLOY / "nats" / "nats.conf").read_text()
+
+
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
+SECRETS = re.compile(r"PASSWORD|SECRET|TOKEN|KEY")
+
+
+def test_compose_never_falls_back_to_a_known_secret() -> None:
+    """Every secret the compose file takes from .env is `${VAR:?message naming it}`: a missing
+    one stops `docker compose up` with that message, never starts with a default password."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    found = {}
+    for match in INTERPOLATION.finditer(text):
+        if SECRETS.search(match["name"]):
+            found.setdefault(match["name"], set()).add((match["op"], match["arg"]))
+    assert {"POSTGRES_PASSWORD", "CLICKHOUSE_PASSWORD", "NATS_GATEWAY_PASSWORD"} <= set(found)
+    for name, uses in found.items():
+        for op, message in uses:
+            assert op == ":?", f"{name} has a default or may be empty"
+            assert name in message, f"the message for {name} does not name it"
+    example = (ROOT / ".env.example").read_text()
+    for name in found:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} must be blank in .env.example"
+
+
+def test_every_traytic_service_has_its_own_nats_user() -> None:
+    services = compose()["services"]
+    nats_env = services["nats"]["environment"]
+    for name in ("gateway", "consumer", "query", "billing"):
+        env = services[name]["environment"]
+        assert env["TRAYTIC_NATS_USER"] == name
+        secret = f"NATS_{name.upper()}_PASSWORD"
+        assert env["TRAYTIC_NATS_PASSWORD"].startswith("${" + secret + ":?")
+        assert nats_env[secret] == env["TRAYTIC_NATS_PASSWORD"]
+        assert (
+            f"user: {name}\n      password: ${secret}"
+            in (DEPLOY / "nats" / "nats.conf").read_text()
+        )
+
+
+def test_only_the_proxy_publishes_a_port_and_it_serves_no_metrics() -> None:
+    services = compose()["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["${HTTP_PORT:-3001}:3001"]
+    caddy = (DEPLOY / "caddy" / "Caddyfile").read_text()
+    assert "9101" not in caddy and "metrics" not in caddy.split("{", 1)[1].lower()
 
 
 def test_clickhouse_config_is_well_formed_and_caps_memory_and_logs() -> None:
