@@ -10,7 +10,7 @@ PYTHON ?= python3
 SCRIPT_DEST := services/gateway/src/traytic/gateway/static
 DASHBOARD_DEST := services/query/src/traytic/query/static/dashboard
 
-.PHONY: help dev test lint format bench sync tracker tracker-test dashboard screenshots clean cluster cluster-test
+.PHONY: help dev demo test lint format bench sync tracker tracker-test dashboard screenshots clean cluster cluster-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ endif
 dev: sync ## run everything in one process on http://localhost:3001
 	@if [ -n "$(NPM)" ]; then $(MAKE) --no-print-directory tracker dashboard; fi
 	$(UV) run traytic dev
+
+demo: sync ## beside a running `make dev`: 30 days of sample traffic for its demo site
+	$(UV) run traytic demo
 
 lint: sync ## ruff check, ruff format --check, mypy --strict
 	$(UV) run ruff check .

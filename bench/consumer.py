@@ -1,8 +1,10 @@
 """Consumer benchmark: events/s from a pre-filled JetStream stream to rows in each warehouse engine.
 
-One consumer in this process, pinned to CPU 0 (NATS and the ClickHouse server on CPU 1). Prints
-events/s end to end, the split between decode, enrich and insert, peak RSS, and the ratio to the
-bare insert speed of the same rows into the same engine, measured in the same run.
+`traytic consumer` in its own process, pinned to CPU 0 (NATS, the ClickHouse server and this
+driver on CPU 1). Prints events/s end to end beside its target, the split per step (decode,
+enrich = identify + rows, of which sessions and rows, insert, visits), peak RSS (and the part of
+it that is anonymous memory, not pages of the chDB library), and the ratio to the bare insert
+speed of the same rows into the same engine, measured in the same run.
 
     uv run python bench/consumer.py [--events 200000] [--clickhouse-url URL]
 """
@@ -18,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -113,8 +117,11 @@ async def prefill(nc, settings: bus.BusSettings, batches: list[IngestBatch]) -> 
     return sum(len(b.events) for batch in batches for b in batch.beacons)
 
 
-async def bare_insert(warehouse: Warehouse, batches: list[IngestBatch]) -> float:
-    """Insert the same rows the consumer produced, without the pipeline: the baseline."""
+async def bare_insert(
+    warehouse: Warehouse, batches: list[IngestBatch], server_pid: int | None = None
+) -> tuple[float, float]:
+    """Insert the same rows the consumer produced, without the pipeline: the baseline, as
+    rows/s and CPU seconds per row (this process, where chDB runs, or the server)."""
     identified = [
         Identified(batch.batch_id + "x", index, beacon, 1, 1, int(beacon.received_at))
         for batch in batches
@@ -122,10 +129,13 @@ async def bare_insert(warehouse: Warehouse, batches: list[IngestBatch]) -> float
     ]
     rows = build_rows(identified, Enricher(str(GEOIP))).rows
     await warehouse.execute("TRUNCATE TABLE events")
+    cpu = cpu_seconds(server_pid) if server_pid else time.process_time()
     started = time.perf_counter()
     for offset in range(0, len(rows), 5000):
         await warehouse.insert_events(rows[offset : offset + 5000])
-    return len(rows) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    cpu = (cpu_seconds(server_pid) if server_pid else time.process_time()) - cpu
+    return len(rows) / elapsed, cpu / len(rows)
 
 
 async def run_engine(
@@ -135,6 +145,7 @@ async def run_engine(
     batches: list[IngestBatch],
     work: Path,
     cpu: str | None,
+    server_pid: int | None = None,
 ) -> dict[str, float]:
     """`traytic consumer` as deployed (its own process, pinned), draining a pre-filled stream."""
     settings = bus.BusSettings(nats_url=nats_url, namespace=f"bench{name}")
@@ -163,40 +174,75 @@ async def run_engine(
     process = start([sys.executable, "-m", "traytic.cli.main", "consumer"], env, cpu, log)
     initial = (await js.stream_info(stream)).state.messages
     started, remaining_events = 0.0, total
+    anon = consumer_cpu_at_start = server_cpu_at_start = 0.0
     while True:
         await asyncio.sleep(0.01)
         assert process.poll() is None, log.read_text()
+        anon = max(anon, anon_rss_mb(process.pid))
         messages = (await js.stream_info(stream)).state.messages
         if not started and messages < initial:
             # Start the clock at the first acked batch: process start-up (imports, chDB, the
             # UA regexes) is not throughput. Events still in the stream then are what we time.
             started = time.perf_counter()
             remaining_events = total * messages // initial
+            consumer_cpu_at_start = cpu_seconds(process.pid)
+            server_cpu_at_start = cpu_seconds(server_pid) if server_pid else 0.0
         if messages == 0:  # work queue: a message is gone once acked, after its insert
             break
     elapsed = time.perf_counter() - started
     rss = peak_rss_mb(process.pid)
+    consumer_cpu = cpu_seconds(process.pid) - consumer_cpu_at_start
     stop(process)
     seconds: dict[str, float] = {}
+    visits: dict[str, int] = {}
     for line in log.read_text().splitlines():
         if '"consumer_stopped"' in line:
-            seconds = json.loads(line)["seconds"]
+            stopped = json.loads(line)
+            seconds, visits = stopped["seconds"], stopped.get("visits", {})
+    server_cpu = cpu_seconds(server_pid) - server_cpu_at_start if server_pid else 0.0
     if warehouse_settings.clickhouse_url is None:
         warehouse = open_warehouse(warehouse_settings)
     [row] = await warehouse.query("SELECT count() AS n FROM events")
     assert int(row["n"]) == total, (row, total)
-    baseline = await bare_insert(warehouse, batches)
+    baseline, baseline_cpu = await bare_insert(warehouse, batches, server_pid)
     await warehouse.drop_database()
     await warehouse.close()
     await nc.close()
     return {
         "events": total,
         "eps": remaining_events / elapsed,
+        "timed_events": remaining_events,
         "baseline": baseline,
+        "baseline_cpu": baseline_cpu,
         "elapsed": elapsed,
         "rss": rss,
+        "anon": anon,
+        "cpu": consumer_cpu,
+        "server_cpu": server_cpu,
+        "visits_memory": visits.get("memory", 0),
+        "visits_recomputed": visits.get("recomputed", 0),
         **seconds,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (all its threads)."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def anon_rss_mb(pid: int) -> float:
+    """The process's anonymous resident memory now (not file pages such as chDB's library)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
 
 
 def main() -> None:
@@ -242,30 +288,62 @@ def main() -> None:
                     batches,
                     work,
                     cpu,
+                    server._process.pid if server is not None and server._process else None,
                 )
             )
     finally:
         if server is not None:
             server.stop()
         nats.stop()
+    targets = {"chDB (embedded)": 50_000, "ClickHouse server": 30_000}
     print(
         f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 =="
     )
     print(
-        f"{'engine':20} {'events/s':>9} {'bare insert/s':>13} {'ratio':>6} {'total s':>7} {'peak RSS':>8}   seconds per step"
+        f"{'engine':20} {'events/s':>9} {'target':>7} {'bare insert/s':>13} {'ratio':>6} {'total s':>7}"
+        f" {'peak RSS':>8} {'(anon)':>7} {'target':>6}"
     )
     for name, r in results.items():
-        steps = ", ".join(
-            f"{k} {r.get(k, 0):.2f}"
-            for k in ("decode", "enrich", "sessions", "rows", "insert", "sessions_refresh")
+        print(
+            f"{name:20} {r['eps']:9.0f} {targets[name]:>7,} {r['baseline']:13.0f}"
+            f" {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f} {r['rss']:6.0f}MB {r['anon']:5.0f}MB"
+            f" {'300MB' if name.startswith('chDB') else '':>6}"
+        )
+    print("\nCPU per event (robust on a shared machine: what each event costs, whoever else runs):")
+    for name, r in results.items():
+        server = (
+            f", ClickHouse server {r['server_cpu'] / r['timed_events'] * 1e6:.0f} us"
+            if r["server_cpu"]
+            else " (chDB's insert included)"
         )
         print(
-            f"{name:20} {r['eps']:9.0f} {r['baseline']:13.0f} {r['eps'] / r['baseline']:6.2f} {r['elapsed']:7.2f} {r['rss']:6.0f}MB   {steps}"
+            f"  {name:20} consumer {r['cpu'] / r['timed_events'] * 1e6:.0f} us{server};"
+            f" one core at that cost: {r['timed_events'] / r['cpu']:,.0f} events/s;"
+            f" bare insert {r['baseline_cpu'] * 1e6:.0f} us a row"
+        )
+    print("\nseconds per step (wall time inside the consumer):")
+    for name, r in results.items():
+        steps = ", ".join(
+            f"{label} {r.get(key, 0):.2f}"
+            for label, key in (
+                ("decode", "decode"),
+                ("enrich", "enrich"),
+                ("of which sessions", "sessions"),
+                ("rows", "rows"),
+                ("insert", "insert"),
+                ("visits", "sessions_refresh"),
+            )
+        )
+        print(
+            f"  {name:20} {steps}; visits written from memory {r['visits_memory']},"
+            f" recomputed {r['visits_recomputed']}"
         )
     print(
-        "(the consumer is `traytic consumer` in its own process; enrich includes sessions and rows;"
+        "(the consumer is `traytic consumer` in its own process; enrich = identify (bots, salts,"
+        " sessions) + rows;"
     )
-    print(" insert runs beside the next batch's enrich; bare insert = the same rows, no pipeline)")
+    print(" insert and visits run beside the next batch's enrich; bare insert = the same rows,")
+    print(" no pipeline, into the same engine in the same run; anon = RSS less file pages)")
     print("targets: >= 50k events/s into chDB, >= 30k into the server, RSS <= 300 MB")
 
 

@@ -58,14 +58,16 @@ class RunningClock:
 def fast_settings(smtp: SmtpServer | None, **overrides: Any) -> AlertsSettings:
     values: dict[str, Any] = {
         "public_url": "http://traytic.test",
-        "alerts_tick_s": 0.05,
+        # a few rounds a second: SQLite serialises writers, and a claim is a write
+        "alerts_tick_s": 0.25,
         "alerts_check_interval_s": 0.5,
-        "alerts_lease_s": 4.0,
+        "alerts_lease_s": 12.0,
         "alerts_retry_base_s": 0.1,
         "alerts_retry_max_s": 0.4,
         "alerts_max_attempts": 3,
-        "alerts_http_timeout_s": 1.0,
-        "smtp_timeout_s": 2.0,
+        # generous: a loaded CI machine answers slowly, and a timeout here is a retry
+        "alerts_http_timeout_s": 5.0,
+        "smtp_timeout_s": 5.0,
     }
     if smtp is not None:
         values |= {

@@ -137,12 +137,23 @@ async def test_two_replicas_and_a_kill_mid_send_deliver_each_message_once(
 
     assert held[0].headers["idempotency-key"] == held[1].headers["idempotency-key"]
     assert held[0].body == held[1].body
-    keys = {a.headers["idempotency-key"] for a in http_receiver.arrivals}
-    assert len(keys) == 1 + len(HOOKS)  # each message once, as the receiver keeps them
-    for hook in HOOKS:
-        assert len(http_receiver.at(hook)) == 1, hook  # and no race sent one twice
-    assert sorted(m["To"] for m in smtp.mailbox.messages) == sorted(EMAILS)
-    assert len({m["Message-ID"] for m in smtp.mailbox.messages}) == len(EMAILS)
+    # Each message once, as a receiver keeping one per key has them; a message arrives twice
+    # only if the killed replica was sending it (then with the same key and body).
+    by_key: dict[str, list[bytes]] = {}
+    for arrival in http_receiver.arrivals:
+        by_key.setdefault(arrival.headers["idempotency-key"], []).append(arrival.body)
+    assert len(by_key) == 1 + len(HOOKS)
+    assert all(len(set(bodies)) == 1 for bodies in by_key.values())
+    by_message_id: dict[str, list[str]] = {}
+    for message in smtp.mailbox.messages:
+        by_message_id.setdefault(message["Message-ID"], []).append(message["To"])
+    assert sorted(to[0] for to in by_message_id.values()) == sorted(EMAILS)
+    resent = {
+        target for target, times in
+        [(h, len(http_receiver.at(h))) for h in ["/hook/hold", *HOOKS]]
+        + [(to[0], len(to)) for to in by_message_id.values()]
+        if times > 1
+    }  # fmt: skip
 
     deadline = time.monotonic() + 20
     while True:
@@ -152,8 +163,10 @@ async def test_two_replicas_and_a_kill_mid_send_deliver_each_message_once(
             break
         await asyncio.sleep(0.2)
     assert len(rows) == len(wanted) and {row.status for row in rows} == {"sent"}
-    attempts = {row.target.rsplit("/", 1)[-1]: row.attempts for row in rows}
-    assert attempts.pop("hold") == 2 and set(attempts.values()) == {1}
+    taken_over = {row.target.removeprefix(http_receiver.url) for row in rows if row.attempts == 2}
+    assert "/hook/hold" in taken_over
+    assert resent <= taken_over  # no race between live replicas sent anything twice
+    assert {row.attempts for row in rows} <= {1, 2}
+    assert len(taken_over) <= 2  # the killed replica's sending slots (TRAYTIC_ALERTS_CONCURRENCY)
     texts = [log.read_text() for log in logs]
     assert all("alerts_started" in text for text in texts)
-    assert sum(text.count('"delivery_sent"') for text in texts) == len(wanted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 
@@ -28,10 +29,10 @@ BERLIN_MONDAY_8AM = datetime(2025, 3, 24, 7, 0, tzinfo=UTC)
 WEEK = StatsQuery.build(SITE, date_from="2025-03-17", date_to="2025-03-23", tz=TZ, limit=5)
 
 
-async def _wait(condition: object, timeout: float = 30.0) -> None:
+async def _wait(condition: Callable[[], Awaitable[bool]], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
+        if await condition():
             return
         await asyncio.sleep(0.05)
     raise AssertionError("timed out")
@@ -66,8 +67,14 @@ async def test_weekly_report_arrives_once_per_recipient_with_the_true_numbers(
     assert truth.visitors > 0
     answer = await Stats(world.warehouse).overview(WEEK)
 
+    async def scheduled() -> bool:
+        async with world.db.session() as session:
+            rows = (await session.exec(select(Recipient))).all()
+            return all(row.next_run_at is not None for row in rows)
+
     async with world.scheduler(fast_settings(smtp), clock):
-        await asyncio.sleep(0.5)  # scheduled, not sent: nothing is due before Monday 08:00
+        await _wait(scheduled)
+        await asyncio.sleep(0.3)  # scheduled, not sent: nothing is due before Monday 08:00
         assert smtp.mailbox.messages == [] and http_receiver.arrivals == []
         clock.jump_to(BERLIN_MONDAY_8AM)
         (mail,) = await asyncio.to_thread(smtp.mailbox.wait_for, 1)

@@ -38,9 +38,9 @@ from traytic.billing.quotas import QuotaFlags
 from traytic.billing.worker import Worker
 from traytic.core import bus
 from traytic.core.clock import FakeClock
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.db import Database, DbSettings
 from traytic.db.repositories import organisations
+from traytic.http.errors import EXCEPTION_HANDLERS
 from traytic.warehouse import Warehouse
 
 PERIOD_END = datetime(2026, 12, 28, 12, tzinfo=UTC)

@@ -181,7 +181,13 @@ async def test_nothing_personal_in_rows_logs_or_live_messages(
         ]
     )
     await harness.wait_for_rows(len(ips) * 3)
-    await asyncio.sleep(0.3)
+    # Live messages follow the insert and the ack: wait for them rather than for a fixed time,
+    # which a loaded machine can outlast.
+    deadline = asyncio.get_running_loop().time() + 15
+    while sum(len(b.events) for b in live) < len(ips) * 3:
+        assert asyncio.get_running_loop().time() < deadline, "live messages did not arrive"
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # and nothing more than those arrives
     await subscription.unsubscribe()
     await harness.stop_all()
 

@@ -87,4 +87,4 @@ def test_visits_are_listed_once_each(enricher: Enricher) -> None:
     )
     assert len(built.rows) == 3
     assert built.visits == {("st_test", 10): NOON, ("st_b", 20): NOON}
-    assert build_rows([], enricher) == ([], {})
+    assert build_rows([], enricher)[:2] == ([], {})

@@ -108,22 +108,22 @@ async def test_an_alert_keeps_its_destination_as_a_recipient(new_database_url: s
 
 
 async def test_sites_from_before_the_ingest_rules_get_their_defaults(new_database_url: str) -> None:
-    """0003 adds `allow_localhost` (off) and `filter_datacenter` (on) to existing sites."""
+    """0030 adds `allow_localhost` (off) and `filter_datacenter` (on) to existing sites."""
     settings = DbSettings(database_url=new_database_url)
     engine = create_engine(settings, enforce_foreign_keys=False)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_to_revision, "0002")
+            await connection.run_sync(_to_revision, "0020")
             for statement in ORGANISATION_AND_SITE:
                 await connection.execute(sa.text(statement))
-            await connection.run_sync(_to_revision, "0003")
+            await connection.run_sync(_to_revision, "0030")
             row = (
                 await connection.execute(
                     sa.text("SELECT allow_localhost, filter_datacenter FROM sites")
                 )
             ).one()
             assert (bool(row[0]), bool(row[1])) == (False, True)
-            await connection.run_sync(_to_revision, "0002", down=True)
+            await connection.run_sync(_to_revision, "0020", down=True)
             names = await connection.run_sync(
                 lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("sites")]
             )

@@ -86,7 +86,7 @@ async def _goal_ids(session: AsyncSession) -> list[object]:
 async def test_purge_cascades_to_goals(session: AsyncSession) -> None:
     organisation = await make_organisation(session)
     site = await sites.create_site(session, organisation.id, domain="a.com")
-    session.add(Goal(site_id=site.id, kind="pageview", match="/signup*"))
+    session.add(Goal(site_id=site.id, name="Signup", kind="pageview", match="/signup*"))
     await session.flush()
     await sites.soft_delete_site(session, organisation.id, site.id)
     await sites.purge_site(session, organisation.id, site.id)

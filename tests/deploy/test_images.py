@@ -166,3 +166,28 @@ def test_the_service_wheel_carries_its_built_files(service: str, tmp_path: Path)
     [wheel] = (tmp_path / "out").glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"traytic/{service}/{path}" for path in paths} <= names
+
+
+def _installed(package: str) -> set[str]:
+    """The distributions `uv sync --package <package>` installs from the committed lock."""
+    uv = shutil.which("uv") or os.environ.get("UV")
+    if uv is None:
+        pytest.skip("uv not on PATH")
+    exported = subprocess.run(
+        [uv, "export", "--frozen", "--no-dev", "--no-hashes", "--package", package],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {line.split("==")[0].lower() for line in exported.splitlines() if "==" in line}
+
+
+def test_the_service_images_leave_chdb_out() -> None:
+    """chDB (with pyarrow and pandas, ~800 MB) is the embedded mode's: the images, which talk to
+    a ClickHouse server, install each service without extras."""
+    for service in ("gateway", "consumer", "query", "billing"):
+        assert not {"chdb", "pyarrow", "pandas"} & _installed(f"traytic-{service}"), service
+    assert "chdb" in _installed("traytic")  # `traytic dev` has it
+    syncs = [line for line in DOCKERFILE.read_text().splitlines() if "uv sync" in line]
+    assert syncs and not [line for line in syncs if "--extra" in line or "--all-extras" in line]

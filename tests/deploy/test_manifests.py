@@ -18,6 +18,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from traytic.alerts.settings import AlertsSettings
 from traytic.billing.settings import BillingSettings
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core.bus import BusSettings
@@ -39,6 +40,7 @@ SETTINGS = (
     DbSettings,
     QuerySettings,
     BillingSettings,
+    AlertsSettings,
 )
 SETTING_NAME = re.compile(r"\bTRAYTIC_[A-Z0-9_]+\b")
 

@@ -60,7 +60,9 @@ def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevP
             stderr=subprocess.STDOUT,
         )
     info_file = data_dir / "dev.json"
-    deadline = time.monotonic() + 60
+    # Start-up imports chDB and migrates two databases: about 10 s on a quiet machine, over a
+    # minute on a loaded one; the deadline only catches a process that will never come up.
+    deadline = time.monotonic() + 180
     while not info_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()

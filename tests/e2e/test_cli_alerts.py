@@ -4,27 +4,15 @@ deleted from a shell, in the database the API reads."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.db.factories import make_organisation
+from tests.e2e.test_cli import _traytic
 from traytic.db import Database
 from traytic.db.migrate import migrate
 from traytic.db.repositories import recipients, reports, sites
 from traytic.db.settings import DbSettings
-
-
-def _traytic(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "traytic.cli.main", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_alerts_and_reports_from_the_shell(tmp_path: Path) -> None:

@@ -19,12 +19,12 @@ from traytic.cli.dev import DevServices, build_dev_app
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
 from traytic.core.embedded_nats import free_port
-from traytic.core.errors import EXCEPTION_HANDLERS
-from traytic.core.metrics import metrics_lifespan
 from traytic.core.sites import create_site
 from traytic.db import DbSettings
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_lifespan
 from traytic.query.app import Query
 from traytic.warehouse import WarehouseSettings
 

@@ -115,7 +115,11 @@ def next_app(tmp_path_factory: pytest.TempPathFactory, dev: Dev) -> Iterator[str
         text=True,
         check=True,
     )
-    tarball = root / json.loads(packed.stdout)[0]["filename"]
+    [pack] = json.loads(packed.stdout)
+    assert {"LICENSE", "README.md", "dist/next-config.js", "dist/script.js"} <= {
+        file["path"] for file in pack["files"]
+    }
+    tarball = root / pack["filename"]
     install = [npm, "install", "--no-audit", "--no-fund", "--loglevel=error", str(tarball)]
     _run(install, app, env)
     installed = json.loads((app / "node_modules/@traytic/analytics/package.json").read_text())

@@ -15,7 +15,12 @@ from traytic.core.errors import ConfigurationError
 from traytic.warehouse import EventRow, Warehouse, WarehouseSettings, open_warehouse
 from traytic.warehouse.cluster import MigrationPlan
 from traytic.warehouse.errors import WarehouseError
-from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, backfills, load_migrations
+from traytic.warehouse.migrate import (
+    SCHEMA_MIGRATIONS,
+    add_columns,
+    backfills,
+    load_migrations,
+)
 from traytic.warehouse.server import ServerWarehouse
 
 
@@ -49,7 +54,11 @@ async def test_without_a_cluster_the_statements_are_byte_for_byte_the_plain_ones
     await store.migrate()
     expected: list[tuple[str, dict[str, Any] | None]] = [(SCHEMA_MIGRATIONS, None)]
     for migration in load_migrations():
-        expected.extend((statement, None) for statement in migration.statements)
+        for statement in migration.statements:
+            # A table this recorder reports without columns gets every column it adds.
+            adding = add_columns(statement)
+            run = adding.statement(f"traytic.{adding.table}", frozenset()) if adding else statement
+            expected.append((run or "", None))
         expected.extend((backfill.sql, backfill.params) for backfill in backfills(migration))
         expected.append(
             (
@@ -135,6 +144,17 @@ def test_engine_arguments_are_kept_after_the_replication_ones() -> None:
     )
     assert local.endswith("ORDER BY site_id\nSETTINGS index_granularity = 8192")
     assert distributed.endswith("Distributed(c, db, rollup_local, cityHash64(site_id))")
+
+
+async def test_cluster_adds_columns_to_the_local_tables_then_the_distributed_ones() -> None:
+    store = RecordingWarehouse("analytics")
+    await store.migrate()
+    alters = [sql for sql, _ in store.executed if sql.startswith("ALTER TABLE")]
+    added = "ADD COLUMN revenue_micros Int64, ADD COLUMN revenue_currency String"
+    assert alters == [
+        f"ALTER TABLE traytic.events_local ON CLUSTER analytics {added}",
+        f"ALTER TABLE traytic.events ON CLUSTER analytics {added}",
+    ]
 
 
 def test_statements_cluster_mode_cannot_translate_are_refused() -> None:

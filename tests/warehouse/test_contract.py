@@ -157,6 +157,8 @@ async def test_rows_read_back_equal_in_every_column(warehouse: Warehouse) -> Non
             utm_source="hn",
             props_key=["plan", "quote'", "", "emoji"],
             props_value=["pro", "back\\slash", "", "🎉"],
+            revenue_micros=29_990_000,
+            revenue_currency="EUR",
         ),
         make_row(2, type="vital", name="LCP", value=1830.5, country="", city=""),
         make_row(3, type="error", name="TypeError: x is undefined\n  at f (app.js:1)"),
@@ -179,6 +181,8 @@ async def test_every_insert_format_round_trips(warehouse: Warehouse, fmt: str) -
         props_key=["k'", ""],
         props_value=["\\", "🎉"],
         value=-1.5,
+        revenue_micros=10**18,
+        revenue_currency="NGN",
     )
     await warehouse.insert_events([row], fmt=fmt)  # type: ignore[call-arg]
     assert [as_row(r) for r in await warehouse.query("SELECT * FROM events")] == [row]

@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import TestClient
 
-from traytic.core.errors import EXCEPTION_HANDLERS
+from traytic.http.errors import EXCEPTION_HANDLERS
 from traytic.query.endpoints import dashboard
 
 

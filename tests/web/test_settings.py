@@ -1,5 +1,5 @@
 """Settings: a new site shows its snippet (and an empty dashboard shows it too); API keys are
-shown once and can be revoked (and no billing section without a payment provider); a public site reads without login; an invited viewer joins and
+shown once and can be revoked (and no billing section without a payment provider); a public site reads without login; an invited viewer joins (by a click, not by opening the link) and
 gets no controls they may not use."""
 
 from __future__ import annotations
@@ -113,7 +113,12 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await viewer.get_by_label("Password").fill("a long passphrase for tests")
     await viewer.get_by_role("button", name="Sign up").click()
 
+    # Opening the link joined nothing: the invited person accepts with a click.
+    await expect(viewer.get_by_role("button", name="Accept the invitation")).to_be_visible()
     organisation = viewer.get_by_label("Organisation")
+    await expect(organisation).to_have_count(0)  # one organisation: no chooser yet
+    await viewer.get_by_role("button", name="Accept the invitation").click()
+    await expect(viewer.get_by_role("button", name="Accept the invitation")).to_have_count(0)
     await expect(organisation.locator("option")).to_have_count(2)
     await organisation.select_option(label="Demo")
     await viewer.get_by_role("link", name="Settings").click()

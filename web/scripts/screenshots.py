@@ -1,9 +1,9 @@
 """Full-page PNGs of the dashboard's main views into docs/screenshots/ (light and dark, desktop
-and phone width), against a fresh `traytic dev` seeded with a few dozen beacons; the alert and
-report pages (with a spike alert that fired, through a local SMTP server); and a weekly report
-email as a mail client shows it, sent by the real scheduler over a stored dataset.
+and phone width), against a fresh `traytic dev` filled by `traytic demo` (30 days, seeded); the
+alert and report pages (with a spike alert that fired, through a local SMTP server); and a weekly
+report email as a mail client shows it, sent by the real scheduler over a stored dataset.
 
-    uv run python web/scripts/screenshots.py      # after `npm run build` in web/
+    uv run python web/scripts/screenshots.py      # after `npm run build` in web/ (make screenshots)
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import random
+import os
+import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,93 +28,19 @@ from tests.alerts.receivers import smtp_server  # noqa: E402
 from tests.db.factories import make_organisation  # noqa: E402
 from tests.e2e.conftest import start_dev  # noqa: E402
 from tests.warehouse.stats.dataset import make_dataset, store  # noqa: E402
-from tests.web.conftest import ARGS, CHROMIUM, DESKTOP_UA, Dev  # noqa: E402
+from tests.web.conftest import ARGS, CHROMIUM, Dev  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"
-PHONE_UA = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
-FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-PAGES = ["/", "/pricing", "/blog/hello-world", "/docs/install", "/blog/cookieless", "/about"]
-REFERRERS = ["https://www.google.com/", "https://news.ycombinator.com/", "https://github.com/", ""]
+DEMO_SEED = 14  # the same dataset each time the pictures are refreshed (up to the date)
 
 
-def seed(dev: Dev) -> None:
-    rng = random.Random(8)  # noqa: S311 (a fixed, made-up dataset)
-    for visitor in range(40):
-        kind = rng.random()
-        if kind < 0.25:
-            user_agent, screen = PHONE_UA.replace("17_4", f"17_{visitor}"), 390
-        elif kind < 0.4:
-            user_agent, screen = FIREFOX_UA.replace("128.0", f"{100 + visitor}.0"), 1280
-        else:
-            user_agent, screen = DESKTOP_UA.format(version=100 + visitor), 1920
-        pages = rng.sample(PAGES, rng.randint(1, 4))
-        utm = "?utm_source=newsletter&utm_medium=email" if rng.random() < 0.2 else ""
-        events: list[dict[str, Any]] = [
-            {
-                "type": "pageview",
-                "url": f"https://example.com{page}{utm if i == 0 else ''}",
-                "referrer": rng.choice(REFERRERS) if i == 0 else "",
-            }
-            for i, page in enumerate(pages)
-        ]
-        events.append(
-            {"type": "vital", "name": "LCP", "value": rng.gauss(2100, 900), "url": events[0]["url"]}
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "CLS",
-                "value": abs(rng.gauss(0.06, 0.08)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "INP",
-                "value": abs(rng.gauss(160, 120)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "TTFB",
-                "value": abs(rng.gauss(500, 300)),
-                "url": events[0]["url"],
-            }
-        )
-        events.append(
-            {
-                "type": "vital",
-                "name": "FCP",
-                "value": abs(rng.gauss(1500, 600)),
-                "url": events[0]["url"],
-            }
-        )
-        if rng.random() < 0.3:
-            plan = rng.choice(["free", "pro"])
-            events.append(
-                {
-                    "type": "event",
-                    "name": "signup",
-                    "url": events[-1]["url"],
-                    "props": {"plan": plan},
-                }
-            )
-        if rng.random() < 0.25:
-            events.append(
-                {
-                    "type": "event",
-                    "name": "download",
-                    "url": events[-1]["url"],
-                    "props": {"file": rng.choice(["guide.pdf", "deck.pdf"])},
-                }
-            )
-        dev.send(events, user_agent, screen)
+def fill(data_dir: Path) -> None:
+    """`traytic demo` as a user runs it beside `make dev`: 30 days through `/collect`."""
+    subprocess.run(
+        [sys.executable, "-m", "traytic.cli.main", "demo", "--seed", str(DEMO_SEED)],
+        env={**os.environ, "TRAYTIC_DATA_DIR": str(data_dir)},
+        check=True,
+    )
 
 
 def main() -> None:
@@ -133,8 +59,7 @@ def main() -> None:
         )
         try:
             dev = Dev(process, json.loads((data_dir / "dev.json").read_text()))
-            seed(dev)
-            time.sleep(3)
+            fill(data_dir)
             shoot(dev)
             shoot_alerts(dev, smtp.mailbox.wait_for)
         finally:
@@ -145,7 +70,7 @@ def main() -> None:
 
 
 def shoot(dev: Dev) -> None:
-    views = {"dashboard": f"/sites/{dev.site_id}?period=24h&compare=1", "settings": "/settings"}
+    views = {"dashboard": f"/sites/{dev.site_id}?period=30d", "settings": "/settings"}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for scheme in ("light", "dark"):

@@ -76,6 +76,9 @@ export interface ApiKey {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  createdById: string | null;
+  /** Its creator is no longer a member: revoke it unless it is still wanted. */
+  needsReview: boolean;
   key?: string;
 }
 

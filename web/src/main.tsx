@@ -7,11 +7,12 @@ import { api, ApiError, type Me } from "./api";
 import { navigate, useLocation } from "./router";
 import { AuthPage } from "./pages/auth";
 import { Shell } from "./pages/shell";
-import { Shared } from "./pages/shared";
+import { PublicDashboard } from "./pages/public-dashboard";
 
 const INVITE_KEY = "traytic.invite";
 
-// An invitation link (`/invite#token=...`) keeps its token for after the login or signup.
+// An invitation link (`/invite#token=...`) keeps its token for after the login or signup;
+// opening it joins nothing: the signed-in person accepts (or dismisses) it with a click.
 if (location.pathname === "/invite") {
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   if (token) sessionStorage.setItem(INVITE_KEY, token);
@@ -22,6 +23,7 @@ function App() {
   const { path } = useLocation();
   const [me, setMe] = useState<Me | null | undefined>(undefined);
   const [inviteError, setInviteError] = useState<string | null>(null);
+  const [invite, setInvite] = useState<string | null>(sessionStorage.getItem(INVITE_KEY));
 
   const refresh = () =>
     api<Me>("GET", "/api/auth/me")
@@ -38,15 +40,23 @@ function App() {
   }, []);
 
   const shared = path.match(/^\/share\/([^/]+)/);
-  if (shared) return <Shared siteId={decodeURIComponent(shared[1])} />;
-  useEffect(() => {
-    const token = sessionStorage.getItem(INVITE_KEY);
-    if (!me?.user || !token) return;
+  if (shared) return <PublicDashboard siteId={decodeURIComponent(shared[1])} />;
+  const settle = () => {
     sessionStorage.removeItem(INVITE_KEY);
-    api("POST", "/api/invitations/accept", { token })
-      .then(refresh)
-      .catch((e) => setInviteError(e instanceof ApiError ? e.message : String(e)));
-  }, [me]);
+    setInvite(null);
+  };
+  const accept = () => {
+    if (!invite) return;
+    api("POST", "/api/invitations/accept", { token: invite })
+      .then(() => {
+        settle();
+        return refresh();
+      })
+      .catch((e) => {
+        settle();
+        setInviteError(e instanceof ApiError ? e.message : String(e));
+      });
+  };
 
   if (me === undefined) return <p class="loading">Loading…</p>;
   const authPath = path === "/login" || path === "/signup";
@@ -69,6 +79,17 @@ function App() {
   }
   return (
     <>
+      {invite && (
+        <p class="banner" role="status" data-invitation>
+          You were invited to join an organisation.{" "}
+          <button type="button" onClick={accept}>
+            Accept the invitation
+          </button>{" "}
+          <button type="button" class="link" onClick={settle}>
+            Dismiss
+          </button>
+        </p>
+      )}
       {inviteError && (
         <p class="error banner" role="alert">
           The invitation could not be accepted: {inviteError}

@@ -3,10 +3,10 @@
  * called earlier (a child component's effect runs before its parent's) wait for it.
  */
 
-import { createTracker, type Tracker, type TrackerOptions } from "./tracker";
+import { createTracker, type TrackOptions, type Tracker, type TrackerOptions } from "./tracker";
 
 export { hashPath } from "./paths";
-export type { TrackerOptions } from "./tracker";
+export type { TrackOptions, TrackerOptions } from "./tracker";
 export type * from "./types";
 
 export interface InitOptions extends TrackerOptions {
@@ -39,9 +39,16 @@ export function init(options: InitOptions): void {
   }
 }
 
-/** Send a custom event; props are flat (string, number, boolean or null values). */
-export function track(name: string, props?: Record<string, unknown>): void {
-  whenStarted((t) => t.track(name, props));
+/**
+ * Send a custom event; props are flat (string, number, boolean or null values). Money it brought
+ * in goes in `options.revenue`: `track("purchase", { plan: "pro" }, { revenue: { amount: 29.99, currency: "EUR" } })`.
+ */
+export function track(
+  name: string,
+  props?: Record<string, unknown> | null,
+  options?: TrackOptions,
+): void {
+  whenStarted((t) => t.track(name, props, options));
 }
 
 /** Count a page view of the current URL by hand (route changes are counted automatically). */

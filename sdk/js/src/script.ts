@@ -28,7 +28,7 @@ const tracker = createTracker({
 });
 
 w.traytic = { track: tracker.track, pageview: tracker.pageview, _v: tracker.vital };
-for (const args of queued) tracker.track(...(Array.prototype.slice.call(args) as [string, Record<string, unknown>]));
+for (const args of queued) tracker.track(...(Array.prototype.slice.call(args) as Parameters<typeof tracker.track>));
 
 if (tracker.enabled && data.vitals !== "false") {
   const vitals = document.createElement("script");

@@ -6,7 +6,7 @@
 
 import { hashPath } from "./paths";
 import { isLocalPage, wantsNoTracking } from "./privacy";
-import type { PropValue, VitalName, WireEvent } from "./types";
+import type { PropValue, Revenue, VitalName, WireEvent } from "./types";
 
 export interface TrackerOptions {
   /** The site's id from the Traytic dashboard. */
@@ -27,10 +27,15 @@ export interface TrackerOptions {
   allowLocalhost?: boolean;
 }
 
+export interface TrackOptions {
+  revenue?: Revenue;
+}
+
 export interface Tracker {
   /** False when DNT, localhost or a missing site id turned the tracker off; every call is then a no-op. */
   readonly enabled: boolean;
-  track(name: string, props?: Record<string, unknown>): void;
+  /** A custom event; `options.revenue` is money it brought in (`{ amount: 29.99, currency: "EUR" }`). */
+  track(name: string, props?: Record<string, unknown> | null, options?: TrackOptions): void;
   /** Count a page view of the current URL, unless it is the one counted last. */
   pageview(): void;
   /** Queue a Web Vitals value for the page view it was measured on; sent when the page is hidden. */
@@ -131,10 +136,16 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
     enabled: true,
     pageview,
     flush,
-    track(name, props) {
-      if (!name) return;
-      const url = currentUrl();
-      push(props ? { type: "event", name, url, props: cleanProps(props) } : { type: "event", name, url });
+    track(name, props, options) {
+      // Absent fields are left out by JSON.stringify.
+      if (name)
+        push({
+          type: "event",
+          name,
+          url: currentUrl(),
+          props: props ? cleanProps(props) : undefined,
+          revenue: options ? options.revenue : undefined,
+        });
     },
     vital(name, value) {
       push({ type: "vital", name, value: Math.max(0, value), url: vitalsUrl || currentUrl() }, true);

@@ -19,7 +19,17 @@ export interface WirePageview {
   referrer?: string | null;
 }
 
-/** `track(name, props)` from the site's code. */
+/**
+ * Money a custom event brought in, stored as sent and reported in the site's currency.
+ * `amount`: a number from 0 to 1e12, or a decimal string (`"29.99"`); `currency`: an ISO 4217
+ * code (`"EUR"`). The gateway refuses other amounts and codes that are not currencies.
+ */
+export interface Revenue {
+  amount: number | string;
+  currency: string;
+}
+
+/** `track(name, props, { revenue })` from the site's code. */
 export interface WireCustomEvent {
   type: "event";
   /** Non-empty. */
@@ -27,6 +37,7 @@ export interface WireCustomEvent {
   /** Non-empty. */
   url: string;
   props?: Record<string, PropValue>;
+  revenue?: Revenue;
 }
 
 /** One Web Vitals measurement (milliseconds, except CLS which is unitless). */

@@ -146,6 +146,29 @@ describe("custom events", () => {
   });
 });
 
+describe("revenue", () => {
+  it("sends revenue as given, beside props or without them", () => {
+    const { tracker, events } = start();
+    tracker.track("purchase", { plan: "pro" }, { revenue: { amount: 29.99, currency: "EUR" } });
+    tracker.track("order", null, { revenue: { amount: "14900.50", currency: "NGN" } });
+    tracker.track("free", undefined, {});
+    vi.advanceTimersByTime(FLUSH_DELAY_MS);
+    const url = "https://example.com/start?utm_source=news";
+    expect(events().slice(1)).toEqual([
+      {
+        type: "event",
+        name: "purchase",
+        url,
+        props: { plan: "pro" },
+        revenue: { amount: 29.99, currency: "EUR" },
+      },
+      { type: "event", name: "order", url, revenue: { amount: "14900.50", currency: "NGN" } },
+      { type: "event", name: "free", url },
+    ]);
+    for (const body of events()) expect(beaconFault({ siteId: "st_x", events: [body] })).toBeNull();
+  });
+});
+
 describe("batching", () => {
   it("sends events from one short window in one beacon", () => {
     const { tracker, sent } = start();

@@ -10,6 +10,21 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const nonEmpty = (v: unknown): boolean => typeof v === "string" && v.length > 0;
 
+const AMOUNT = /^[0-9]{1,13}(\.[0-9]{1,20})?$/;
+
+function revenueFault(revenue: unknown, at: string): Fault {
+  if (revenue === undefined || revenue === null) return null;
+  if (!isObject(revenue)) return `${at}.revenue`;
+  const { amount, currency } = revenue;
+  const amountOk =
+    typeof amount === "number"
+      ? Number.isFinite(amount) && amount >= 0 && amount <= 1e12
+      : typeof amount === "string" && AMOUNT.test(amount);
+  if (!amountOk) return `${at}.revenue.amount`;
+  if (typeof currency !== "string" || !/^[A-Za-z]{3}$/.test(currency)) return `${at}.revenue.currency`;
+  return null;
+}
+
 function eventFault(event: unknown, at: string): Fault {
   if (!isObject(event)) return at;
   const required = (field: string, ok: (v: unknown) => boolean): Fault =>
@@ -21,7 +36,8 @@ function eventFault(event: unknown, at: string): Fault {
         required("referrer", (v) => v === undefined || v === null || typeof v === "string")
       );
     case "event": {
-      const fault = required("name", nonEmpty) ?? required("url", nonEmpty);
+      const fault =
+        required("name", nonEmpty) ?? required("url", nonEmpty) ?? revenueFault(event.revenue, at);
       if (fault || event.props === undefined) return fault;
       if (!isObject(event.props)) return `${at}.props`;
       for (const value of Object.values(event.props)) {

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import secrets
 import signal
 from collections.abc import AsyncIterator
@@ -26,13 +25,14 @@ from litestar import Litestar
 from traytic.alerts import AlertsSettings, load_alerts_settings
 from traytic.billing.app import Billing
 from traytic.billing.settings import BillingSettings
+from traytic.cli.dev_info import DevSettings, read_info, write_info
+from traytic.cli.geoip import dev_geoip_path
 from traytic.consumer.main import running_consumer
 from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import REGISTRY, metrics_lifespan
+from traytic.core.metrics import REGISTRY
 from traytic.core.settings import load_settings
 from traytic.db import Database
 from traytic.db.migrate import migrate as migrate_database
@@ -40,6 +40,8 @@ from traytic.db.repositories import users
 from traytic.db.settings import DbSettings
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_lifespan
 from traytic.query.app import Query, openapi_config
 from traytic.query.passwords import Passwords
 from traytic.query.provision import ensure_demo_account
@@ -47,13 +49,6 @@ from traytic.query.settings import QuerySettings
 from traytic.warehouse import WarehouseSettings, open_warehouse
 
 DEMO_EMAIL = "demo@traytic.local"
-
-
-class DevSettings(msgspec.Struct, frozen=True, kw_only=True):
-    data_dir: str = ".traytic"
-    """Where the embedded mode keeps NATS, chDB and SQLite data, and `dev.json`."""
-    public_url: str | None = None
-    """The URL printed for trackers; default `http://localhost:<port>`."""
 
 
 class DevServices(msgspec.Struct, frozen=True):
@@ -64,16 +59,6 @@ class DevServices(msgspec.Struct, frozen=True):
     warehouse: WarehouseSettings
     db: DbSettings
     alerts: AlertsSettings
-
-
-def _read_info(info_file: Path) -> dict[str, Any]:
-    if not info_file.exists():
-        return {}
-    try:
-        known = json.loads(info_file.read_text())
-    except ValueError:
-        return {}
-    return known if isinstance(known, dict) else {}
 
 
 async def _ensure_demo(
@@ -169,7 +154,7 @@ async def _serve(settings: DevSettings, services: DevServices) -> None:
     try:
         bus_settings = load_settings(bus.BusSettings, nats_url=nats_server.url)
         info_file = data / "dev.json"
-        known = await asyncio.to_thread(_read_info, info_file)
+        known = await asyncio.to_thread(read_info, info_file)
         demo = await _ensure_demo(services.db, bus_settings, known)
         port = services.gateway.port
         info: dict[str, Any] = {
@@ -192,16 +177,11 @@ async def _serve(settings: DevSettings, services: DevServices) -> None:
             loop.add_signal_handler(sig, server.stop)
         serving = asyncio.create_task(server.serve())
         await _wait_until_listening(services.gateway.host, port, serving)
-        await asyncio.to_thread(_write_info, info_file, info)
+        await asyncio.to_thread(write_info, info_file, info)
         _print_banner(info)
         await serving
     finally:
         await asyncio.to_thread(nats_server.stop)
-
-
-def _write_info(info_file: Path, info: dict[str, Any]) -> None:
-    info_file.write_text(json.dumps(info, indent=2) + "\n")
-    info_file.chmod(0o600)  # it holds the demo password and API key
 
 
 async def _wait_until_listening(host: str, port: int, serving: asyncio.Task[None]) -> None:
@@ -233,6 +213,7 @@ def _print_banner(info: dict[str, Any]) -> None:
     demo site id  {site_id}
     API key       {info["api_key"]}
     tracker       <script defer src="{url}/script.js" data-site-id="{site_id}"></script>
+    demo data     make demo    (30 days of sample traffic for this site: traytic demo --help)
     try           curl -i {url}/collect -H 'content-type: text/plain' \\
                     -d '{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"http://localhost/"}}]}}'
     metrics       {info["metrics_url"] or "off (TRAYTIC_METRICS_PORT=0)"}
@@ -253,7 +234,8 @@ def run_dev() -> int:
         gateway=gateway,
         query=load_settings(QuerySettings, public_url=url),
         billing=load_settings(BillingSettings, migrate_on_start=False),
-        consumer=load_settings(ConsumerSettings),
+        # Without a database of their own, MaxMind's test one: a few cities for the demo.
+        consumer=load_settings(ConsumerSettings, geoip_path=dev_geoip_path()),
         warehouse=load_settings(WarehouseSettings, chdb_path=str(data / "chdb")),
         db=_dev_db_settings(data),
         alerts=load_alerts_settings(public_url=url),

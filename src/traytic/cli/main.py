@@ -7,8 +7,17 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from traytic.core.errors import TrayticError
+
+
+def _timestamp(value: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +33,35 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("consumer", help="run the consumer: JetStream batches into ClickHouse")
     commands.add_parser("query", help="run the query service (stats, accounts, sites, keys)")
     commands.add_parser("billing", help="run the billing service (webhooks, worker, checkout)")
-    commands.add_parser("migrate", help="apply the warehouse migrations")
+    commands.add_parser(
+        "migrate",
+        help="create or upgrade the schemas: the warehouse's ClickHouse tables and the"
+        " database's (Alembic), then exit",
+        description="Apply every pending migration, then exit: the warehouse's (ClickHouse"
+        " tables, views and rollups, at TRAYTIC_CLICKHOUSE_URL, or chDB at TRAYTIC_CHDB_PATH) and"
+        " the database's (Alembic revisions of accounts, sites, keys and billing, at"
+        " TRAYTIC_DATABASE_URL). Safe to run again: what is applied is skipped. Run it before"
+        " starting the services of a new version.",
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="fill the running `traytic dev`'s demo site with sample traffic",
+        description="Send a month of believable traffic (daily and weekly rhythm, a launch"
+        " spike, sources and campaigns, countries and cities, devices, custom events, Web Vitals"
+        " and errors) through the gateway's /collect into the running `traytic dev` (make dev),"
+        " for its demo site. Timestamps are backdated by an in-process gateway: the public"
+        " /collect cannot do that. Running it again adds more.",
+    )
+    demo.add_argument(
+        "--events", type=int, default=50_000, help="about how many events (default 50000)"
+    )
+    demo.add_argument("--days", type=int, default=30, help="days of history (default 30)")
+    demo.add_argument("--seed", type=int, help="the same seed (and --end) gives the same traffic")
+    demo.add_argument(
+        "--end",
+        type=_timestamp,
+        help="the last moment of the sample, ISO 8601 (default now); with --seed, for tests",
+    )
     commands.add_parser("settings", help="list every TRAYTIC_* setting with its default")
 
     site = commands.add_parser("site", help="manage sites (database, mirrored to the gateway)")
@@ -85,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.serve import run_consumer
 
             return run_consumer()
+        if args.command == "demo":
+            from traytic.cli.demo.command import run_demo
+
+            return run_demo(events=args.events, days=args.days, seed=args.seed, end=args.end)
         if args.command == "migrate":
             from traytic.cli.serve import run_migrate
 

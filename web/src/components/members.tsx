@@ -113,10 +113,29 @@ export function Members({ org, canWrite }: { org: Organisation; canWrite: boolea
             </tr>
           ))}
           {invitations.map((i) => (
-            <tr class="muted">
-              <td>{i.email} (invited)</td>
+            <tr class="muted" data-invitation={i.email}>
+              <td>
+                {i.email} (invited, until {new Date(i.expiresAt).toLocaleDateString()})
+              </td>
               <td>{i.role}</td>
-              {canWrite && <td>until {new Date(i.expiresAt).toLocaleDateString()}</td>}
+              {canWrite && (
+                <td>
+                  <button
+                    type="button"
+                    class="link danger"
+                    aria-label={`Withdraw the invitation of ${i.email}`}
+                    onClick={() =>
+                      confirm(`Withdraw the invitation of ${i.email}? Its link stops working.`) &&
+                      attempt(
+                        () => api("DELETE", `/api/orgs/${org.id}/invitations/${i.id}`),
+                        `The invitation of ${i.email} was withdrawn.`,
+                      )
+                    }
+                  >
+                    Withdraw
+                  </button>
+                </td>
+              )}
             </tr>
           ))}
         </tbody>

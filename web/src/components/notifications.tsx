@@ -112,38 +112,54 @@ function useList<T>(url: string): [T[] | null, () => void] {
   return [rows, load];
 }
 
-export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site; canWrite: boolean }) {
-  const base = `/api/orgs/${org.id}/sites/${site.id}`;
-  const [alerts, reload] = useList<Alert>(`${base}/alerts`);
-  const [kind, setKind] = useState<"spike" | "drop">("spike");
+/** A list the API keeps at `url`, with a form that adds to it and a delete per row. */
+function useEditable<T extends { id: string; name: string }>(url: string, noun: string) {
+  const [rows, reload] = useList<T>(url);
   const [error, setError] = useState<string | null>(null);
-
-  async function create(event: Event) {
+  const add = (body: (data: FormData) => unknown) => async (event: Event) => {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
-    const data = new FormData(form);
     setError(null);
-    const raw = Number(data.get("threshold"));
     try {
-      await api("POST", `${base}/alerts`, {
-        kind,
-        name: String(data.get("name")).trim(),
-        threshold: kind === "drop" ? raw / 100 : raw,
-        cooldownMinutes: Number(data.get("cooldown")),
-        recipients: recipientsOf(data),
-      });
+      await api("POST", url, body(new FormData(form)));
       form.reset();
       reload();
     } catch (e) {
       setError(message(e));
     }
-  }
-
-  async function remove(alert: Alert) {
-    if (!confirm(`Delete the alert "${alert.name}"?`)) return;
-    await api("DELETE", `${base}/alerts/${alert.id}`).catch((e) => setError(message(e)));
+  };
+  async function remove(row: T) {
+    if (!confirm(`Delete the ${noun} "${row.name}"?`)) return;
+    await api("DELETE", `${url}/${row.id}`).catch((e) => setError(message(e)));
     reload();
   }
+  return { rows, error, add, remove };
+}
+
+function ErrorLine({ error }: { error: string | null }) {
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site; canWrite: boolean }) {
+  const { rows: alerts, error, add, remove } = useEditable<Alert>(
+    `/api/orgs/${org.id}/sites/${site.id}/alerts`,
+    "alert",
+  );
+  const [kind, setKind] = useState<"spike" | "drop">("spike");
+  const create = add((data) => {
+    const raw = Number(data.get("threshold"));
+    return {
+      kind,
+      name: String(data.get("name")).trim(),
+      threshold: kind === "drop" ? raw / 100 : raw,
+      cooldownMinutes: Number(data.get("cooldown")),
+      recipients: recipientsOf(data),
+    };
+  });
 
   return (
     <section class="card" aria-labelledby="alerts-title">
@@ -219,45 +235,23 @@ export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site;
           <button type="submit">Add alert</button>
         </form>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }
 
 export function Reports({ org, site, canWrite }: { org: Organisation; site: Site; canWrite: boolean }) {
-  const base = `/api/orgs/${org.id}/sites/${site.id}`;
-  const [reports, reload] = useList<Report>(`${base}/reports`);
+  const { rows: reports, error, add, remove } = useEditable<Report>(
+    `/api/orgs/${org.id}/sites/${site.id}/reports`,
+    "report",
+  );
   const [zone, setZone] = useState(site.timeZone);
-  const [error, setError] = useState<string | null>(null);
-
-  async function create(event: Event) {
-    event.preventDefault();
-    const form = event.target as HTMLFormElement;
-    const data = new FormData(form);
-    setError(null);
-    try {
-      await api("POST", `${base}/reports`, {
-        name: String(data.get("name")).trim(),
-        frequency: String(data.get("frequency")),
-        sendHour: Number(data.get("hour")),
-        recipients: recipientsOf(data, String(data.get("timeZone"))),
-      });
-      form.reset();
-      reload();
-    } catch (e) {
-      setError(message(e));
-    }
-  }
-
-  async function remove(report: Report) {
-    if (!confirm(`Delete the report "${report.name}"?`)) return;
-    await api("DELETE", `${base}/reports/${report.id}`).catch((e) => setError(message(e)));
-    reload();
-  }
+  const create = add((data) => ({
+    name: String(data.get("name")).trim(),
+    frequency: String(data.get("frequency")),
+    sendHour: Number(data.get("hour")),
+    recipients: recipientsOf(data, String(data.get("timeZone"))),
+  }));
 
   const zones: string[] =
     (Intl as unknown as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.("timeZone") ?? [];
@@ -335,11 +329,7 @@ export function Reports({ org, site, canWrite }: { org: Organisation; site: Site
           <button type="submit">Add report</button>
         </form>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorLine error={error} />
     </section>
   );
 }

@@ -196,6 +196,12 @@ function Keys({ org }: { org: Organisation }) {
         </div>
       )}
       {keys?.length === 0 && <p class="muted">No API keys yet: create one for scripts that read the stats API.</p>}
+      {keys?.some((key) => key.needsReview && !key.revokedAt) && (
+        <p class="warn" role="status">
+          Keys marked <span class="badge">review</span> were created by someone who has left the
+          organisation and may still hold them: revoke those you no longer need.
+        </p>
+      )}
       <div class="table-scroll">
       <table class="table">
         <thead>
@@ -208,8 +214,15 @@ function Keys({ org }: { org: Organisation }) {
         </thead>
         <tbody>
           {(keys ?? []).filter((key) => !key.revokedAt).map((key) => (
-            <tr data-key={key.name}>
-              <td>{key.name}</td>
+            <tr data-key={key.name} data-review={key.needsReview ? "true" : undefined}>
+              <td>
+                {key.name}{" "}
+                {key.needsReview && (
+                  <span class="badge" title="Created by someone who is no longer a member">
+                    review
+                  </span>
+                )}
+              </td>
               <td>
                 <code>{key.prefix}…</code>
               </td>

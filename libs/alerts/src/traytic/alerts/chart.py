@@ -23,7 +23,7 @@ PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 90, 20, 20, 56
 def _nice_top(peak: int) -> int:
     """A round number at or above `peak` for the top grid line."""
     if peak <= 5:
-        return max(peak, 1)
+        return max(2, peak + peak % 2)  # even, so the middle line is a whole number
     magnitude = 10 ** (len(str(peak)) - 1)
     for step in (1, 2, 2.5, 5, 10):
         top = int(step * magnitude)

@@ -9,10 +9,12 @@ message twice.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -32,6 +34,14 @@ from traytic.db.tokens import unsubscribe_token
 from traytic.warehouse.stats import Stats
 
 log = structlog.get_logger()
+
+
+class Claim(Protocol):
+    """`claim_due_recipients` or `claim_due_alerts`."""
+
+    async def __call__(
+        self, session: AsyncSession, *, owner: str, now: datetime, lease: timedelta, limit: int
+    ) -> Sequence[Alert] | Sequence[Recipient]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,20 +83,24 @@ class Planner:
             report_id=report_id,
         )
 
-    # ---- reports
-
-    async def plan_reports(self) -> int:
-        """Claim due report recipients and write their deliveries; how many were written."""
+    async def _claim(self, claim: Claim) -> tuple[str, list[uuid.UUID]]:
+        """A claim's name and the ids of the rows it leased (in a transaction of its own)."""
         owner = self.claim_name()
         async with self.db.session() as session:
-            claimed = await report_repository.claim_due_recipients(
+            claimed = await claim(
                 session,
                 owner=owner,
                 now=self.now(),
                 lease=self.lease,
                 limit=self.settings.alerts_batch,
             )
-            ids = [row.id for row in claimed]
+            return owner, [row.id for row in claimed]
+
+    # ---- reports
+
+    async def plan_reports(self) -> int:
+        """Claim due report recipients and write their deliveries; how many were written."""
+        owner, ids = await self._claim(report_repository.claim_due_recipients)
         cache: dict[tuple[str, schedule.Period, str], ReportFigures] = {}
         written = 0
         for recipient_id in ids:
@@ -150,7 +164,9 @@ class Planner:
             skipped=due.skipped,
         )
         key = f"report:{report.id}:{recipient.id}:{due.period.first.isoformat()}"
-        rendered = self._render_report(context, recipient, key)
+        # Drawing the chart and the HTML is CPU work: off the event loop, which may be holding
+        # a transaction (on SQLite, the write lock every other writer waits for).
+        rendered = await asyncio.to_thread(self._render_report, context, recipient, key)
         delivery = self._delivery(site.id, recipient, rendered, key, report_id=report.id)
         delivery.late = due.late
         async with self.db.session() as session:
@@ -201,16 +217,7 @@ class Planner:
     async def check_alerts(self) -> int:
         """Claim alerts whose check is due, check them, write deliveries for those that fire;
         how many deliveries were written."""
-        owner = self.claim_name()
-        async with self.db.session() as session:
-            claimed = await alert_repository.claim_due_alerts(
-                session,
-                owner=owner,
-                now=self.now(),
-                lease=self.lease,
-                limit=self.settings.alerts_batch,
-            )
-            ids = [row.id for row in claimed]
+        owner, ids = await self._claim(alert_repository.claim_due_alerts)
         written = 0
         for alert_id in ids:
             try:

@@ -101,9 +101,14 @@ def _kpis(figures: ReportFigures) -> list[tuple[str, str, str]]:
 def _lists(figures: ReportFigures) -> list[tuple[str, list[Row]]]:
     return [
         ("Top pages", figures.pages),
-        ("Top sources", figures.sources),
-        ("Top countries", figures.countries),
+        ("Top sources", [_named(row, "Direct") for row in figures.sources]),
+        ("Top countries", [_named(row, "Unknown") for row in figures.countries]),
     ]
+
+
+def _named(row: Row, empty: str) -> Row:
+    """The stats API's empty value, as the dashboard names it (no referrer: Direct)."""
+    return row if row.value else msgspec.structs.replace(row, value=empty)
 
 
 def _row_label(row: Row) -> str:

@@ -8,6 +8,8 @@ subject, which lets tests (and several installs) share one NATS server without t
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
@@ -61,6 +63,11 @@ class Names(msgspec.Struct, frozen=True):
     """Over-quota flags per site (billing writes, the gateway watches)."""
     rate_limit_subject: str
     """Plain NATS (no stream): gateway replicas share what their rate limits spent."""
+    limits_bucket: str
+    """Login backoff and signup counts, shared by the query replicas."""
+    access_subject: str
+    """Access changes (a key revoked, a member removed, a site deleted or made private): every
+    query replica re-checks its open live streams at once."""
 
 
 def names(namespace: str = "") -> Names:
@@ -78,6 +85,8 @@ def names(namespace: str = "") -> Names:
         sessions_bucket=f"{bucket_prefix}sessions",
         quotas_bucket=f"{bucket_prefix}quotas",
         rate_limit_subject=f"{subject_prefix}.ratelimit",
+        limits_bucket=f"{bucket_prefix}limits",
+        access_subject=f"{subject_prefix}.access",
     )
 
 
@@ -119,6 +128,18 @@ async def connect(settings: BusSettings, *, name: str, **callbacks: Any) -> Nats
             log.warning("nats_connect_retry", error=str(exc) or type(exc).__name__, delay_s=delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+
+@contextlib.asynccontextmanager
+async def connected(
+    settings: BusSettings, *, name: str, **callbacks: Any
+) -> AsyncIterator[NatsClient]:
+    """`connect()` for a lifespan's exit stack: closed (drained) when the block ends."""
+    nc = await connect(settings, name=name, **callbacks)
+    try:
+        yield nc
+    finally:
+        await close(nc)
 
 
 def stream_config(settings: BusSettings) -> StreamConfig:

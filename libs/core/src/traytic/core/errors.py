@@ -1,20 +1,14 @@
-"""One error base for Traytic and the Litestar handlers that render every error as JSON.
+"""One error base for Traytic, and the JSON body every error response carries.
 
 An expected failure raises a `TrayticError` subclass carrying its HTTP status and, for bad input,
-the field at fault; one handler turns it into `{"error": ..., "message": ..., "field": ...}`.
+the field at fault; one handler (`traytic.http.errors`) turns it into
+`{"error": ..., "message": ..., "field": ..., "requestId": ...}`. A 5xx's message may hold what a
+driver said (a URL, SQL): it goes to the log, and the body says only what kind of failure it was.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-import structlog
-from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.types import ExceptionHandlersMap
-
-log = structlog.get_logger()
 
 
 class TrayticError(Exception):
@@ -22,6 +16,8 @@ class TrayticError(Exception):
 
     status: int = 500
     code: str = "internal_error"
+    public: bool = False
+    """A 5xx whose message we wrote for the caller (a readiness probe's), not a driver's."""
 
     def __init__(
         self,
@@ -62,6 +58,42 @@ class UnsupportedMediaType(TrayticError):
     code = "unsupported_media_type"
 
 
+class Unauthorized(TrayticError):
+    """No valid session cookie or API key (or a wrong password): sign in again."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(TrayticError):
+    """Signed in, a member, but the role (or the API key's scope) does not allow this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    """A write with the session cookie but without the matching `X-CSRF-Token` header."""
+
+    code = "csrf_rejected"
+
+
+class TooManyAttempts(TrayticError):
+    """Too many tries (logins, signups): wait `Retry-After` seconds."""
+
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, int(retry_after + 0.999)))})
+
+
+class RateLimited(TooManyAttempts):
+    """Too many requests (or too many open streams) from one caller: wait `Retry-After`."""
+
+    code = "rate_limited"
+
+
 class ServiceUnavailable(TrayticError):
     """A dependency (NATS, ClickHouse) is down; the caller should retry later."""
 
@@ -72,54 +104,30 @@ class ServiceUnavailable(TrayticError):
         super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
-class ErrorBody(msgspec.Struct, omit_defaults=True):
+class ErrorBody(msgspec.Struct, omit_defaults=True, rename="camel"):
     """The JSON body of every error response."""
 
     error: str
     message: str
     field: str | None = None
+    request_id: str | None = None
+    """On a 5xx: quote it when reporting the failure; the log holds the full error under it."""
 
 
 ERROR_ENCODER = msgspec.json.Encoder()
 
-
-def error_body(error: TrayticError) -> bytes:
-    return ERROR_ENCODER.encode(ErrorBody(error.code, error.message, error.field))
+_WITHHELD = {503: "temporarily unavailable: try again shortly"}
 
 
-def _traytic_error_handler(_: Request[Any, Any, Any], exc: TrayticError) -> Response[bytes]:
-    if exc.status >= 500:
-        log.error("request_failed", error=exc.code, message=exc.message)
-    return Response(
-        error_body(exc), status_code=exc.status, media_type=MediaType.JSON, headers=exc.headers
-    )
+def public_message(error: TrayticError) -> str:
+    """What the response may say: a 4xx's message (worded for the caller), a 5xx's kind."""
+    if error.status < 500 or error.public:
+        return error.message
+    return _WITHHELD.get(error.status, "internal server error")
 
 
-def _http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
-    field = None
-    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
-        first = exc.extra[0]
-        if isinstance(first, dict):
-            field = first.get("key") or first.get("source")
-    code = "invalid_input" if exc.status_code == 400 else f"http_{exc.status_code}"
-    body = ErrorBody(code, str(exc.detail), field)
-    return Response(
-        ERROR_ENCODER.encode(body),
-        status_code=exc.status_code,
-        media_type=MediaType.JSON,
-        headers=exc.headers,
-    )
-
-
-def _unexpected_error_handler(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
-    log.exception("unhandled_error", error_type=type(exc).__name__)
-    body = ErrorBody("internal_error", "internal server error")
-    return Response(ERROR_ENCODER.encode(body), status_code=500, media_type=MediaType.JSON)
-
-
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    TrayticError: _traytic_error_handler,
-    HTTPException: _http_exception_handler,
-    Exception: _unexpected_error_handler,
-}
-"""Pass as `Litestar(exception_handlers=EXCEPTION_HANDLERS)`."""
+def error_body(error: TrayticError, request_id: str | None = None) -> bytes:
+    """A 5xx names its request id in the body too (every response has `X-Request-Id`), so a
+    user reporting one quotes what finds the full error in the log."""
+    quoted = request_id if error.status >= 500 else None
+    return ERROR_ENCODER.encode(ErrorBody(error.code, public_message(error), error.field, quoted))

@@ -33,14 +33,31 @@ class Pageview(
     referrer: str | None = None
 
 
+Amount = (
+    Annotated[float, msgspec.Meta(ge=0, le=1e12)]
+    | Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,13}(\.[0-9]{1,20})?$")]
+)
+"""A revenue amount: a number, or a decimal string (`"29.99"`) where floats would round."""
+
+
+class Revenue(msgspec.Struct, rename="camel", frozen=True, gc=False):
+    """Money a custom event brought in, in the currency it was paid in (stored as sent; the
+    stats convert it to the site's reporting currency). See `traytic.core.revenue`."""
+
+    amount: Amount
+    currency: Annotated[str, msgspec.Meta(pattern="^[A-Za-z]{3}$")]
+    """An ISO 4217 code (`EUR`); the gateway refuses codes that are not currencies."""
+
+
 class CustomEvent(
     msgspec.Struct, tag="event", tag_field="type", rename="camel", frozen=True, gc=False
 ):
-    """`track(name, props)` from the site's code."""
+    """`track(name, props, {revenue})` from the site's code."""
 
     name: Annotated[str, msgspec.Meta(min_length=1)]
     url: Url
     props: dict[str, PropValue] = msgspec.field(default_factory=dict)
+    revenue: Revenue | None = None
 
 
 class Vital(msgspec.Struct, tag="vital", tag_field="type", rename="camel", frozen=True, gc=False):

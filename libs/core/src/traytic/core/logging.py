@@ -66,12 +66,22 @@ _STDERR: Any = _CurrentStderr()
 
 
 def configure_logging(level: str = "info", fmt: LogFormat = "auto") -> None:
-    """Configure structlog and route the standard library's loggers through it."""
+    """Configure structlog and route the standard library's loggers through it.
+
+    `auto` (the default) writes for whoever reads: aligned, coloured lines with the local time
+    of day when stderr is a terminal (`make dev`), one JSON object per line otherwise (a log
+    collector, a container), with an ISO UTC timestamp.
+    """
     use_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    stamp = (
+        structlog.processors.TimeStamper(fmt="iso", utc=True)
+        if use_json
+        else structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        stamp,
         redact_sensitive,
     ]
     renderer: Any = (

@@ -137,3 +137,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        """`async with Database.from_settings(...) as db:` disposes the engine at the end."""
+        await self.dispose()

@@ -24,6 +24,13 @@ class NotFound(TrayticError):
     code = "not_found"
 
 
+class InUse(TrayticError):
+    """The row is still referenced (a goal a funnel uses): change the referrer first."""
+
+    status = 409
+    code = "in_use"
+
+
 def is_unique_violation(exc: IntegrityError) -> bool:
     """True for a unique or primary-key violation, on PostgreSQL (SQLSTATE 23505) and SQLite."""
     sqlstate = getattr(exc.orig, "sqlstate", None)

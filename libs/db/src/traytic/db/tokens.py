@@ -24,17 +24,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-CSRF_HEADER = "X-CSRF-Token"
-"""Cookie-authenticated writes echo the CSRF cookie's value in this header (double-submit)."""
-
-
-def csrf_token_for(session_token: str) -> str:
-    """The CSRF cookie's value for a login session, derived rather than stored: a cookie planted
-    from another subdomain cannot match. Every service that accepts the dashboard's session
-    (query, billing) checks it with this one function."""
-    return hashlib.sha256(b"traytic-csrf:" + session_token.encode()).hexdigest()
-
-
 def unsubscribe_token(recipient: Recipient) -> str:
     """The token in a recipient's unsubscribe links: the recipient's id and an HMAC of its
     owner (the report or alert) and address under the recipient's own secret. It works without

@@ -23,6 +23,7 @@ from sqlalchemy.orm.base import NO_VALUE
 from sqlmodel import Session as SqlModelSession
 
 from traytic.core.errors import InvalidInput
+from traytic.core.revenue import CURRENCIES
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -138,6 +139,14 @@ def check_currency(value: object, field: str = "currency") -> str:
     currency = check_text(field, value, max_length=3).upper()
     if not _CURRENCY.match(currency):
         raise InvalidInput(f"{field} must be an ISO 4217 code", field=field)
+    return currency
+
+
+def check_reporting_currency(value: object, field: str = "currency") -> str:
+    """An ISO 4217 currency (`check_currency` accepts any three letters; this knows them)."""
+    currency = check_currency(value, field)
+    if currency not in CURRENCIES:
+        raise InvalidInput(f"{field} {currency!r} is not an ISO 4217 currency", field=field)
     return currency
 
 

@@ -6,6 +6,7 @@ must not differ between engines (migrations, the dedupe lookup) live here once.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import time
 from abc import ABC, abstractmethod
@@ -17,7 +18,14 @@ import structlog
 from traytic.core.errors import ConfigurationError
 from traytic.warehouse import sessions
 from traytic.warehouse.cluster import LOCAL_SUFFIX, MigrationPlan, check_cluster_name
-from traytic.warehouse.migrate import SCHEMA_MIGRATIONS, backfills, load_migrations
+from traytic.warehouse.errors import WarehouseError
+from traytic.warehouse.migrate import (
+    SCHEMA_MIGRATIONS,
+    AddColumns,
+    add_columns,
+    backfills,
+    load_migrations,
+)
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
 
@@ -55,6 +63,13 @@ class Warehouse(ABC):
     async def insert_events(self, rows: Sequence[EventRow]) -> None:
         """Append rows to `events` in one insert (atomic per batch on both engines)."""
 
+    async def insert_sessions(self, rows: Sequence[sessions.SessionRow]) -> None:
+        """Append rows to `sessions` in one insert (the consumer's visits; see `sessions`).
+
+        Not abstract, so a `Warehouse` written before it existed still works where nothing
+        calls it; both engines' backends implement it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot insert sessions")
+
     @abstractmethod
     async def ping(self) -> bool:
         """True when the engine answers; never raises."""
@@ -81,6 +96,10 @@ class Warehouse(ABC):
             if migration.name in applied:
                 continue
             for statement in migration.statements:
+                adding = add_columns(statement)
+                if adding is not None:
+                    await self._add_columns(adding, plan)
+                    continue
                 for planned in plan.statements(statement):
                     await self.execute(planned)
             for backfill in backfills(migration):
@@ -92,6 +111,35 @@ class Warehouse(ABC):
             )
             log.info("warehouse_migration_applied", migration=migration.name, db=self.database)
         return sorted(await self._applied_migrations())
+
+    async def _add_columns(self, adding: AddColumns, plan: MigrationPlan) -> None:
+        """Add the columns a table lacks; in cluster mode to the local tables and then to the
+        `Distributed` one in front of them, each `ON CLUSTER`."""
+        names = [adding.table]
+        on_cluster = ""
+        if plan.cluster:
+            names = [adding.table + LOCAL_SUFFIX, adding.table]
+            on_cluster = f" ON CLUSTER {plan.cluster}"
+        for name in names:
+            statement = adding.statement(
+                f"{self.database}.{name}", await self._columns(name), on_cluster
+            )
+            if statement is None:
+                continue
+            try:
+                await self.execute(statement)
+            except WarehouseError:
+                # Another process migrating at once may have added them first.
+                if adding.statement(name, await self._columns(name)) is not None:
+                    raise
+
+    async def _columns(self, table: str) -> frozenset[str]:
+        rows = await self.query(
+            "SELECT name FROM system.columns WHERE database = {db:String}"
+            " AND table = {table:String}",
+            {"db": self.database, "table": table},
+        )
+        return frozenset(row["name"] for row in rows)
 
     async def _applied_migrations(self) -> set[str]:
         rows = await self.query("SELECT DISTINCT name FROM schema_migrations")
@@ -158,7 +206,8 @@ class Warehouse(ABC):
 
 
 def open_warehouse(settings: WarehouseSettings) -> Warehouse:
-    """The server backend when `clickhouse_url` is set, else chDB in `chdb_path`."""
+    """The server backend when `clickhouse_url` is set, else chDB in `chdb_path` (the `chdb`
+    extra: the services' images leave it out)."""
     if settings.clickhouse_url:
         from traytic.warehouse.server import ServerWarehouse
 
@@ -169,6 +218,11 @@ def open_warehouse(settings: WarehouseSettings) -> Warehouse:
     if settings.clickhouse_cluster:
         raise ConfigurationError(
             "TRAYTIC_CLICKHOUSE_CLUSTER needs a ClickHouse server: set TRAYTIC_CLICKHOUSE_URL"
+        )
+    if importlib.util.find_spec("chdb") is None:
+        raise ConfigurationError(
+            "TRAYTIC_CLICKHOUSE_URL is not set and chDB is not installed: set it to your"
+            " ClickHouse server, or install the embedded engine (traytic-warehouse[chdb])"
         )
     from traytic.warehouse.chdb_backend import ChdbWarehouse
 

@@ -19,8 +19,9 @@ import chdb
 
 from traytic.warehouse.base import Warehouse, check_database_name
 from traytic.warehouse.errors import WarehouseError, WarehouseUnavailable
-from traytic.warehouse.formats import CHDB_FORMATS, CHDB_INSERT_FORMAT
+from traytic.warehouse.formats import CHDB_FORMATS, CHDB_INSERT_FORMAT, encode_json_compact_each_row
 from traytic.warehouse.rows import COLUMNS, EventRow
+from traytic.warehouse.sessions import SESSION_COLUMNS, SessionRow
 from traytic.warehouse.settings import WarehouseSettings
 from traytic.warehouse.sql import bind, decode_json_result
 
@@ -31,6 +32,8 @@ T = TypeVar("T")
 _INSERT = (
     f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) SETTINGS optimize_on_insert=0"
 )
+
+_INSERT_SESSIONS = f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)})"
 
 _SESSION_SETTINGS = ("do_not_merge_across_partitions_select_final = 1",)
 """`FINAL` (the `sessions` reads) merges versions within each month only: a visit never spans two
@@ -95,10 +98,10 @@ class ChdbWarehouse(Warehouse):
         body = await self._run(self._query_sync, bind(sql, params), "JSON")
         return decode_json_result(body)
 
-    def _insert_sync(self, body: bytes, fmt: str) -> None:
+    def _insert_sync(self, body: bytes, fmt: str, statement: str = _INSERT) -> None:
         conn = self._connection()
         try:
-            with conn.send_insert(_INSERT, fmt) as inserter:
+            with conn.send_insert(statement, fmt) as inserter:
                 inserter.append(body)
                 inserter.finish()
         except Exception as exc:
@@ -111,6 +114,12 @@ class ChdbWarehouse(Warehouse):
         if not rows:
             return
         await self._run(self._insert_sync, CHDB_FORMATS[fmt](rows), fmt)
+
+    async def insert_sessions(self, rows: Sequence[SessionRow]) -> None:
+        if not rows:
+            return
+        body = encode_json_compact_each_row(rows)
+        await self._run(self._insert_sync, body, "JSONCompactEachRow", _INSERT_SESSIONS)
 
     async def ping(self) -> bool:
         try:

@@ -14,19 +14,15 @@ from collections.abc import Sequence
 import msgspec
 
 from traytic.warehouse.rows import EVENT_TYPES, EventRow
+from traytic.warehouse.sessions import SessionRow
 from traytic.warehouse.sql import quote_string
 
 _ENCODER = msgspec.json.Encoder()
 
 
-def encode_json_compact_each_row(rows: Sequence[EventRow]) -> bytes:
-    """JSONCompactEachRow: one JSON array per line, in `COLUMNS` order (chDB only)."""
-    buffer = bytearray()
-    encode_into = _ENCODER.encode_into
-    for row in rows:
-        encode_into(row, buffer, -1)
-        buffer += b"\n"
-    return bytes(buffer)
+def encode_json_compact_each_row(rows: Sequence[EventRow] | Sequence[SessionRow]) -> bytes:
+    """JSONCompactEachRow: one JSON array per line, in column order (chDB only)."""
+    return _ENCODER.encode_lines(rows)
 
 
 def encode_json_each_row(rows: Sequence[EventRow]) -> bytes:
@@ -75,6 +71,7 @@ _U64 = struct.Struct("<Q")
 _TS_TYPE = struct.Struct("<Ib")
 _IDS = struct.Struct("<QQQ")
 _F64 = struct.Struct("<d")
+_I64 = struct.Struct("<q")
 
 
 def _varint(n: int) -> bytes:
@@ -108,6 +105,32 @@ def encode_row_binary(rows: Sequence[EventRow]) -> bytes:
             for item in items:
                 _string(buffer, item)
         buffer += _F64.pack(row.value)
+        buffer += _I64.pack(row.revenue_micros)
+        _string(buffer, row.revenue_currency)
+    return bytes(buffer)
+
+
+_SESSION_NUMBERS = struct.Struct("<IQQIIII")
+
+
+def encode_sessions_row_binary(rows: Sequence[SessionRow]) -> bytes:
+    """RowBinary of `sessions` rows (DateTime is UInt32 seconds)."""
+    buffer = bytearray()
+    pack = _SESSION_NUMBERS.pack
+    for row in rows:
+        _string(buffer, row.site_id)
+        buffer += pack(
+            row.started,
+            row.session_id,
+            row.visitor_id,
+            row.first_ts,
+            row.last_ts,
+            row.pageviews,
+            row.events,
+        )
+        for value in msgspec.structs.astuple(row)[8:26]:
+            _string(buffer, value)
+        buffer += _U64.pack(row.version)
     return bytes(buffer)
 
 

@@ -57,6 +57,47 @@ _MATERIALIZED_VIEW = re.compile(
 _CREATES_SESSIONS = re.compile(r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+sessions\b", re.IGNORECASE)
 
 
+_ADD_COLUMNS = re.compile(
+    r"^ALTER\s+TABLE\s+(?P<table>\w+)\s+(?P<clauses>ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_ADD_COLUMN = re.compile(
+    r"^ADD\s+COLUMN\s+IF\s+NOT\s+EXISTS\s+(?P<name>\w+)\s+(?P<type>.+)$", re.DOTALL
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumns:
+    """`ALTER TABLE t ADD COLUMN IF NOT EXISTS c T, ...` taken apart: 18.16 has no `IF NOT
+    EXISTS` there, so the migration runner adds only the columns the table lacks (which keeps
+    the statement idempotent, as every migration statement must be)."""
+
+    table: str
+    columns: tuple[tuple[str, str], ...]
+
+    def statement(self, table: str, existing: frozenset[str], on_cluster: str = "") -> str | None:
+        """The ALTER adding what `existing` lacks to `table`, or None when nothing is missing."""
+        missing = [
+            f"ADD COLUMN {name} {kind}" for name, kind in self.columns if name not in existing
+        ]
+        if not missing:
+            return None
+        return f"ALTER TABLE {table}{on_cluster} " + ", ".join(missing)
+
+
+def add_columns(statement: str) -> AddColumns | None:
+    match = _ADD_COLUMNS.match(statement.strip())
+    if match is None:
+        return None
+    columns = []
+    for clause in re.split(r",\s*(?=ADD\s)", match["clauses"], flags=re.IGNORECASE):
+        column = _ADD_COLUMN.match(clause.strip())
+        if column is None:
+            raise ValueError(f"cannot read the ADD COLUMN clause {clause[:100]!r}")
+        columns.append((column["name"], column["type"].strip()))
+    return AddColumns(match["table"], tuple(columns))
+
+
 BACKFILL_PARTS = 8
 """Each backfill runs in this many statements over a slice of `events` each, so a large install
 groups an eighth of its rows at a time (the server's per-query memory cap)."""

@@ -11,8 +11,11 @@ import msgspec
 EVENT_TYPES = ("pageview", "event", "vital", "error")
 
 
-class EventRow(msgspec.Struct, array_like=True, frozen=True, kw_only=True, gc=False):
-    """One row of `events`; `gc=False` since rows hold no cycles and are made by the 100k."""
+class EventRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One row of `events`; `gc=False` since rows hold no cycles and are made by the 100k.
+
+    Positional arguments follow the column order: the consumer builds rows that way, several
+    times faster than by keyword (30 fields)."""
 
     site_id: str
     ts: int
@@ -58,6 +61,10 @@ class EventRow(msgspec.Struct, array_like=True, frozen=True, kw_only=True, gc=Fa
     props_value: list[str]
     value: float
     """The vital's value; 0 for other types."""
+    revenue_micros: int = 0
+    """Revenue a custom event carried, in millionths of `revenue_currency` (0: none)."""
+    revenue_currency: str = ""
+    """Its ISO 4217 code, upper case; empty when the event carried no revenue."""
 
 
 COLUMNS: tuple[str, ...] = tuple(

@@ -18,12 +18,18 @@ from aiochclient import ChClient
 from traytic.warehouse.base import Warehouse, check_database_name
 from traytic.warehouse.cluster import CLUSTER_SETTINGS
 from traytic.warehouse.errors import WarehouseError, WarehouseUnavailable
-from traytic.warehouse.formats import SERVER_FORMATS, SERVER_INSERT_FORMAT
+from traytic.warehouse.formats import (
+    SERVER_FORMATS,
+    SERVER_INSERT_FORMAT,
+    encode_sessions_row_binary,
+)
 from traytic.warehouse.rows import COLUMNS, EventRow
+from traytic.warehouse.sessions import SESSION_COLUMNS, SessionRow
 from traytic.warehouse.settings import WarehouseSettings
 from traytic.warehouse.sql import bind, decode_json_result
 
 _INSERT = f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) FORMAT "
+_INSERT_SESSIONS = f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) FORMAT RowBinary"
 _UNAVAILABLE_STATUSES = {502, 503, 504}
 
 
@@ -87,6 +93,11 @@ class ServerWarehouse(Warehouse):
         if not rows:
             return
         await self._post(SERVER_FORMATS[fmt](rows), {"query": _INSERT + fmt})
+
+    async def insert_sessions(self, rows: Sequence[SessionRow]) -> None:
+        if not rows:
+            return
+        await self._post(encode_sessions_row_binary(rows), {"query": _INSERT_SESSIONS})
 
     async def ping(self) -> bool:
         try:

@@ -1,11 +1,16 @@
-"""The `sessions` table: one row per visit, rebuilt from its events.
+"""The `sessions` table: one row per visit, rewritten as the visit grows.
 
-The consumer calls `Warehouse.refresh_sessions` after each insert with the visits the batch
-touched. Each visit's row is recomputed from *all* its stored events (read by primary key from
-`session_events`, the last days' events sorted by visit), never patched with the batch's, so a
-redelivered batch, a retried insert or two replicas refreshing the same visit at once all end in
-the same row: the one with the highest `version` (the visit's event count) wins when
-`ReplacingMergeTree` merges, and readers use `FINAL` until it has.
+Two ways to the same row, both idempotent (the row with the highest `version`, the visit's count
+of events, wins when `ReplacingMergeTree` merges; readers use `FINAL` until it has):
+
+- `SessionRow`s the consumer computes itself from the events of a visit it alone has written
+  (`Warehouse.insert_sessions`): no read at all, the common case.
+- `refresh`: statements that recompute each visit from *all* its stored events (read by primary
+  key from `session_events`, the last days' events sorted by visit), for visits the consumer
+  cannot vouch for alone: written by another replica too, redelivered, or older than its memory.
+
+Ties in time are broken by event id, so both ways pick the same first event (whose source,
+place and device the visit carries) and the same entry and exit pages.
 """
 
 # ruff: noqa: S608 - the SQL splices only the fixed column list below
@@ -14,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+import msgspec
 
 from traytic.warehouse.sql import Statement
 
@@ -35,14 +42,57 @@ _ATTRIBUTES = (
 SESSION_FILTER_COLUMNS = frozenset(_ATTRIBUTES)
 """Event columns a visit has one value of: filters on them can be answered from `sessions`."""
 
+
+class SessionRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
+    """One row of `sessions`, fields in column order (the backends encode it as it is)."""
+
+    site_id: str
+    started: int
+    """Unix seconds: the visit's start as the consumer's session state has it (keys the row)."""
+    session_id: int
+    visitor_id: int
+    first_ts: int
+    last_ts: int
+    pageviews: int
+    events: int
+    entry_page: str
+    exit_page: str
+    hostname: str
+    referrer: str
+    referrer_source: str
+    channel: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    country: str
+    region: str
+    city: str
+    browser: str
+    os: str
+    device: str
+    screen: str
+    version: int
+    """How many of the visit's events (pageviews and custom events) the row holds."""
+
+
+SESSION_COLUMNS: tuple[str, ...] = SessionRow.__struct_fields__
+ATTRIBUTES = _ATTRIBUTES
+assert SESSION_COLUMNS[10:26] == _ATTRIBUTES
+
+_FIRST = "(ts, event_id)"
+"""The order of a visit's events: by time, ties by event id (a beacon's events in order)."""
+
 _SELECT = (
-    "SELECT site_id, {started} AS started, session_id, any(visitor_id) AS visitor_id,"
+    "SELECT site_id, {started} AS started, session_id,"
+    f" argMin(visitor_id, {_FIRST}) AS visitor_id,"
     " min(ts) AS first_ts, max(ts) AS last_ts,"
     " toUInt32(countIf(type = 'pageview')) AS pageviews,"
     " toUInt32(countIf(type = 'event')) AS events,"
-    " argMinIf(pathname, ts, type = 'pageview') AS entry_page,"
-    " argMaxIf(pathname, ts, type = 'pageview') AS exit_page, "
-    + ", ".join(f"argMin({column}, ts) AS {column}" for column in _ATTRIBUTES)
+    f" argMinIf(pathname, {_FIRST}, type = 'pageview') AS entry_page,"
+    f" argMaxIf(pathname, {_FIRST}, type = 'pageview') AS exit_page, "
+    + ", ".join(f"argMin({column}, {_FIRST}) AS {column}" for column in _ATTRIBUTES)
     + ", count() AS version FROM {source} WHERE type IN ('pageview', 'event') {where}"
     " GROUP BY site_id, session_id"
 )

@@ -28,9 +28,8 @@ from prometheus_client.core import CounterMetricFamily, Metric
 
 from traytic.alerts import AlertsSettings, load_alerts_settings
 from traytic.billing.alerting import hosted_alerts
-from traytic.billing.api import API_HANDLERS
-from traytic.billing.context import BillingContext
-from traytic.billing.endpoints import WEBHOOK_HANDLERS, provide_context
+from traytic.billing.context import BillingContext, provide_context
+from traytic.billing.endpoints import HANDLERS
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.providers.polar_api import polar_client
 from traytic.billing.quotas import QuotaFlags
@@ -39,19 +38,15 @@ from traytic.billing.settings import BillingSettings, load_billing_settings
 from traytic.billing.usage import NoUsage, UsageSource, WarehouseUsage
 from traytic.billing.worker import Worker
 from traytic.core.bus import BusSettings
-from traytic.core.errors import EXCEPTION_HANDLERS
-from traytic.core.health import health_handlers
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import (
-    REGISTRY,
-    CallbackCollector,
-    CollectorRegistry,
-    metrics_lifespan,
-    registered,
-    request_counting,
-)
+from traytic.core.metrics import REGISTRY, CallbackCollector, CollectorRegistry, registered
 from traytic.core.settings import load_settings
+from traytic.core.tasks import background_task
 from traytic.db import Database, DbSettings, migrate
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.health import health_handlers
+from traytic.http.metrics import metrics_lifespan, request_counting
+from traytic.http.request_id import request_ids
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
 log = structlog.get_logger()
@@ -89,18 +84,12 @@ class Billing:
         self.bus_settings = bus_settings
         self.warehouse_settings = warehouse_settings
         self.context: BillingContext | None = None
-        self.worker: Worker | None = None
-        self.worker_task: asyncio.Task[None] | None = None
-        self.quotas: QuotaFlags | None = None
-        self.quota_task: asyncio.Task[None] | None = None
-        self.retention: RetentionJob | None = None
-        self.retention_task: asyncio.Task[None] | None = None
         self.stopping = asyncio.Event()
         self.router = Router(
             path="/",
-            route_handlers=[*WEBHOOK_HANDLERS, *API_HANDLERS],
+            route_handlers=HANDLERS,
             dependencies={"billing": Provide(provide_context, sync_to_thread=False)},
-            middleware=[request_counting("billing", metrics_registry)],
+            middleware=[request_ids, request_counting("billing", metrics_registry)],
         )
         self.route_handlers: list[Any] = [self.router]
 
@@ -127,108 +116,113 @@ class Billing:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """Each step enters what it opens (clients, background tasks) into one exit stack: a
+        step that fails closes everything opened before it, and shutdown stops the tasks
+        first (the worker's round in progress commits) and closes the clients after."""
         app.state.billing = self
         self.stopping = asyncio.Event()
-        if self.settings.migrate_on_start:
-            await migrate(self.db_settings)
-        db = Database.from_settings(self.db_settings)
         settings = self.settings
-        paystack = (
-            PaystackApi(
-                settings.paystack_secret_key,
-                settings.paystack_base_url,
-                timeout_s=settings.http_timeout_s,
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(log.info, "billing_stopped")
+            if settings.migrate_on_start:
+                await migrate(self.db_settings)
+            db = await stack.enter_async_context(Database.from_settings(self.db_settings))
+            paystack = polar = None
+            if settings.paystack_enabled:
+                paystack = PaystackApi(
+                    settings.paystack_secret_key,
+                    settings.paystack_base_url,
+                    timeout_s=settings.http_timeout_s,
+                )
+                stack.push_async_callback(paystack.close)
+            if settings.polar_access_token:
+                polar = polar_client(
+                    settings.polar_access_token,
+                    settings.polar_server,
+                    timeout_s=settings.http_timeout_s,
+                )
+                stack.push_async_callback(polar.__aexit__, None, None, None)
+            warehouse: Warehouse | None = None
+            if settings.enabled or settings.retention_enabled:
+                warehouse = getattr(app.state, "warehouse", None)
+                if warehouse is None and self.warehouse_settings is not None:
+                    warehouse = open_warehouse(self.warehouse_settings)
+                    stack.push_async_callback(warehouse.close)
+            usage: UsageSource = (
+                WarehouseUsage(warehouse, db, self.clock) if warehouse is not None else NoUsage()
             )
-            if settings.paystack_enabled
-            else None
-        )
-        polar = (
-            polar_client(
-                settings.polar_access_token,
-                settings.polar_server,
-                timeout_s=settings.http_timeout_s,
-            )
-            if settings.polar_access_token
-            else None
-        )
-        warehouse: Warehouse | None = None
-        own_warehouse: Warehouse | None = None
-        if settings.enabled or settings.retention_enabled:
-            warehouse = getattr(app.state, "warehouse", None)
-            if warehouse is None and self.warehouse_settings is not None:
-                warehouse = own_warehouse = open_warehouse(self.warehouse_settings)
-        usage: UsageSource = (
-            WarehouseUsage(warehouse, db, self.clock) if warehouse is not None else NoUsage()
-        )
-        self.context = BillingContext(
-            settings=settings, db=db, clock=self.clock, paystack=paystack, polar=polar, usage=usage
-        )
-        quotas_wanted = settings.enabled and settings.enforce_quotas
-        if warehouse is not None and self.bus_settings is not None and quotas_wanted:
-            self.quotas = QuotaFlags(db, warehouse, grace=settings.quota_grace, clock=self.clock)
-            self.quota_task = asyncio.create_task(
-                self.quotas.run(self.bus_settings, settings.quota_interval_s), name="quota-flags"
-            )
-        if settings.run_worker and settings.enabled:
-            self.worker = Worker(
-                db,
-                settings,
-                paystack,
+            self.context = BillingContext(
+                settings=settings,
+                db=db,
                 clock=self.clock,
-                after_commit=(
-                    self.quotas.refresh_after_plan_change if self.quotas is not None else None
-                ),
+                paystack=paystack,
+                polar=polar,
+                usage=usage,
             )
-            self.worker_task = asyncio.create_task(
-                self.worker.run(self.stopping), name="billing-worker"
+            stack.callback(setattr, self, "context", None)
+            quotas = None
+            quotas_wanted = settings.enabled and settings.enforce_quotas
+            if warehouse is not None and self.bus_settings is not None and quotas_wanted:
+                quotas = QuotaFlags(db, warehouse, grace=settings.quota_grace, clock=self.clock)
+                await stack.enter_async_context(
+                    background_task(
+                        quotas.run(self.bus_settings, settings.quota_interval_s),
+                        name="quota-flags",
+                    )
+                )
+            worker = settings.run_worker and settings.enabled
+            if worker:
+                await stack.enter_async_context(
+                    background_task(
+                        Worker(
+                            db,
+                            settings,
+                            paystack,
+                            clock=self.clock,
+                            after_commit=(
+                                quotas.refresh_after_plan_change if quotas is not None else None
+                            ),
+                        ).run(self.stopping),
+                        name="billing-worker",
+                        stop=self.stopping,
+                        # The round in progress commits; only a round stuck past this is cut.
+                        grace_s=WORKER_STOP_TIMEOUT_S,
+                    )
+                )
+            retention = warehouse is not None and settings.retention_enabled
+            if warehouse is not None and retention:
+                job = RetentionJob(db, warehouse, settings, clock=self.clock)
+                await stack.enter_async_context(
+                    background_task(
+                        job.run(settings.retention_interval_s, self.stopping),
+                        name="retention",
+                        stop=self.stopping,
+                    )
+                )
+            stack.enter_context(
+                registered(
+                    self.metrics_registry, "billing", CallbackCollector(self._collect_metrics)
+                )
             )
-        if warehouse is not None and settings.retention_enabled:
-            self.retention = RetentionJob(db, warehouse, settings, clock=self.clock)
-            self.retention_task = asyncio.create_task(
-                self.retention.run(settings.retention_interval_s, self.stopping), name="retention"
-            )
-        log.info(
-            "billing_started",
-            paystack=self.settings.paystack_enabled,
-            polar=self.settings.polar_enabled,
-            worker=self.settings.run_worker and self.settings.enabled,
-            usage=warehouse is not None,
-            quotas=self.quotas is not None,
-            retention=self.retention is not None,
-        )
-        try:
-            with registered(
-                self.metrics_registry, "billing", CallbackCollector(self._collect_metrics)
-            ):
-                async with hosted_alerts(
+            await stack.enter_async_context(
+                hosted_alerts(
                     self.alerts_settings,
                     db,
                     warehouse=warehouse or getattr(app.state, "warehouse", None),
                     warehouse_settings=self.warehouse_settings,
                     clock=self.clock,
-                ):
-                    yield
-        finally:
-            self.stopping.set()
-            if self.worker_task is not None:
-                # The round in progress commits; only a round stuck past the timeout is cut.
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(
-                        asyncio.shield(self.worker_task), timeout=WORKER_STOP_TIMEOUT_S
-                    )
-            for task in (self.worker_task, self.quota_task, self.retention_task):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-            if own_warehouse is not None:
-                await own_warehouse.close()
-            if paystack is not None:
-                await paystack.close()
-            if polar is not None:
-                await polar.__aexit__(None, None, None)
-            await db.dispose()
-            log.info("billing_stopped")
+                )
+            )
+            log.info(
+                "billing_started",
+                paystack=settings.paystack_enabled,
+                polar=settings.polar_enabled,
+                worker=worker,
+                usage=warehouse is not None,
+                quotas=quotas is not None,
+                retention=retention,
+            )
+            yield
 
 
 def create_app(

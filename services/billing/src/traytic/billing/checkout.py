@@ -10,12 +10,12 @@ import uuid
 import msgspec
 
 from traytic.billing import plans
-from traytic.billing.caller import OrgCaller
 from traytic.billing.context import BillingContext
 from traytic.billing.errors import BillingNotConfigured
 from traytic.billing.providers.polar_api import create_checkout
 from traytic.core.errors import InvalidInput
-from traytic.db.models import Plan, Provider, Role
+from traytic.db.access import OrgAccess
+from traytic.db.models import Plan, Provider
 from traytic.db.repositories import organisations
 
 
@@ -56,9 +56,8 @@ def _check_country(country: str | None) -> str | None:
 
 
 async def start_checkout(
-    context: BillingContext, caller: OrgCaller, request: CheckoutRequest
+    context: BillingContext, caller: OrgAccess, request: CheckoutRequest
 ) -> CheckoutStarted:
-    caller.require(Role.ADMIN, "starting a subscription")
     if request.plan not in (Plan.PRO.value, Plan.TEAM.value):
         raise InvalidInput("plan must be pro or team", field="plan")
     organisation = caller.organisation
@@ -82,7 +81,7 @@ async def _save_billing_country(
 
 
 async def _ask_provider(
-    context: BillingContext, caller: OrgCaller, request: CheckoutRequest, provider: Provider
+    context: BillingContext, caller: OrgAccess, request: CheckoutRequest, provider: Provider
 ) -> CheckoutStarted:
     organisation = caller.organisation
     metadata: dict[str, str | int | float | bool] = {

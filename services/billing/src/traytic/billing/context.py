@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from litestar.datastructures import State
 from polar.v2026_10 import PolarAsync
 
+from traytic.billing.errors import BillingError
 from traytic.billing.providers.paystack_api import PaystackApi
 from traytic.billing.settings import BillingSettings
 from traytic.billing.usage import NoUsage, UsageSource
@@ -22,3 +24,11 @@ class BillingContext:
     paystack: PaystackApi | None = None
     polar: PolarAsync | None = None
     usage: UsageSource = field(default_factory=NoUsage)
+
+
+def provide_context(state: State) -> BillingContext:
+    """The `billing` dependency of every route: the running service's context."""
+    context: BillingContext | None = state.billing.context
+    if context is None:
+        raise BillingError("the billing lifespan has not started", 503)
+    return context

@@ -23,21 +23,12 @@ class InvalidSignature(BillingError):
     code = "invalid_signature"
 
 
-class Unauthorized(BillingError):
-    status = 401
-    code = "unauthorized"
-
-
-class Forbidden(BillingError):
-    status = 403
-    code = "forbidden"
-
-
 class ProviderError(BillingError):
     """The payment provider refused or failed; the message says which and why."""
 
     status = 502
     code = "provider_error"
+    public = True  # worded by us from the provider's answer, for the admin who checks out
 
 
 class RetryLater(BillingError):

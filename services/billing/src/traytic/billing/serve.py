@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from traytic.billing.settings import BillingSettings
-from traytic.core.serving import serve_with_granian
 from traytic.core.settings import load_settings
+from traytic.http.serving import serve_with_granian
 
 
 def main() -> int:

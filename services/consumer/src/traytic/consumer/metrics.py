@@ -24,6 +24,8 @@ class ConsumerMetrics:
         self.duplicates_skipped = 0
         self.insert_retries = 0
         self.dead_lettered = 0
+        self.visits_written: Counter[str] = Counter()
+        """Visit rows written, by how: `memory` (from the batch) or `recomputed` (re-read)."""
         self.seconds: defaultdict[str, float] = defaultdict(float)
         """Wall time spent per step: `decode`, `enrich`, `insert` (for benchmarks and metrics)."""
         self.dropped: Counter[str] = Counter()
@@ -89,6 +91,12 @@ class ConsumerCollector:
             "Events not stored, by reason (bots and referrer spam).",
             "reason",
             sorted(dropped.items()),
+        )
+        yield labelled_counter(
+            "traytic_consumer_visits_written",
+            "Visit rows written: from the batch in memory, or recomputed from stored events.",
+            "how",
+            sorted((dict.fromkeys(("memory", "recomputed"), 0) | m.visits_written).items()),
         )
         yield labelled_counter(
             "traytic_consumer_step_seconds",

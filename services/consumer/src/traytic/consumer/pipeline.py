@@ -30,6 +30,8 @@ from traytic.consumer.rows import build_rows
 from traytic.consumer.salts import SALT_TTL_S, DailySalts
 from traytic.consumer.sessions import SessionTracker
 from traytic.consumer.settings import ConsumerSettings
+from traytic.consumer.shared import SharedVisits
+from traytic.consumer.visits import VisitMemory
 from traytic.consumer.writer import WriteJob, Writer, merge_jobs, suspect_event_ids
 from traytic.core import bus
 from traytic.core.clock import Clock, SystemClock
@@ -40,6 +42,8 @@ from traytic.warehouse import Warehouse
 log = structlog.get_logger()
 
 SESSION_BUCKET_TTL_S = 2 * 3600
+SHARED_SUFFIX = "_shared"
+"""The bucket of shared-visit marks is the sessions bucket's name and this."""
 WRITE_QUEUE = 2
 """Prepared batches waiting for the writer: bounds memory and is the backpressure on pulling."""
 FETCH_RETRY_S = 0.5
@@ -77,6 +81,7 @@ class Consumer:
             self.metrics,
         )
         self._decoder = Decoder(dead_letter, max_deliveries=settings.decode_max_deliveries)
+        self._shared: SharedVisits | None = None
         self.writer = Writer(
             warehouse,
             self.metrics,
@@ -85,6 +90,7 @@ class Consumer:
             namespace=bus_settings.namespace,
             retry_max_s=settings.insert_retry_max_s,
             session_lookback_s=settings.session_timeout_s,
+            visits=VisitMemory(),
         )
 
     async def setup(self) -> None:
@@ -94,19 +100,30 @@ class Consumer:
         salts = await bus.ensure_bucket(
             self._js, self._names.salts_bucket, replicas=self._bus.kv_replicas, ttl_s=SALT_TTL_S
         )
+        ttl_s = max(SESSION_BUCKET_TTL_S, 2 * self._settings.session_timeout_s)
         sessions = await bus.ensure_bucket(
-            self._js,
-            self._names.sessions_bucket,
-            replicas=self._bus.kv_replicas,
-            ttl_s=max(SESSION_BUCKET_TTL_S, 2 * self._settings.session_timeout_s),
+            self._js, self._names.sessions_bucket, replicas=self._bus.kv_replicas, ttl_s=ttl_s
+        )
+        marks_bucket = self._names.sessions_bucket + SHARED_SUFFIX
+        marks = await bus.ensure_bucket(
+            self._js, marks_bucket, replicas=self._bus.kv_replicas, ttl_s=ttl_s
         )
         tracker = SessionTracker(
             sessions,
             timeout_s=self._settings.session_timeout_s,
             write_interval_s=self._settings.session_write_interval_s,
         )
+        if self._shared is not None:
+            await self._shared.stop()
+        self._shared = SharedVisits(self._js, marks, marks_bucket)
+        await self._shared.start()
+        self.writer.shared = self._shared
         self._identifier = Identifier(
-            DailySalts(salts), tracker, self.metrics, timeout_s=self._settings.session_timeout_s
+            DailySalts(salts),
+            tracker,
+            self.metrics,
+            timeout_s=self._settings.session_timeout_s,
+            shared=self._shared,
         )
 
     def stop(self) -> None:
@@ -176,10 +193,14 @@ class Consumer:
             await writer  # re-raises what killed the writer, if anything did
             with contextlib.suppress(Exception):
                 await subscription.unsubscribe()
+            if self._shared is not None:
+                with contextlib.suppress(Exception):
+                    await self._shared.stop()
             log.info(
                 "consumer_stopped",
                 inserted=self.metrics.events_inserted,
                 dropped=dict(self.metrics.dropped),
+                visits=dict(self.metrics.visits_written),
                 seconds={k: round(v, 3) for k, v in self.metrics.seconds.items()},
             )
 
@@ -222,7 +243,12 @@ class Consumer:
         with self._timed("rows"):
             built = build_rows(identified, self.enricher)
         return WriteJob(
-            built.rows, [message for message, _ in items], suspect_event_ids(items), built.visits
+            built.rows,
+            [message for message, _ in items],
+            suspect_event_ids(items),
+            built.visits,
+            built.owned,
+            built.new,
         )
 
     async def _poll_pending(self) -> None:

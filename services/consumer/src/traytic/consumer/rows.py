@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from traytic.consumer.enrich.visitor import event_id
+from traytic.consumer.enrich.visitor import UINT64, beacon_base
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identified
 from traytic.core.events import CustomEvent, ErrorEvent, Pageview, PropValue, Vital
+from traytic.core.revenue import amount_micros
 from traytic.warehouse.rows import EventRow
 
 MAX_ERROR_MESSAGE = 1024
@@ -24,6 +25,10 @@ class Built(NamedTuple):
     rows: list[EventRow]
     visits: dict[tuple[str, int], int]
     """The visits the rows belong to: (site id, session id) → start (unix seconds)."""
+    owned: set[tuple[str, int]] = set()
+    """Those of them this replica owns (every beacon of theirs here says so)."""
+    new: set[tuple[str, int]] = set()
+    """Those of them that started in this batch."""
 
 
 def _prop_text(value: PropValue) -> str:
@@ -36,64 +41,86 @@ def _prop_text(value: PropValue) -> str:
 
 def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
     rows: list[EventRow] = []
+    append = rows.append
     visits: dict[tuple[str, int], int] = {}
-    for batch_id, beacon_index, beacon, visitor, session, started_at in identified:
-        visits[(beacon.site_id, session)] = started_at
+    foreign: set[tuple[str, int]] = set()
+    new: set[tuple[str, int]] = set()
+    page_of = enricher.page
+    referral_of = enricher.referral
+    no_referral = enricher.no_referral
+    for batch_id, beacon_index, beacon, visitor, session, started_at, mine, fresh in identified:
+        site_id = beacon.site_id
+        key = (site_id, session)
+        visits[key] = started_at
+        if not mine:
+            foreign.add(key)
+        elif fresh:
+            new.add(key)
         ua = enricher.user_agent(beacon.user_agent)
         where = enricher.location(beacon.ip)
         language = enricher.language(beacon.accept_language)
         screen = enricher.screen(beacon.screen)
         ts = int(beacon.received_at)
+        base = beacon_base(batch_id, beacon_index)
         for index, event in enumerate(beacon.events):
-            page = enricher.page(event.url)
-            referral = enricher.no_referral
+            page = page_of(event.url)
+            referral = no_referral
             name = ""
             value = 0.0
             keys: list[str] = []
             values: list[str] = []
+            revenue_micros, revenue_currency = 0, ""
             if isinstance(event, Pageview):
-                referral = enricher.referral(event.referrer or "", page)
+                referral = referral_of(event.referrer or "", page)
             elif isinstance(event, CustomEvent):
                 name = event.name
                 keys = list(event.props)
                 values = [_prop_text(v) for v in event.props.values()]
+                if event.revenue is not None:
+                    # Stored as sent; the gateway checked both, so neither raises here.
+                    revenue_micros = amount_micros(event.revenue.amount)
+                    revenue_currency = event.revenue.currency.upper()
             elif isinstance(event, Vital):
                 name = event.name
                 value = event.value
             elif isinstance(event, ErrorEvent):
                 name = event.message[:MAX_ERROR_MESSAGE]
-            rows.append(
+            # Positional, in column order (see EventRow): the hot loop of the consumer.
+            append(
                 EventRow(
-                    site_id=beacon.site_id,
-                    ts=ts,
-                    type=event.__struct_config__.tag,  # type: ignore[arg-type]
-                    name=name,
-                    event_id=event_id(batch_id, beacon_index, index),
-                    visitor_id=visitor,
-                    session_id=session,
-                    hostname=page.hostname,
-                    pathname=page.pathname,
-                    referrer=referral.referrer,
-                    referrer_source=referral.source,
-                    channel=referral.channel,
-                    utm_source=page.utm_source,
-                    utm_medium=page.utm_medium,
-                    utm_campaign=page.utm_campaign,
-                    utm_term=page.utm_term,
-                    utm_content=page.utm_content,
-                    country=where.country,
-                    region=where.region,
-                    city=where.city,
-                    browser=ua.browser,
-                    browser_version=ua.browser_version,
-                    os=ua.os,
-                    os_version=ua.os_version,
-                    device=ua.device,
-                    screen=screen,
-                    language=language,
-                    props_key=keys,
-                    props_value=values,
-                    value=value,
+                    site_id,
+                    ts,
+                    event.__struct_config__.tag,  # type: ignore[arg-type]
+                    name,
+                    (base + index) & UINT64,  # event_id(batch_id, beacon_index, index)
+                    visitor,
+                    session,
+                    page.hostname,
+                    page.pathname,
+                    referral.referrer,
+                    referral.source,
+                    referral.channel,
+                    page.utm_source,
+                    page.utm_medium,
+                    page.utm_campaign,
+                    page.utm_term,
+                    page.utm_content,
+                    where.country,
+                    where.region,
+                    where.city,
+                    ua.browser,
+                    ua.browser_version,
+                    ua.os,
+                    ua.os_version,
+                    ua.device,
+                    screen,
+                    language,
+                    keys,
+                    values,
+                    value,
+                    revenue_micros,
+                    revenue_currency,
                 )
             )
-    return Built(rows, visits)
+    owned = visits.keys() - foreign
+    return Built(rows, visits, owned, new & owned)

@@ -6,11 +6,17 @@ cache cannot decide: a visitor it has not seen, or a gap that *might* end the se
 `last_seen` can only be older than the truth, so a gap shorter than the timeout by the cache is
 shorter in fact, and the session surely continues. Writes are coalesced: an active session's
 `last_seen` is written when it moved `write_interval_s` or more.
+
+The state also names the replica that started the session (`owner`). Each assignment says
+whether it goes to a session of this replica's own (`owned`) and whether this batch started it
+(`new`): the consumer writes the visits it owns from memory (see `visits.py`) and marks the
+others as shared before inserting into them (see `shared.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -31,6 +37,9 @@ class SessionState(msgspec.Struct, array_like=True, frozen=True):
     session_id: int
     started_at: int
     last_seen: int
+    owner: int = 0
+    """The replica that started the session (0: one from before replicas were named). Added
+    last with a default: older replicas read the new entries and the other way round."""
 
 
 _ENCODER = msgspec.msgpack.Encoder()
@@ -52,6 +61,10 @@ class Assigned(NamedTuple):
     session_id: int
     started_at: int
     """When the session started (unix seconds): fixed once, so it keys the visit's row."""
+    owned: bool = False
+    """The session is this replica's: it started it (its state in KV says so)."""
+    new: bool = False
+    """...and started it in this batch: nothing of it can have been stored before."""
 
 
 class _Cached(NamedTuple):
@@ -80,8 +93,11 @@ class SessionTracker:
         timeout_s: int = 1800,
         write_interval_s: int = 60,
         cache_size: int = 200_000,
+        replica: int = 0,
     ) -> None:
         self._kv = kv
+        self.replica = replica or secrets.randbits(63) + 1
+        """This replica's name in the states it writes: random per process, never 0."""
         self._timeout = timeout_s
         self._write_interval = write_interval_s
         self._cache: OrderedDict[Key, _Cached] = OrderedDict()
@@ -107,19 +123,20 @@ class SessionTracker:
                     state = cached.state
                     ts = visit.ts
                     if state.started_at - timeout <= ts and ts - state.last_seen <= timeout:
+                        owned = state.owner == self.replica
                         if ts <= state.last_seen:
                             results[index] = Assigned(
-                                visit.visitor_id, state.session_id, state.started_at
+                                visit.visitor_id, state.session_id, state.started_at, owned
                             )
                             continue
                         if ts - cached.written_last_seen < self._write_interval:
                             cache[key] = _Cached(
-                                SessionState(state.session_id, state.started_at, ts),
+                                SessionState(state.session_id, state.started_at, ts, state.owner),
                                 cached.revision,
                                 cached.written_last_seen,
                             )
                             results[index] = Assigned(
-                                visit.visitor_id, state.session_id, state.started_at
+                                visit.visitor_id, state.session_id, state.started_at, owned
                             )
                             continue
             groups.setdefault(key, []).append(index)
@@ -215,23 +232,29 @@ class SessionTracker:
         timeout = self._timeout
         if state is None:
             sid = start = last = -1
+            owner = 0
         else:
             sid, start, last = state.session_id, state.started_at, state.last_seen
+            owner = state.owner
+        new = False
         for index in ordered:
             ts = visits[index].ts
             if sid != -1 and ts < start - timeout:
-                # A straggler from long before the current session: a session of its own.
+                # A straggler from long before the current session: a session of its own,
+                # nobody's (no state keeps it), so never written from memory.
                 straggler = Assigned(visitor_id, derive_session_id(visitor_id, ts), ts)
                 assigned.append((index, straggler))
                 continue
             if sid == -1 or ts - last > timeout:
                 sid = derive_session_id(visitor_id, ts)
                 start = last = ts
+                owner, new = self.replica, True
             elif ts > last:
                 last = ts
-            assigned.append((index, Assigned(visitor_id, sid, start)))
+            owned = owner == self.replica
+            assigned.append((index, Assigned(visitor_id, sid, start, owned, new and owned)))
         if state is None or sid != state.session_id or last != state.last_seen:
-            state = SessionState(sid, start, last)
+            state = SessionState(sid, start, last, owner)
         return state, assigned
 
     async def _settle(

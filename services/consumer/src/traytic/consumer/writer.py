@@ -1,6 +1,9 @@
 """Write: insert a batch's rows, rewrite its visits, then ack its messages, then publish it live:
 in that order, always.
 
+A visit this replica alone writes gets its row from memory (`visits.py`, after a `fence` on the
+shared marks); every other one is recomputed from its stored events.
+
 An insert that fails is retried with backoff until it succeeds (ClickHouse down for a while loses
 nothing); the messages' ack deadline is extended meanwhile. Any batch that may already be partly
 stored (a redelivered message, or an earlier attempt that failed after the engine took it) is
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import NamedTuple
 
 import msgspec
 import structlog
@@ -21,9 +25,12 @@ from nats.aio.msg import Msg
 from traytic.consumer.dead_letter import DeadLetter
 from traytic.consumer.enrich.visitor import event_id
 from traytic.consumer.metrics import ConsumerMetrics
+from traytic.consumer.shared import SharedVisits
+from traytic.consumer.visits import VisitKey, VisitMemory
 from traytic.core.bus import live_subject
 from traytic.core.events import JSON_ENCODER, IngestBatch, LiveBatch, LiveEvent
 from traytic.warehouse import EventRow, Warehouse, WarehouseError
+from traytic.warehouse.sessions import SessionRow
 
 log = structlog.get_logger()
 
@@ -38,17 +45,25 @@ class WriteJob(msgspec.Struct):
     messages: list[Msg]
     suspect_ids: set[int]
     """Event ids from messages delivered before: maybe stored already."""
-    sessions: dict[tuple[str, int], int] = {}
+    sessions: dict[VisitKey, int] = {}
     """The visits the batch touched, (site id, session id) → start: their rows are rewritten
     after the insert, also when every event turned out to be stored already."""
+    owned: set[VisitKey] = set()
+    """Those this replica owns: written from memory unless something casts doubt."""
+    new: set[VisitKey] = set()
+    """Those that started in this batch."""
 
 
 def merge_jobs(first: WriteJob, second: WriteJob) -> WriteJob:
+    # A visit stays owned only if every job that touched it owned it.
+    not_owned = (first.sessions.keys() - first.owned) | (second.sessions.keys() - second.owned)
     return WriteJob(
         [*first.rows, *second.rows],
         [*first.messages, *second.messages],
         first.suspect_ids | second.suspect_ids,
         {**first.sessions, **second.sessions},
+        (first.owned | second.owned) - not_owned,
+        first.new | second.new,
     )
 
 
@@ -82,6 +97,13 @@ def to_live(row: EventRow) -> LiveEvent:
     )
 
 
+class _VisitWrite(NamedTuple):
+    rows: list[SessionRow]
+    """Visits written from memory."""
+    refresh: dict[VisitKey, int]
+    """Visits recomputed from their stored events."""
+
+
 class Writer:
     def __init__(
         self,
@@ -93,8 +115,14 @@ class Writer:
         namespace: str,
         retry_max_s: float = 30.0,
         session_lookback_s: int = 1800,
+        visits: VisitMemory | None = None,
+        shared: SharedVisits | None = None,
     ) -> None:
         self._warehouse = warehouse
+        self._visits = visits
+        self.shared = shared
+        """Set once the marks bucket exists (`Consumer.setup`); without it, no visit is written
+        from memory."""
         self._metrics = metrics
         self._dead_letter = dead_letter
         self._publish_live = publish_live
@@ -116,9 +144,11 @@ class Writer:
         """Insert what is not stored yet and rewrite the visits; returns the rows inserted, or
         None when the engine kept rejecting the batch and it was given up."""
         rows = job.rows
-        # The rows this write inserted, once it has: a failed session refresh retries alone.
+        # The rows this write inserted, once it has: a failed visits write retries alone.
         stored: list[EventRow] | None = None
         suspect = set(job.suspect_ids)
+        doubtful = bool(suspect)
+        visits: _VisitWrite | None = None
         delay = 0.2
         rejections = 0
         last_keepalive = time.monotonic()
@@ -132,12 +162,18 @@ class Writer:
                         await self._warehouse.insert_events(rows)
                         self._metrics.inserted(len(rows), time.perf_counter() - started)
                     stored = rows
-                if job.sessions:
-                    started = time.perf_counter()
+                if visits is None:
+                    visits = await self._plan_visits(job, suspect if doubtful else set())
+                started = time.perf_counter()
+                if visits.rows:
+                    await self._warehouse.insert_sessions(visits.rows)
+                if visits.refresh:
                     await self._warehouse.refresh_sessions(
-                        job.sessions, lookback_s=self._session_lookback_s
+                        visits.refresh, lookback_s=self._session_lookback_s
                     )
-                    self._metrics.seconds["sessions_refresh"] += time.perf_counter() - started
+                self._metrics.seconds["sessions_refresh"] += time.perf_counter() - started
+                self._metrics.visits_written["memory"] += len(visits.rows)
+                self._metrics.visits_written["recomputed"] += len(visits.refresh)
                 return stored
             except WarehouseError as exc:
                 # The engine rejected the data itself: retrying the same rows cannot help, and
@@ -159,12 +195,51 @@ class Writer:
             if stored is None:
                 # The failed attempt may have landed in part: check before trying again.
                 suspect = {row.event_id for row in rows}
+                doubtful = True
             self._metrics.insert_retries += 1
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._retry_max_s)
             if time.monotonic() - last_keepalive >= KEEPALIVE_EVERY_S:
                 await _keep_alive(job.messages)
                 last_keepalive = time.monotonic()
+
+    async def _plan_visits(self, job: WriteJob, doubtful_ids: set[int]) -> _VisitWrite:
+        """Once the rows are stored: the visits written from memory and those recomputed.
+
+        From memory: owned, none of its events in doubt (maybe stored before), known to memory
+        since its start (or started here), and not marked shared by another replica."""
+        memory = self._visits
+        if memory is None or not job.owned:
+            return _VisitWrite([], dict(job.sessions))
+        doubtful = {
+            (row.site_id, row.session_id) for row in job.rows if row.event_id in doubtful_ids
+        }
+        fast = {
+            key
+            for key in job.owned - doubtful
+            if (key in job.new) != (key in memory)  # started here, or remembered since
+        }
+        if fast:
+            if self.shared is not None and await self.shared.fence():
+                fast = {key for key in fast if key not in self.shared}
+            else:
+                fast = set()
+        by_visit: dict[VisitKey, list[EventRow]] = {key: [] for key in fast}
+        for row in job.rows:
+            visit_rows = by_visit.get((row.site_id, row.session_id))
+            if visit_rows is not None:
+                visit_rows.append(row)
+        rows: list[SessionRow] = []
+        refresh = {}
+        for key, started in job.sessions.items():
+            if key in by_visit:
+                session = memory.apply(key, started, by_visit[key], new=key in job.new)
+                if session is not None:
+                    rows.append(session)
+            else:
+                memory.forget(key)  # recomputed from now on: memory no longer has all of it
+                refresh[key] = started
+        return _VisitWrite(rows, refresh)
 
     async def _without_stored(self, rows: list[EventRow], suspect: set[int]) -> list[EventRow]:
         candidates = [row for row in rows if row.event_id in suspect]
@@ -179,7 +254,16 @@ class Writer:
         if stored:
             self._metrics.duplicates_skipped += len(stored)
             log.info("duplicates_skipped", events=len(stored))
-        return [row for row in rows if row.event_id not in stored]
+        # A message redelivered while its first delivery still waited here (merged into the
+        # same write) is in the batch twice: insert its rows once.
+        kept = []
+        for row in rows:
+            if row.event_id in suspect:
+                if row.event_id in stored:
+                    continue
+                stored.add(row.event_id)
+            kept.append(row)
+        return kept
 
     async def _fan_out(self, rows: Sequence[EventRow]) -> None:
         by_site: dict[str, list[LiveEvent]] = {}

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -22,9 +22,8 @@ from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from traytic.core import bus
-from traytic.core.errors import EXCEPTION_HANDLERS
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import REGISTRY, CollectorRegistry, metrics_lifespan, registered
+from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
 from traytic.gateway.client_facts import ClientFacts
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
@@ -35,6 +34,8 @@ from traytic.gateway.rate_limit import TokenBuckets
 from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
+from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_lifespan
 
 log = structlog.get_logger()
 
@@ -52,7 +53,9 @@ class Gateway:
         bus_settings: bus.BusSettings,
         *,
         metrics_registry: CollectorRegistry = REGISTRY,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` stamps each beacon's `received_at`; only an in-process host may change it."""
         self.settings = settings
         self.metrics_registry = metrics_registry
         self.bus_settings = bus_settings
@@ -95,6 +98,7 @@ class Gateway:
             ip_limit=self.limits.get("ip"),
             site_limit=self.limits.get("site"),
             clients=ClientFacts(settings.rate_limit_exempt, self.datacenter),
+            clock=clock,
         )
         self.route_handlers: list[Any] = [
             asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),

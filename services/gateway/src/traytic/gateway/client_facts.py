@@ -11,8 +11,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from traytic.gateway.client_ip import parse_networks
 from traytic.gateway.datacenter import DatacenterRanges
+from traytic.http.client_ip import parse_networks
 
 _MAX_REMEMBERED = 65_536
 """Addresses remembered; past this the memory starts over (learning one costs a few µs)."""

@@ -15,6 +15,7 @@ still get 204: the sender learns nothing, a real tracker has nothing to retry.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -29,13 +30,13 @@ from traytic.core.errors import (
 )
 from traytic.core.events import ReceivedBeacon
 from traytic.gateway.client_facts import UNKNOWN_CLIENT, ClientFacts
-from traytic.gateway.client_ip import ClientIpResolver
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.metrics import GatewayMetrics
 from traytic.gateway.rate_limit import RateLimited, TokenBuckets
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings
 from traytic.gateway.validation import check_limits, decode_body
+from traytic.http.client_ip import ClientIpResolver
 
 log = structlog.get_logger()
 
@@ -60,8 +61,12 @@ class CollectEndpoint:
         ip_limit: TokenBuckets | None = None,
         site_limit: TokenBuckets | None = None,
         clients: ClientFacts | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
+        # Injected, never read from the request: only in-process callers (`traytic demo`
+        # backdating its sample traffic) can stamp another time.
+        self._clock = clock
         self._coalescer = coalescer
         self._registry = registry
         self._metrics = metrics
@@ -178,7 +183,7 @@ class CollectEndpoint:
             raise ServiceUnavailable("event stream unavailable")
         received = ReceivedBeacon(
             site_id=site_id,
-            received_at=time.time(),
+            received_at=self._clock(),
             ip=ip,
             user_agent=user_agent.decode("latin-1"),
             accept_language=language.decode("latin-1"),

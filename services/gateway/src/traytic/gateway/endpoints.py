@@ -10,7 +10,8 @@ from litestar import MediaType, Request, Response, get, route
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
 
-from traytic.core.errors import ServiceUnavailable, TrayticError
+from traytic.core.errors import TrayticError
+from traytic.http.health import NotReady
 
 SCRIPT_CACHE_SECONDS = 3600
 
@@ -27,7 +28,7 @@ async def readyz(state: State) -> dict[str, str | int]:
     gateway = state.gateway
     problem = await gateway.readiness_problem()
     if problem:
-        raise ServiceUnavailable(problem, retry_after=2)
+        raise NotReady(problem, retry_after=2)
     return {"status": "ready", "sites": len(gateway.registry)}
 
 

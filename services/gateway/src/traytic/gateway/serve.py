@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from traytic.core.serving import serve_with_granian
 from traytic.core.settings import load_settings
 from traytic.gateway.settings import GatewaySettings
+from traytic.http.serving import serve_with_granian
 
 
 def main() -> int:

@@ -12,6 +12,7 @@ import msgspec
 
 from traytic.core.errors import InvalidInput
 from traytic.core.events import Beacon, CustomEvent, ErrorEvent, Pageview, decode_beacon
+from traytic.core.revenue import amount_micros, normalise_currency
 from traytic.gateway.settings import GatewaySettings
 
 _INT_MIN = -(2**63)
@@ -120,6 +121,21 @@ def _check_custom_event(event: CustomEvent, where: str, settings: GatewaySetting
             raise InvalidInput(
                 "prop numbers must fit a signed 64-bit integer", field=f"{where}.props.{key}"
             )
+    if event.revenue is not None:
+        _check_revenue(event, where)
+
+
+def _check_revenue(event: CustomEvent, where: str) -> None:
+    """What the types cannot say: the code is a currency and the amount a sane number."""
+    assert event.revenue is not None
+    try:
+        normalise_currency(event.revenue.currency)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=f"{where}.revenue.currency") from exc
+    try:
+        amount_micros(event.revenue.amount)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field=f"{where}.revenue.amount") from exc
 
 
 def field_of(error: msgspec.ValidationError) -> str:

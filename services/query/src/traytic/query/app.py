@@ -27,31 +27,31 @@ from prometheus_client.core import Metric
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core import bus
-from traytic.core.errors import EXCEPTION_HANDLERS, TrayticError
-from traytic.core.health import health_handlers
+from traytic.core.errors import TrayticError
 from traytic.core.logging import configure_logging
-from traytic.core.metrics import (
-    REGISTRY,
-    CallbackCollector,
-    CollectorRegistry,
-    gauge,
-    metrics_lifespan,
-    registered,
-    request_counting,
-)
+from traytic.core.metrics import REGISTRY, CallbackCollector, CollectorRegistry, gauge, registered
 from traytic.core.settings import load_settings
+from traytic.core.tasks import background_task
 from traytic.db import Database, DbSettings, migrate
-from traytic.query.auth import require_user, resolve_caller
+from traytic.http.client_ip import ClientIpResolver
+from traytic.http.errors import EXCEPTION_HANDLERS, render_traytic_error
+from traytic.http.health import health_handlers
+from traytic.http.metrics import metrics_lifespan, request_counting
+from traytic.http.request_id import request_ids
+from traytic.query.auth import provide_user, resolve_caller
+from traytic.query.backoff import Backoffs
 from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
+from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
+from traytic.query.stream_access import OpenStreams
 from traytic.query.unit_of_work import run_after_commit
-from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
+from traytic.warehouse import WarehouseSettings, open_warehouse
 from traytic.warehouse.stats import Stats
 
 log = structlog.get_logger()
@@ -63,7 +63,7 @@ def _field_on_the_wire(request: Request[Any, Any, Any], exc: TrayticError) -> Re
     """Repositories name fields in snake_case; the JSON API speaks camelCase."""
     if exc.field:
         exc.field = _SNAKE.sub(lambda match: match.group(1).upper(), exc.field)
-    return EXCEPTION_HANDLERS[TrayticError](request, exc)
+    return render_traytic_error(request, exc)
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -129,6 +129,7 @@ class Query:
         self.db: Database | None = None
         self.nc: NatsClient | None = None
         self.context: QueryContext | None = None
+        self.backoffs = Backoffs(time.time)
         self.router = Router(
             path="/",
             route_handlers=CONTROLLERS,
@@ -136,10 +137,10 @@ class Query:
                 "db_session": Provide(provide_db_session),
                 "ctx": Provide(provide_context, sync_to_thread=False),
                 "caller": Provide(resolve_caller),
-                "user": Provide(require_user),
+                "user": Provide(provide_user),
             },
             exception_handlers={TrayticError: _field_on_the_wire},
-            middleware=[request_counting("query", metrics_registry)],
+            middleware=[request_ids, request_counting("query", metrics_registry)],
         )
         self.route_handlers: list[Any] = [self.router]
 
@@ -167,83 +168,104 @@ class Query:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
+        """Each step enters what it opens into one exit stack: a step that fails closes
+        everything opened before it, and shutdown closes it all in reverse order."""
         app.state.query = self
-        # The stats API reads `app.state.warehouse`. A host that already has one (`traytic
-        # dev`, where chDB allows one data directory per process) shares it; alone, we open it.
-        own_warehouse: Warehouse | None = None
-        if getattr(app.state, "warehouse", None) is None:
-            own_warehouse = app.state.warehouse = open_warehouse(self.warehouse_settings)
-        if self.settings.migrate_on_start:
-            await migrate(self.db_settings)
-        self.db = db = Database.from_settings(self.db_settings)
-        registry = SiteRegistrySync(
-            db, timeout_s=self.settings.registry_timeout_s, retry_s=self.settings.registry_retry_s
-        )
-        self.context = QueryContext(
-            settings=self.settings,
+        async with contextlib.AsyncExitStack() as stack:
+            stack.callback(log.info, "query_stopped")
+            # The stats API reads `app.state.warehouse`. A host that already has one (`traytic
+            # dev`, where chDB allows one data directory per process) shares it; alone, we
+            # open it.
+            if getattr(app.state, "warehouse", None) is None:
+                app.state.warehouse = own_warehouse = open_warehouse(self.warehouse_settings)
+                stack.push_async_callback(own_warehouse.close)
+                stack.callback(setattr, app.state, "warehouse", None)
+            if self.settings.migrate_on_start:
+                await migrate(self.db_settings)
+            self.db = db = await stack.enter_async_context(Database.from_settings(self.db_settings))
+            self.context = context = self._context(db, app.state)
+            registry = context.registry
+            self.nc = await stack.enter_async_context(
+                bus.connected(self.bus_settings, name="traytic-query", **_nats_callbacks(registry))
+            )
+            context.live.nc = self.nc
+            stack.push_async_callback(registry.close)
+            stack.push_async_callback(context.live.close)
+            registry.kv = await bus.ensure_sites_bucket(self.nc.jetstream(), self.bus_settings)
+            self.backoffs.share(
+                await bus.ensure_bucket(
+                    self.nc.jetstream(),
+                    bus.names(self.bus_settings.namespace).limits_bucket,
+                    replicas=self.bus_settings.kv_replicas,
+                    ttl_s=max(3600.0, self.settings.login_rate_window_s),
+                )
+            )
+            try:
+                await registry.rebuild()
+            except Exception as exc:
+                log.warning("site_registry_rebuild_failed", error=type(exc).__name__)
+                registry.schedule_resync()
+            await stack.enter_async_context(
+                background_task(
+                    context.open_streams.run(self.nc, self.settings.stream_recheck_s),
+                    name="live-stream-access",
+                )
+            )
+            stack.enter_context(
+                registered(self.metrics_registry, "query", CallbackCollector(self._collect_metrics))
+            )
+            log.info("query_started", database=db.dialect)
+            yield
+
+    def _context(self, db: Database, state: State) -> QueryContext:
+        settings = self.settings
+        return QueryContext(
+            settings=settings,
             passwords=Passwords(
-                time_cost=self.settings.argon2_time_cost,
-                memory_kib=self.settings.argon2_memory_kib,
-                parallelism=self.settings.argon2_parallelism,
+                time_cost=settings.argon2_time_cost,
+                memory_kib=settings.argon2_memory_kib,
+                parallelism=settings.argon2_parallelism,
             ),
-            login_limiter=SlidingWindowLimiter(
-                self.settings.login_rate_limit, self.settings.login_rate_window_s, time.monotonic
+            login_limits=LoginLimits(self.backoffs, settings),
+            registry=SiteRegistrySync(
+                db, timeout_s=settings.registry_timeout_s, retry_s=settings.registry_retry_s
             ),
-            registry=registry,
             mailer=ConsoleMailer(),
             key_limiter=SlidingWindowLimiter(
-                self.settings.api_key_rate_limit,
-                self.settings.api_key_rate_window_s,
-                time.monotonic,
+                settings.api_key_rate_limit, settings.api_key_rate_window_s, time.monotonic
+            ),
+            read_limiter=SlidingWindowLimiter(
+                settings.read_rate_limit, settings.read_rate_window_s, time.monotonic
             ),
             live=LiveHub(
                 self.bus_settings.namespace,
                 time.monotonic,
-                self.settings.stream_queue_size,
-                recent_visitors=functools.partial(_recent_visitors, app.state),
+                settings.stream_queue_size,
+                recent_visitors=functools.partial(_recent_visitors, state),
             ),
-            stream_slots=StreamSlots(self.settings.stream_max_per_caller),
+            stream_slots=StreamSlots(settings.stream_max_per_caller),
+            client_ips=ClientIpResolver(settings.trusted_proxies),
+            open_streams=OpenStreams(db, self.bus_settings.namespace),
         )
 
-        async def on_reconnect() -> None:
-            # A KV write may have failed while we were away: make the bucket right again.
-            log.info("nats_reconnected")
-            registry.schedule_resync()
 
-        async def on_disconnect() -> None:
-            log.warning("nats_disconnected")
+def _nats_callbacks(registry: SiteRegistrySync) -> dict[str, Any]:
+    async def on_reconnect() -> None:
+        # A KV write may have failed while we were away: make the bucket right again.
+        log.info("nats_reconnected")
+        registry.schedule_resync()
 
-        async def on_error(exc: Exception) -> None:
-            log.warning("nats_error", error=type(exc).__name__)
+    async def on_disconnect() -> None:
+        log.warning("nats_disconnected")
 
-        self.nc = await bus.connect(
-            self.bus_settings,
-            name="traytic-query",
-            reconnected_cb=on_reconnect,
-            disconnected_cb=on_disconnect,
-            error_cb=on_error,
-        )
-        self.context.live.nc = self.nc
-        registry.kv = await bus.ensure_sites_bucket(self.nc.jetstream(), self.bus_settings)
-        try:
-            await registry.rebuild()
-        except Exception as exc:
-            log.warning("site_registry_rebuild_failed", error=type(exc).__name__)
-            registry.schedule_resync()
-        log.info("query_started", database=db.dialect)
-        try:
-            with registered(
-                self.metrics_registry, "query", CallbackCollector(self._collect_metrics)
-            ):
-                yield
-        finally:
-            await self.context.live.close()
-            await registry.close()
-            await bus.close(self.nc)
-            await db.dispose()
-            if own_warehouse is not None:
-                await own_warehouse.close()
-            log.info("query_stopped")
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats_error", error=type(exc).__name__)
+
+    return {
+        "reconnected_cb": on_reconnect,
+        "disconnected_cb": on_disconnect,
+        "error_cb": on_error,
+    }
 
 
 def create_app(

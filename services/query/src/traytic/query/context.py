@@ -5,21 +5,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from traytic.http.client_ip import ClientIpResolver
 from traytic.query.live import LiveHub, StreamSlots
+from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings
+from traytic.query.stream_access import OpenStreams
 
 
 @dataclass(frozen=True, slots=True)
 class QueryContext:
     settings: QuerySettings
     passwords: Passwords
-    login_limiter: SlidingWindowLimiter
+    login_limits: LoginLimits
     registry: SiteRegistrySync
     mailer: ConsoleMailer
     key_limiter: SlidingWindowLimiter
+    read_limiter: SlidingWindowLimiter
     live: LiveHub
     stream_slots: StreamSlots
+    client_ips: ClientIpResolver
+    """The trusted-proxy rule: who the client is behind the proxies (`client_address`)."""
+    open_streams: OpenStreams
+
+    async def announce_access_change(self) -> None:
+        """After a commit that may take access away: open live streams are re-checked."""
+        await self.open_streams.announce()

@@ -27,8 +27,8 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 from traytic.core import bus
+from traytic.core.errors import RateLimited
 from traytic.core.events import LIVE_DECODER, LiveEvent, StreamEvent
-from traytic.query.errors import RateLimited
 
 log = structlog.get_logger()
 
@@ -97,6 +97,11 @@ class Listener:
 
     def visitors(self) -> int:
         return self._feed.window.count()
+
+    def end(self) -> None:
+        """Stop the stream reading this listener (its reader lost access)."""
+        self.closed = True
+        self.ready.set()
 
 
 class _SiteFeed:

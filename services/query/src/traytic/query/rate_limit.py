@@ -1,7 +1,7 @@
-"""A sliding-window counter of failed logins per key (email and client IP), in memory.
+"""A sliding-window counter of weighted requests per key, in this process's memory.
 
-One process's memory: replicas count separately, so N replicas allow up to N times the limit.
-That is enough to stop a password-guessing script; a shared limit would need a KV bucket.
+One process's memory: replicas count separately, so N replicas allow up to N times the limit
+(the read limits; the login limits are shared, see `traytic.query.login_limits`).
 """
 
 from __future__ import annotations
@@ -17,32 +17,42 @@ class SlidingWindowLimiter:
         self.limit = limit
         self.window_s = window_s
         self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, deque[tuple[float, int]]] = {}
+        self._used: dict[str, int] = {}
 
-    def retry_after(self, key: str) -> float | None:
-        """Seconds until `key` may try again, or None when it may now."""
+    def retry_after(self, key: str, cost: int = 1) -> float | None:
+        """Seconds until `key` may spend `cost` more, or None when it may now."""
         hits = self._live_hits(key)
-        if hits is None or len(hits) < self.limit:
+        if hits is None or self._used[key] + cost <= self.limit:
             return None
-        return hits[0] + self.window_s - self._clock()
+        # Wait until enough of the oldest hits leave the window.
+        need = self._used[key] + cost - self.limit
+        freed = 0
+        for moment, spent in hits:
+            freed += spent
+            if freed >= need:
+                return max(0.0, moment + self.window_s - self._clock())
+        return self.window_s
 
-    def hit(self, key: str) -> None:
+    def hit(self, key: str, cost: int = 1) -> None:
         if len(self._hits) >= _MAX_KEYS:
             self._forget_expired()
-        self._hits.setdefault(key, deque()).append(self._clock())
+        self._hits.setdefault(key, deque()).append((self._clock(), cost))
+        self._used[key] = self._used.get(key, 0) + cost
 
     def reset(self, key: str) -> None:
         self._hits.pop(key, None)
+        self._used.pop(key, None)
 
-    def _live_hits(self, key: str) -> deque[float] | None:
+    def _live_hits(self, key: str) -> deque[tuple[float, int]] | None:
         hits = self._hits.get(key)
         if hits is None:
             return None
         cutoff = self._clock() - self.window_s
-        while hits and hits[0] <= cutoff:
-            hits.popleft()
+        while hits and hits[0][0] <= cutoff:
+            self._used[key] -= hits.popleft()[1]
         if not hits:
-            del self._hits[key]
+            self.reset(key)
             return None
         return hits
 
@@ -51,4 +61,4 @@ class SlidingWindowLimiter:
             self._live_hits(key)
         if len(self._hits) >= _MAX_KEYS:  # still full: drop the oldest keys, not memory
             for key in list(self._hits)[: _MAX_KEYS // 10]:
-                del self._hits[key]
+                self.reset(key)

@@ -19,13 +19,17 @@ class Wire(msgspec.Struct, rename="camel", kw_only=True):
     """Base of every request and response body."""
 
 
-class SignupIn(Wire):
+class StrictWire(Wire, forbid_unknown_fields=True):
+    """Bodies of the sign-in routes: an unknown field is a 400, not silently dropped."""
+
+
+class SignupIn(StrictWire):
     email: str
     password: str
     name: str | None = None
 
 
-class LoginIn(Wire):
+class LoginIn(StrictWire):
     email: str
     password: str
 
@@ -70,9 +74,12 @@ class ApiKeyOut(Wire):
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    created_by_id: uuid.UUID | None
+    needs_review: bool
+    """Its creator is no longer a member (and may still hold it): revoke it unless wanted."""
 
     @classmethod
-    def of(cls, key: ApiKey) -> ApiKeyOut:
+    def of(cls, key: ApiKey, *, needs_review: bool = False) -> ApiKeyOut:
         return cls(
             id=key.id,
             name=key.name,
@@ -80,6 +87,8 @@ class ApiKeyOut(Wire):
             created_at=key.created_at,
             last_used_at=key.last_used_at,
             revoked_at=key.revoked_at,
+            created_by_id=key.created_by_id,
+            needs_review=needs_review,
         )
 
 
@@ -157,7 +166,7 @@ class InvitationOut(Wire):
         )
 
 
-class AcceptInvitationIn(Wire):
+class AcceptInvitationIn(StrictWire):
     token: str
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from traytic.core.serving import serve_with_granian
 from traytic.core.settings import load_settings
+from traytic.http.serving import serve_with_granian
 from traytic.query.settings import QuerySettings
 
 

@@ -39,9 +39,23 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     """A login lasts this long (absolute, not sliding)."""
 
     login_rate_limit: int = 10
-    """Failed logins allowed per email and client IP within the window, then 429. Counted in
-    this process's memory (a sliding window): each replica counts on its own."""
+    """Failed logins allowed per email and client address before each further one waits (1 s,
+    doubling up to `login_rate_window_s`); 429 with `Retry-After` meanwhile. Shared by the
+    replicas through the `limits` KV bucket (see `traytic.query.login_limits`)."""
     login_rate_window_s: float = 300.0
+    login_address_limit: int = 50
+    """Failed logins allowed per client address (any account) before it backs off."""
+    login_account_limit: int = 20
+    """Failed logins allowed per account (any address) before it backs off..."""
+    login_account_max_wait_s: float = 30.0
+    """...by at most this long: what a stranger can make the real user wait, never a lock."""
+    signup_rate_limit: int = 10
+    """Sign-ups per client address an hour (after which each waits `signup_rate_window_s`)."""
+    signup_rate_window_s: float = 360.0
+
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    """`TRAYTIC_TRUSTED_PROXIES`, the gateway's rule: addresses or CIDRs of the proxies in front,
+    whose `X-Forwarded-For` names the client (login limits, rate limits, stream caps)."""
 
     password_min_length: int = 8
     argon2_time_cost: int = 3
@@ -65,6 +79,13 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     429 with `Retry-After`; 0 turns the limit off. Counted in this process's memory: each
     replica counts on its own, so N replicas allow up to N times the limit."""
     api_key_rate_window_s: float = 60.0
+    read_rate_limit: int = 1200
+    """Read units (stats and stream requests) per signed-in person, or per client address for
+    anonymous readers of public sites and share pages, within `read_rate_window_s`; 0 turns it
+    off. The dashboard's opening view spends about 10. Per replica, like the key limit."""
+    read_rate_window_s: float = 60.0
+    raw_scan_cost: int = 5
+    """What a filtered query (read from the raw events, not the rollups) costs; others cost 1."""
 
     stream_max_per_caller: int = 10
     """Concurrent live streams (`/api/stream/...`) per API key, per signed-in user, or per
@@ -75,6 +96,9 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     """How often a stream sends the live-visitor count."""
     stream_retry_ms: int = 3000
     """The `retry:` field: how long a browser waits before reconnecting a dropped stream."""
+    stream_recheck_s: float = 60.0
+    """Open streams are re-checked at once when access changes (announced over NATS), and this
+    often in any case (sessions that expired, an announcement missed)."""
     stream_queue_size: int = 1000
     """Events buffered per stream; a client that falls further behind loses the oldest."""
 

@@ -21,7 +21,8 @@ from traytic.db.models.alerts import (
 )
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
-from traytic.db.models.sites import ApiKey, Goal, GoalKind, Site
+from traytic.db.models.segments import Segment
+from traytic.db.models.sites import ApiKey, Funnel, FunnelStep, Goal, GoalKind, Site
 
 __all__ = [
     "Alert",
@@ -31,6 +32,8 @@ __all__ = [
     "Customer",
     "Delivery",
     "DeliveryStatus",
+    "Funnel",
+    "FunnelStep",
     "Goal",
     "GoalKind",
     "Invitation",
@@ -44,6 +47,7 @@ __all__ = [
     "Report",
     "ReportFrequency",
     "Role",
+    "Segment",
     "Site",
     "Subscription",
     "User",

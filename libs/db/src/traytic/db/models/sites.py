@@ -25,7 +25,11 @@ from traytic.db.models.base import (
 
 class GoalKind(StrEnum):
     PAGEVIEW = "pageview"
+    """A page view whose path matches `match` (`*` one segment, `**` anything)."""
     EVENT = "event"
+    """A custom event named `match`, with the prop `prop_key` = `prop_value` if set."""
+    REVENUE = "revenue"
+    """The same as `EVENT`; its reports also give the revenue the events carried."""
 
 
 class Site(SQLModel, table=True):
@@ -56,6 +60,11 @@ class Site(SQLModel, table=True):
         default=True, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.true())
     )
     """Drop beacons sent from hosting and cloud networks."""
+    currency: str = Field(
+        default="USD",
+        sa_column=sa.Column(sa.String(3), nullable=False, server_default="USD"),
+    )
+    """ISO 4217 code revenue is reported in (converted from the currencies it was sent in)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     deleted_at: datetime | None = Field(default=None, sa_column=timestamp_column())
 
@@ -85,16 +94,50 @@ class ApiKey(SQLModel, table=True):
 
 
 class Goal(SQLModel, table=True):
-    """A conversion: a page path (`/signup*`) or a custom event name."""
+    """A conversion: a page path pattern (`/signup`, `/blog/**`) or a custom event, named for
+    the reports. A goal is a query over the stored events, so it covers the past too."""
 
     __tablename__ = "goals"
     __table_args__: Any = (
-        sa.UniqueConstraint("site_id", "kind", "match"),
+        sa.UniqueConstraint("site_id", "name"),
         choice_check("kind", tuple(kind.value for kind in GoalKind)),
     )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
     site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
+    name: str = Field(sa_column=text(100))
     kind: str = Field(sa_column=text(16))
     match: str = Field(sa_column=text(256))
+    """The path pattern of a page goal, else the custom event's name."""
+    prop_key: str | None = Field(default=None, sa_column=text(64, nullable=True))
+    prop_value: str | None = Field(default=None, sa_column=text(512, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+
+
+class Funnel(SQLModel, table=True):
+    """Ordered goals a visitor converts one after the other (`FunnelStep`), within one visit
+    (`window_minutes` None) or within that many minutes of the first step."""
+
+    __tablename__ = "funnels"
+    __table_args__: Any = (sa.UniqueConstraint("site_id", "name"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    site_id: str = Field(sa_column=fk("sites.id", ondelete="CASCADE"))
+    name: str = Field(sa_column=text(100))
+    window_minutes: int | None = Field(default=30, sa_column=sa.Column(sa.Integer(), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+
+
+class FunnelStep(SQLModel, table=True):
+    """Step `position` (0-based) of a funnel. The repository refuses to delete a goal a funnel
+    uses (409); the cascade is for a site's purge, which takes goals and funnels together."""
+
+    __tablename__ = "funnel_steps"
+
+    funnel_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("funnels.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    position: int = Field(sa_column=sa.Column(sa.Integer(), primary_key=True))
+    goal_id: uuid.UUID = Field(sa_column=fk("goals.id", ondelete="CASCADE"))

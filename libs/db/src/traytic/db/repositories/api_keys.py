@@ -18,7 +18,7 @@ from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.errors import DuplicateError, NotFound
-from traytic.db.models import ApiKey, utcnow
+from traytic.db.models import ApiKey, Membership, utcnow
 from traytic.db.repositories.statements import add_unique
 from traytic.db.validation import check_text
 
@@ -115,6 +115,27 @@ async def list_api_keys(
     )
     result = await session.exec(statement)
     return list(result.all())
+
+
+async def keys_to_review(session: AsyncSession, organisation_id: uuid.UUID) -> set[uuid.UUID]:
+    """Live keys whose creator is no longer a member: someone who left may still hold them."""
+    still_member = (
+        select(Membership.id)
+        .where(
+            col(Membership.organisation_id) == organisation_id,
+            col(Membership.user_id) == col(ApiKey.created_by_id),
+        )
+        .exists()
+    )
+    result = await session.exec(
+        select(ApiKey.id).where(
+            col(ApiKey.organisation_id) == organisation_id,
+            col(ApiKey.revoked_at).is_(None),
+            col(ApiKey.created_by_id).is_not(None),
+            ~still_member,
+        )
+    )
+    return set(result.all())
 
 
 async def revoke_api_key(

@@ -83,3 +83,26 @@ async def list_open_invitations(
         .order_by(col(Invitation.created_at).desc())
     )
     return list(result.all())
+
+
+async def revoke_invitation(
+    session: AsyncSession, organisation_id: uuid.UUID, invitation_id: uuid.UUID
+) -> Invitation:
+    """End an open invitation now (its link stops working; the row stays, as a record);
+    `NotFound` for one of another organisation, or one already accepted or expired."""
+    now = utcnow()
+    result = await session.exec(
+        select(Invitation).where(
+            col(Invitation.id) == invitation_id,
+            col(Invitation.organisation_id) == organisation_id,
+            col(Invitation.accepted_at).is_(None),
+            col(Invitation.expires_at) > now,
+        )
+    )
+    invitation = result.first()
+    if invitation is None:
+        raise NotFound("no such open invitation", field="invitation_id")
+    invitation.expires_at = now
+    session.add(invitation)
+    await session.flush()
+    return invitation

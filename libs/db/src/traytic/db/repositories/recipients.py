@@ -2,7 +2,8 @@
 
 `set_recipients` replaces the list and keeps what stays: a recipient that remains keeps its
 signing secret, its schedule and whether it unsubscribed, so saving a form does not
-resubscribe anyone. An unsubscribed recipient comes back only through `resubscribe`.
+resubscribe anyone: an unsubscribed address comes back only if an admin removes it and adds it
+again (a new recipient).
 """
 
 from __future__ import annotations
@@ -130,9 +131,3 @@ async def unsubscribe(session: AsyncSession, recipient_id: uuid.UUID, now: datet
         row.unsubscribed_at = now
         await session.flush()
     return row
-
-
-async def resubscribe(session: AsyncSession, row: Recipient) -> None:
-    row.unsubscribed_at = None
-    row.next_run_at = None
-    await session.flush()

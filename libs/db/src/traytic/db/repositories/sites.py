@@ -18,6 +18,7 @@ from traytic.core.errors import InvalidInput
 from traytic.db.errors import NotFound
 from traytic.db.models import Site, utcnow
 from traytic.db.validation import (
+    check_reporting_currency,
     check_text,
     check_time_zone,
     normalise_domain,
@@ -37,6 +38,7 @@ async def create_site(
     allow_localhost: bool = False,
     filter_datacenter: bool = True,
     site_id: str | None = None,
+    currency: str = "USD",
 ) -> Site:
     """A new site with a fresh `st_...` id (or `site_id`, for a registry rebuilt elsewhere)."""
     domain = normalise_domain(domain)
@@ -49,6 +51,7 @@ async def create_site(
         allowed_hostnames=normalise_hostnames(allowed_hostnames),
         allow_localhost=_check_bool("allow_localhost", allow_localhost),
         filter_datacenter=_check_bool("filter_datacenter", filter_datacenter),
+        currency=check_reporting_currency(currency),
     )
     if site_id is not None:
         site.id = check_text("site_id", site_id, max_length=32)
@@ -117,6 +120,7 @@ async def update_site(
     allowed_hostnames: Sequence[str] = _UNSET,
     allow_localhost: bool = _UNSET,
     filter_datacenter: bool = _UNSET,
+    currency: str = _UNSET,
 ) -> Site:
     """Change the given fields only; `NotFound` for a site outside the organisation."""
     site = await _require(session, organisation_id, site_id)
@@ -134,6 +138,8 @@ async def update_site(
         site.allow_localhost = _check_bool("allow_localhost", allow_localhost)
     if filter_datacenter is not _UNSET:
         site.filter_datacenter = _check_bool("filter_datacenter", filter_datacenter)
+    if currency is not _UNSET:
+        site.currency = check_reporting_currency(currency)
     session.add(site)
     await session.flush()
     return site
@@ -199,3 +205,21 @@ def _check_bool(field: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(f"{field} must be true or false", field=field)
     return value
+
+
+async def find_site_by_domain(
+    session: AsyncSession, organisation_ids: Sequence[uuid.UUID], domain: str
+) -> Site | None:
+    """A live site with this domain in one of the organisations (the oldest, when several)."""
+    if not organisation_ids:
+        return None
+    statement = (
+        select(Site)
+        .where(
+            col(Site.domain) == domain.strip().lower(),
+            col(Site.organisation_id).in_(list(organisation_ids)),
+            col(Site.deleted_at).is_(None),
+        )
+        .order_by(col(Site.created_at))
+    )
+    return (await session.exec(statement)).first()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from traytic.warehouse.stats.matching import predicate
 from traytic.warehouse.stats.params import FILTER_COLUMNS, Filters, StatsQuery
 
 TRAFFIC = ("pageview", "event")
@@ -59,4 +60,15 @@ def filter_clauses(
             " props.key, props.value)"
         )
         params["f_prop_key"], params["f_prop_value"] = filters.prop
+    if filters.goal is not None:
+        # Converting visits: those with an event of the goal inside the statement's range.
+        goal_sql, goal_params = predicate(filters.goal, "f_goal")
+        clauses.append(
+            "session_id IN (SELECT session_id FROM events WHERE site_id = {site_id:String}"  # noqa: S608 - a fixed predicate
+            f" AND ts >= {{start}} AND ts < {{end}} AND {goal_sql})"
+        )
+        params.update(goal_params)
+    if filters.segment is not None:
+        clauses.append(filters.segment.sql)
+        params.update(filters.segment.params)
     return clauses, params

@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from traytic.core.errors import InvalidInput
+from traytic.warehouse.stats.matching import Goal
 
 Period = Literal["24h", "7d", "30d", "90d"]
 Interval = Literal["hour", "day"]
@@ -74,13 +75,31 @@ def _check_text(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Condition:
+    """A condition over `events` rows compiled elsewhere (a saved segment, `stats.v2`), with
+    its bound values; it may use the statement's `site_id`, `start` and `end`."""
+
+    sql: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Filters:
-    """Combinable filters (AND): column equalities, a custom event name, a prop key=value."""
+    """Combinable filters (AND): column equalities, a custom event name, a prop key=value, and
+    a goal (the visits that converted it)."""
 
     columns: tuple[tuple[str, str], ...] = ()
     """(filter name, value) pairs, names from `FILTER_COLUMNS`, sorted by name."""
     event: str | None = None
     prop: tuple[str, str] | None = None
+    goal: Goal | None = None
+    segment: Condition | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.columns) or any(
+            item is not None for item in (self.event, self.prop, self.goal, self.segment)
+        )
 
     @classmethod
     def of(
@@ -88,6 +107,7 @@ class Filters:
         *,
         event: str | None = None,
         prop: str | tuple[str, str] | None = None,
+        goal: Goal | None = None,
         **columns: str | None,
     ) -> Filters:
         """Filters from keyword values (None: not filtered); `prop` is `key:value` or a pair."""
@@ -109,6 +129,7 @@ class Filters:
             columns=tuple(pairs),
             event=_check_text("event", event) if event is not None else None,
             prop=prop_pair,
+            goal=goal,
         )
 
 

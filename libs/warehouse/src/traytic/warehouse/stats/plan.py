@@ -43,8 +43,7 @@ def _boundaries(query: StatsQuery) -> list[datetime]:
 def traffic_grain(query: StatsQuery) -> str | None:
     """The traffic rollup that holds whole buckets of an unfiltered query: `hour` when every
     bucket starts on a whole UTC hour (most zones), else `quarter` (+05:45, -03:30...)."""
-    filters = query.filters
-    if filters.columns or filters.event is not None or filters.prop is not None:
+    if query.filters.any:
         return None
     seconds = [int(instant.timestamp()) for instant in _boundaries(query)]
     if all(second % 3600 == 0 for second in seconds):
@@ -59,14 +58,15 @@ def visits_from_sessions(query: StatsQuery) -> bool:
     return (
         filters.event is None
         and filters.prop is None
+        and filters.goal is None
+        and filters.segment is None
         and all(FILTER_COLUMNS[name] in SESSION_FILTER_COLUMNS for name, _ in filters.columns)
     )
 
 
 def rollup_days(query: StatsQuery) -> tuple[date, date] | None:
     """[first, end) of the whole UTC days inside an unfiltered query's range, if any."""
-    filters = query.filters
-    if filters.columns or filters.event is not None or filters.prop is not None:
+    if query.filters.any:
         return None
     start = query.start.astimezone(UTC)
     first = start.date() + timedelta(days=0 if start.time() == datetime.min.time() else 1)

@@ -51,6 +51,7 @@ class Bucket(Result):
     bounce_rate: float
     visit_duration: float
     events: int
+    conversions: Conversions | None = None
 
 
 class Timeseries(Result):
@@ -66,12 +67,14 @@ class Row(Result):
     pageviews: int
     parent: str | None = None
     """The broader value for nested dimensions: the browser of a version, the country of a city."""
+    conversions: Conversions | None = None
 
 
 class SessionPage(Result):
     value: str
     visitors: int
     visits: int
+    conversions: Conversions | None = None
 
 
 class Pages(Result):
@@ -167,3 +170,102 @@ class EventName(Result):
 class Events(Result):
     range: Range
     events: list[EventName]
+
+
+# ---- conversions (issue 17: goals, funnels and revenue) ------------------------------------
+
+
+class Conversions(Result):
+    """A row's (or bucket's) conversions of the report's goal: converting visitors, conversion
+    events, converting visitors / the row's visitors, and for revenue goals the revenue in the
+    site's currency (total and per event that carried any)."""
+
+    unique_conversions: int
+    total_conversions: int
+    conversion_rate: float
+    revenue: float | None = None
+    average_revenue: float | None = None
+
+
+class GoalFigures(Result):
+    """The conversions of a goal (or of all goals) over a period, with the previous period's."""
+
+    unique_conversions: Metric
+    total_conversions: Metric
+    conversion_rate: Metric
+    revenue: Metric | None = None
+    average_revenue: Metric | None = None
+
+
+class Money(Result):
+    currency: str
+    """The site's reporting currency, in which every revenue figure of the answer is given."""
+    unconverted: list[str] = msgspec.field(default_factory=list)
+    """Currencies that revenue was sent in but no exchange rate is known for: counted as 0."""
+
+
+class GoalConversions(Result):
+    id: str
+    name: str
+    kind: str
+    unique_conversions: Metric
+    total_conversions: Metric
+    conversion_rate: Metric
+    revenue: Metric | None = None
+    average_revenue: Metric | None = None
+
+
+class Goals(Result):
+    """Every goal of the site with its conversions."""
+
+    range: Range
+    previous_range: Range
+    visitors: Metric
+    goals: list[GoalConversions]
+    money: Money
+
+
+class GoalOverview(Overview):
+    """The overview with a goal's (or all goals') conversions against the previous period."""
+
+    conversions: GoalFigures
+    money: Money
+
+
+class FunnelStep(Result):
+    """One step of a funnel: visitors who reached it (and every step before it, in order)."""
+
+    goal_id: str
+    name: str
+    visitors: int
+    previous: int
+    """Visitors who reached it in the previous period."""
+    conversion_rate: float
+    """Visitors / the first step's visitors."""
+    step_rate: float
+    """Visitors / the step before's visitors (1 for the first step)."""
+    dropoff: int
+    """Visitors of the step before who did not reach this one (0 for the first step)."""
+
+
+class FunnelSegment(Result):
+    """The funnel of the visitors with one value of the breakdown (their entry visit's)."""
+
+    value: str
+    visitors: list[int]
+    """Per step."""
+    conversion_rate: float
+    """Last step / first step."""
+
+
+class FunnelReport(Result):
+    range: Range
+    previous_range: Range
+    window_minutes: int | None
+    """None: all steps within one visit."""
+    steps: list[FunnelStep]
+    conversion_rate: Metric
+    """Visitors who reached the last step / those who reached the first, with the previous
+    period's."""
+    breakdown: str | None = None
+    segments: list[FunnelSegment] = msgspec.field(default_factory=list)

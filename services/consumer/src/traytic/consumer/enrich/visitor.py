@@ -40,9 +40,15 @@ def session_id(visitor: int, started_at: int) -> int:
     return _uint64(b"s\0%d\0%d" % (visitor, started_at))
 
 
-@lru_cache(maxsize=4096)
-def _beacon_base(batch_id: str, beacon_index: int) -> int:
+UINT64 = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def beacon_base(batch_id: str, beacon_index: int) -> int:
+    """The id of a beacon's first event; its others follow (see `event_id`)."""
     return _uint64(b"e\0%s\0%d" % (batch_id.encode(), beacon_index))
+
+
+_cached_base = lru_cache(maxsize=4096)(beacon_base)
 
 
 def event_id(batch_id: str, beacon_index: int, event_index: int) -> int:
@@ -51,4 +57,4 @@ def event_id(batch_id: str, beacon_index: int, event_index: int) -> int:
     One hash per beacon, plus the event's position (a beacon holds at most a few dozen events,
     so ids of one beacon never wrap into another's by more than chance allows 64-bit hashes).
     """
-    return (_beacon_base(batch_id, beacon_index) + event_index) & 0xFFFF_FFFF_FFFF_FFFF
+    return (_cached_base(batch_id, beacon_index) + event_index) & UINT64

@@ -8,13 +8,16 @@ from traytic.query.endpoints.alerts import AlertController, ReportController, li
 from traytic.query.endpoints.api_keys import ApiKeyController
 from traytic.query.endpoints.auth import AuthController
 from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
+from traytic.query.endpoints.exports import ExportController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.organisations import OrganisationController
+from traytic.query.endpoints.segments import SegmentController
 from traytic.query.endpoints.sites import SiteController
 from traytic.query.endpoints.stats import StatsController
 from traytic.query.endpoints.stream import stream_live
 from traytic.query.endpoints.unsubscribe import unsubscribe, unsubscribe_page
+from traytic.query.endpoints.v2_query import v2_query
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
@@ -25,6 +28,9 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     SiteController,
     ApiKeyController,
     StatsController,
+    ExportController,
+    SegmentController,
+    v2_query,
     AlertController,
     ReportController,
     list_deliveries,

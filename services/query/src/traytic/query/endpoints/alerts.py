@@ -14,13 +14,14 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.db.access import OrgAccess, Permission
 from traytic.db.errors import NotFound
-from traytic.db.models import DeliveryStatus, Role, Site
+from traytic.db.models import DeliveryStatus, Site
 from traytic.db.repositories import alerts, deliveries, recipients, reports
 from traytic.db.repositories import sites as site_repository
 from traytic.db.repositories.alerts import AlertSpec
 from traytic.db.repositories.reports import ReportSpec
-from traytic.query.access import RANK, OrgAccess, provide_org_access, provide_org_read_access
+from traytic.query.access import provide_org_access, provide_org_read_access
 from traytic.query.alert_schemas import (
     AlertIn,
     AlertOut,
@@ -44,7 +45,7 @@ async def _site(session: AsyncSession, access: OrgAccess, site_id: str) -> Site:
 
 
 def _admin(access: OrgAccess) -> bool:
-    return RANK[access.role] >= RANK[Role.ADMIN.value]
+    return access.allows(Permission.MANAGE_ALERTS)
 
 
 def _specs(wanted: list[RecipientIn], site: Site) -> list[recipients.RecipientSpec]:
@@ -90,7 +91,7 @@ class AlertController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> AlertOut:
         """A spike or drop alert and who gets it (checked within the scheduler's next round)."""
-        access.require(Role.ADMIN, "creating alerts")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         spec = AlertSpec(
             name=data.name,
@@ -127,7 +128,7 @@ class AlertController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> AlertOut:
-        access.require(Role.ADMIN, "changing alerts")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         alert = await alerts.get_alert(db_session, site.id, alert_id)
         changes = _changes(data)
@@ -147,7 +148,7 @@ class AlertController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> None:
-        access.require(Role.ADMIN, "deleting alerts")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         await alerts.delete_alert(db_session, await alerts.get_alert(db_session, site.id, alert_id))
 
@@ -183,7 +184,7 @@ class ReportController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> ReportOut:
         """A weekly or monthly report to its recipients, each in their own time zone."""
-        access.require(Role.ADMIN, "creating reports")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         spec = ReportSpec(
             name=data.name,
@@ -219,7 +220,7 @@ class ReportController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> ReportOut:
-        access.require(Role.ADMIN, "changing reports")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         report = await reports.get_report(db_session, site.id, report_id)
         await reports.update_report(db_session, report, _changes(data))
@@ -236,7 +237,7 @@ class ReportController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> None:
-        access.require(Role.ADMIN, "deleting reports")
+        access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         report = await reports.get_report(db_session, site.id, report_id)
         await reports.delete_report(db_session, report)

@@ -7,25 +7,24 @@ from typing import Any
 
 import structlog
 from litestar import Controller, Request, Response, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.core.errors import TooManyAttempts, Unauthorized, UnsupportedMediaType
+from traytic.db.access import Caller, require_user
 from traytic.db.errors import DuplicateError
 from traytic.db.models import User
 from traytic.db.repositories import login_sessions, organisations, users
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
-from traytic.query.auth import (
-    Caller,
-    clear_session_cookies,
-    require_user,
-    set_session_cookies,
-)
+from traytic.query.auth import clear_session_cookies, client_address, set_session_cookies
 from traytic.query.context import QueryContext
-from traytic.query.errors import TooManyAttempts, Unauthorized
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
+from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
 
@@ -57,18 +56,53 @@ async def _signed_in(
     return response
 
 
+def json_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Login CSRF: a form on another site can post `text/plain` or form bodies to us without
+    asking first, never `application/json`; so these routes take nothing else."""
+    media_type = connection.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`", field="Content-Type"
+        )
+
+
+async def _password_holder(
+    data: LoginIn, address: str, db_session: AsyncSession, ctx: QueryContext
+) -> User:
+    """The user whose email and password these are, or 401 (the same for an unknown email);
+    429 while the limits of `traytic.query.login_limits` make this account or address wait."""
+    try:
+        await ctx.login_limits.check_login(data.email, address)
+    except TooManyAttempts:
+        log.warning("login_rate_limited")
+        raise
+    user = await users.get_user_by_email(db_session, data.email)
+    password = data.password[:MAX_PASSWORD_LENGTH]
+    valid = await ctx.passwords.verify(user.password_hash if user is not None else None, password)
+    if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
+        await ctx.login_limits.login_failed(data.email, address)
+        log.info("login_failed")
+        raise Unauthorized("wrong email or password")
+    await ctx.login_limits.login_succeeded(data.email, address)
+    log.info("login_succeeded", user_id=str(user.id))
+    return user
+
+
 class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=201)
+    @post("/signup", status_code=201, guards=[json_only])
     async def signup(
         self,
         data: JSONBody[SignupIn],
+        request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
     ) -> Response[MeOut]:
-        """Create an account and its personal organisation (you are its owner), and sign in."""
+        """Create an account and its personal organisation (you are its owner), and sign in.
+        Limited per client address (`signup_rate_limit` an hour)."""
+        await ctx.login_limits.check_signup(client_address(request, ctx))
         email = normalise_email(data.email)
         check_password(data.password, min_length=ctx.settings.password_min_length, email=email)
         name = check_text("name", data.name, max_length=100) if data.name else None
@@ -81,7 +115,7 @@ class AuthController(Controller):
         log.info("user_signed_up", user_id=str(user.id), organisation_id=str(organisation.id))
         return await _signed_in(db_session, ctx, user, 201)
 
-    @post("/login", status_code=200)
+    @post("/login", status_code=200, guards=[json_only])
     async def login(
         self,
         data: JSONBody[LoginIn],
@@ -89,26 +123,11 @@ class AuthController(Controller):
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
     ) -> Response[MeOut]:
-        """Sign in; a wrong password and an unknown email get the same 401."""
-        client = request.client.host if request.client else "unknown"
-        attempt_key = f"{data.email.strip().lower()}|{client}"
-        retry_after = ctx.login_limiter.retry_after(attempt_key)
-        if retry_after is not None:
-            log.warning("login_rate_limited")
-            raise TooManyAttempts(
-                "too many failed logins: wait and try again", retry_after=retry_after
-            )
-        user = await users.get_user_by_email(db_session, data.email)
-        password = data.password[:MAX_PASSWORD_LENGTH]
-        valid = await ctx.passwords.verify(
-            user.password_hash if user is not None else None, password
-        )
-        if user is None or not valid or len(data.password) > MAX_PASSWORD_LENGTH:
-            ctx.login_limiter.hit(attempt_key)
-            log.info("login_failed")
-            raise Unauthorized("wrong email or password")
-        ctx.login_limiter.reset(attempt_key)
-        log.info("login_succeeded", user_id=str(user.id))
+        """Sign in; a wrong password and an unknown email get the same 401. Failures back off
+        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`."""
+        # Two steps: who the credentials prove, then a session for them. A second factor
+        # (or an SSO callback, which proves a user its own way) goes between the two.
+        user = await _password_holder(data, client_address(request, ctx), db_session, ctx)
         return await _signed_in(db_session, ctx, user, 200)
 
     @post("/logout", status_code=204)
@@ -120,9 +139,10 @@ class AuthController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> Response[None]:
         """End this browser's session (needs the CSRF header, like every cookie write)."""
-        await require_user(caller)
+        require_user(caller)
         token = request.cookies.get(ctx.settings.session_cookie, "")
         await login_sessions.delete_login_session(db_session, token)
+        after_commit(db_session, ctx.announce_access_change)  # its live streams end
         response = Response(None, status_code=204)
         clear_session_cookies(response, ctx.settings)
         return response

@@ -1,22 +1,25 @@
-"""Invitations: admins invite by email (the link goes out by the configured mail mode); the
-invited person, signed in with that email, accepts with the link's token."""
+"""Invitations: admins invite by email (the link goes out by the configured mail mode), list the
+open ones and withdraw them; the invited person, signed in with that email, accepts with the
+link's token by a click (a POST): opening the link alone joins nothing."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import structlog
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.core.errors import Forbidden
+from traytic.db.access import OrgAccess, Permission, check_grant
 from traytic.db.errors import NotFound
-from traytic.db.models import Role, User
+from traytic.db.models import User
 from traytic.db.repositories import invitations, organisations
-from traytic.query.access import OrgAccess, check_grant, provide_org_access
+from traytic.query.access import provide_org_access
 from traytic.query.context import QueryContext
-from traytic.query.errors import Forbidden
 from traytic.query.schemas import AcceptInvitationIn, InvitationIn, InvitationOut, OrganisationOut
 from traytic.query.unit_of_work import after_commit
 
@@ -38,7 +41,7 @@ class InvitationController(Controller):
         self, access: NamedDependency[OrgAccess], db_session: NamedDependency[AsyncSession]
     ) -> list[InvitationOut]:
         """Open invitations (admins and owners)."""
-        access.require(Role.ADMIN, "seeing invitations")
+        access.require(Permission.MANAGE_INVITATIONS)
         rows = await invitations.list_open_invitations(db_session, access.organisation.id)
         return [InvitationOut.of(row) for row in rows]
 
@@ -51,7 +54,7 @@ class InvitationController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> InvitationOut:
         """Invite someone by email; the link is delivered after the invitation is saved."""
-        access.require(Role.ADMIN, "inviting members")
+        access.require(Permission.MANAGE_INVITATIONS)
         check_grant(access.role, data.role)
         invitation, token = await invitations.create_invitation(
             db_session,
@@ -74,6 +77,18 @@ class InvitationController(Controller):
 
         after_commit(db_session, deliver)
         return InvitationOut.of(invitation)
+
+    @delete("/{invitation_id:uuid}", status_code=204)
+    async def revoke_invitation(
+        self,
+        invitation_id: FromPath[uuid.UUID],
+        access: NamedDependency[OrgAccess],
+        db_session: NamedDependency[AsyncSession],
+    ) -> None:
+        """Withdraw an open invitation (admins and owners): its link stops working at once."""
+        access.require(Permission.MANAGE_INVITATIONS)
+        await invitations.revoke_invitation(db_session, access.organisation.id, invitation_id)
+        log.info("invitation_revoked", invitation_id=str(invitation_id))
 
 
 @post("/api/invitations/accept", tags=["organisations"])

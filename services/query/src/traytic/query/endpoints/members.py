@@ -10,10 +10,13 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.db.access import OrgAccess, check_removal, check_role_change
 from traytic.db.errors import NotFound
-from traytic.db.repositories import organisations
-from traytic.query.access import OrgAccess, check_removal, check_role_change, provide_org_access
+from traytic.db.repositories import api_keys, organisations
+from traytic.query.access import provide_org_access
+from traytic.query.context import QueryContext
 from traytic.query.schemas import MemberOut, RoleIn
+from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
 
@@ -58,6 +61,7 @@ class MemberController(Controller):
         user_id: FromPath[uuid.UUID],
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
     ) -> None:
         """Admins remove members (owners only by an owner); anyone may leave; the last owner
         stays."""
@@ -69,4 +73,11 @@ class MemberController(Controller):
         is_self = access.user is not None and access.user.id == user_id
         check_removal(access.role, is_self=is_self, target_role=target.role, owners=owners)
         await organisations.remove_member(db_session, org_id, user_id)
-        log.info("member_removed", organisation_id=str(org_id), user_id=str(user_id))
+        after_commit(db_session, ctx.announce_access_change)
+        review = await api_keys.keys_to_review(db_session, org_id)
+        log.info(
+            "member_removed",
+            organisation_id=str(org_id),
+            user_id=str(user_id),
+            keys_to_review=len(review),
+        )

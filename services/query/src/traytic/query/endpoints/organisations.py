@@ -8,10 +8,11 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.db.access import OrgAccess, Permission
 from traytic.db.models import Role, User
 from traytic.db.repositories import organisations
 from traytic.query import accounts
-from traytic.query.access import OrgAccess, provide_org_access
+from traytic.query.access import provide_org_access
 from traytic.query.schemas import OrganisationIn, OrganisationOut, OrganisationPatch
 
 log = structlog.get_logger()
@@ -55,7 +56,7 @@ class OrganisationController(Controller):
         db_session: NamedDependency[AsyncSession],
     ) -> OrganisationOut:
         """Rename (admins and owners)."""
-        access.require(Role.ADMIN, "renaming the organisation")
+        access.require(Permission.RENAME_ORGANISATION)
         organisation = await organisations.update_organisation(
             db_session, access.organisation, name=data.name
         )

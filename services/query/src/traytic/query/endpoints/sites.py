@@ -13,10 +13,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.db.access import OrgAccess, Permission
 from traytic.db.errors import NotFound
-from traytic.db.models import Role
 from traytic.db.repositories import sites as site_repository
-from traytic.query.access import OrgAccess, provide_org_access, provide_org_read_access
+from traytic.query.access import provide_org_access, provide_org_read_access
 from traytic.query.context import QueryContext
 from traytic.query.schemas import SiteIn, SiteOut, SitePatch
 from traytic.query.unit_of_work import after_commit
@@ -47,7 +47,7 @@ class SiteController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> SiteOut:
         """A new site; its id (`st_...`) goes in the tracker snippet."""
-        access.require(Role.ADMIN, "creating sites")
+        access.require(Permission.MANAGE_SITES)
         site = await site_repository.create_site(
             db_session,
             access.organisation.id,
@@ -85,7 +85,7 @@ class SiteController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> SiteOut:
         """Change the fields present in the body."""
-        access.require(Role.ADMIN, "changing sites")
+        access.require(Permission.MANAGE_SITES)
         changes: dict[str, Any] = {
             name: value
             for name in SitePatch.__struct_fields__
@@ -95,6 +95,8 @@ class SiteController(Controller):
             db_session, access.organisation.id, site_id, **changes
         )
         after_commit(db_session, partial(ctx.registry.site_saved, site))
+        if changes.get("public") is False:  # anonymous readers' streams end
+            after_commit(db_session, ctx.announce_access_change)
         return SiteOut.of(site)
 
     @delete("/{site_id:str}", status_code=204)
@@ -106,7 +108,8 @@ class SiteController(Controller):
         ctx: NamedDependency[QueryContext],
     ) -> None:
         """Stop tracking now (the gateway drops its beacons); the data is purged later."""
-        access.require(Role.ADMIN, "deleting sites")
+        access.require(Permission.MANAGE_SITES)
         site = await site_repository.soft_delete_site(db_session, access.organisation.id, site_id)
         after_commit(db_session, partial(ctx.registry.site_deleted, site.id))
+        after_commit(db_session, ctx.announce_access_change)
         log.info("site_deleted", site_id=site.id, organisation_id=str(access.organisation.id))

@@ -4,11 +4,13 @@ devices, vitals, live, events), answered by `traytic.warehouse.stats` on the app
 Access: an API key of the site's organisation or a session of one of its members; a site marked
 public is readable without credentials (a shared dashboard). A site of another organisation gets
 the same 404 as one that does not exist. Without credentials a private or unknown site is 401.
-Each request with an API key counts against the key's rate limit (`api_key_rate_limit`).
+Every request is charged against its reader's read limit (`traytic.query.read_limits`): the API
+key's, the signed-in person's, or the anonymous client address's; filtered queries cost more.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -19,12 +21,14 @@ from litestar.params import FromPath, Parameter, QueryParameter
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.errors import ServiceUnavailable
+from traytic.db.access import Caller, Permission, org_access
+from traytic.db.access import resolve_caller as resolve
 from traytic.db.errors import NotFound
 from traytic.db.models import Site
-from traytic.db.repositories import organisations
-from traytic.query.auth import Caller, resolve_caller
+from traytic.query.auth import client_address, credentials
 from traytic.query.context import QueryContext
-from traytic.query.key_rate_limit import charge_api_key
+from traytic.query.read_limits import charge_read, read_cost
+from traytic.query.segment_filters import segment_filter
 from traytic.warehouse import Warehouse
 from traytic.warehouse.stats import Filters, Stats, StatsQuery
 from traytic.warehouse.stats.results import (
@@ -52,36 +56,48 @@ class SiteReader:
     caller: Caller | None
 
 
+def _charge(
+    ctx: QueryContext, request: Request[Any, Any, Any], caller: Caller | None, cost: int
+) -> None:
+    charge_read(
+        key_limiter=ctx.key_limiter,
+        read_limiter=ctx.read_limiter,
+        caller=caller,
+        address=client_address(request, ctx),
+        cost=cost,
+    )
+
+
 async def authorize_reader(
     site_id: str,
     request: Request[Any, Any, Any],
     db_session: AsyncSession,
     ctx: QueryContext,
+    *,
+    cost: int | None = None,
 ) -> SiteReader:
-    """The site if the caller may read its stats (see the module docstring); an API key is
-    charged one request of its rate limit."""
+    """The site if the caller may read its stats (see the module docstring); the read is
+    charged to the reader first (`cost`, or what the query parameters make it)."""
     site = await db_session.get(Site, site_id)
     if site is not None and site.deleted_at is not None:
         site = None
-    anonymous = "authorization" not in request.headers and not request.cookies.get(
-        ctx.settings.session_cookie
-    )
-    if site is not None and site.public and anonymous:
-        return SiteReader(site, None)
-    caller = await resolve_caller(request, db_session, ctx)  # 401 without valid credentials
-    if caller.api_key is not None:
-        charge_api_key(ctx.key_limiter, str(caller.api_key.id))
+    presented = credentials(request, ctx.settings)
+    if cost is None:
+        cost = read_cost(request.query_params, ctx.settings.raw_scan_cost)
+    if presented.anonymous:  # charged before anything else: guessing site ids costs too
+        _charge(ctx, request, None, cost)
+        if site is not None and site.public:
+            return SiteReader(site, None)
+    caller = await resolve(db_session, presented)  # 401 without valid credentials
+    _charge(ctx, request, caller, cost)
     if site is None:
         raise _no_such_site()
-    if site.public:
-        return SiteReader(site, caller)
-    if caller.api_key is not None:
-        if caller.api_key.organisation_id != site.organisation_id:
-            raise _no_such_site()
-        return SiteReader(site, caller)
-    assert caller.user is not None
-    if await organisations.get_membership(db_session, site.organisation_id, caller.user.id) is None:
-        raise _no_such_site()
+    if not site.public:
+        try:
+            access = await org_access(db_session, caller, site.organisation_id)
+        except NotFound:
+            raise _no_such_site() from None
+        access.require(Permission.READ_STATS)
     return SiteReader(site, caller)
 
 
@@ -105,6 +121,9 @@ def provide_stats(state: State) -> Stats:
 async def provide_stats_query(
     *,
     site: NamedDependency[Site],
+    request: Request[Any, Any, Any],
+    db_session: NamedDependency[AsyncSession],
+    ctx: NamedDependency[QueryContext],
     period: Annotated[
         Literal["24h", "7d", "30d", "90d"] | None,
         Parameter(description="The last 24 hours, or N local days ending today (default 30d)."),
@@ -153,6 +172,9 @@ async def provide_stats_query(
     prop: Annotated[
         str | None, Parameter(description="Filter: custom event prop as `key:value`.")
     ] = None,
+    segment: Annotated[
+        str | None, Parameter(description="A saved segment's id: its filters apply too.")
+    ] = None,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
@@ -176,6 +198,9 @@ async def provide_stats_query(
         os=os,
         screen=screen,
     )
+    if segment is not None:
+        condition = await segment_filter(segment, site, request, db_session, ctx)
+        filters = dataclasses.replace(filters, segment=condition)
     return StatsQuery.build(
         site.id,
         period=period,

@@ -8,9 +8,12 @@ The stream opens with a comment and the `retry:` field, then sends
   every `stream_visitors_interval_s` (counted by this replica: see `traytic.query.live`);
 - a `: ping` comment every `stream_heartbeat_s`, so proxies keep an idle stream open.
 
-Access is the stats endpoints' (`authorize_reader`), API keys pay their rate limit, and each
-caller may hold `stream_max_per_caller` streams at once (429 over it). Closing the connection
-ends the generator, which releases the slot and, with the site's last stream, its subscription.
+Access is the stats endpoints' (`authorize_reader`), each opening pays the read limit, and each
+caller may hold `stream_max_per_caller` streams at once (429 over it). A stream whose reader
+loses access (a key revoked, a member removed, a session ended, the site deleted or made
+private) ends within seconds on every replica (`traytic.query.stream_access`). Closing the
+connection ends the generator, which releases the slot and, with the site's last stream, its
+subscription.
 """
 
 from __future__ import annotations
@@ -28,11 +31,13 @@ from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.query.auth import Caller
+from traytic.db.access import Caller
+from traytic.query.auth import client_address
 from traytic.query.context import QueryContext
 from traytic.query.endpoints.stats import authorize_reader
 from traytic.query.live import Listener, LiveHub, StreamSlot
 from traytic.query.settings import QuerySettings
+from traytic.query.stream_access import Grant, OpenStreams
 
 
 class LiveVisitors(msgspec.Struct, frozen=True):
@@ -42,13 +47,12 @@ class LiveVisitors(msgspec.Struct, frozen=True):
 _ENCODER = msgspec.json.Encoder()
 
 
-def stream_owner(caller: Caller | None, request: Request[Any, Any, Any]) -> str:
-    """Whose stream cap a stream counts against."""
-    if caller is not None and caller.api_key is not None:
-        return f"key:{caller.api_key.id}"
-    if caller is not None and caller.user is not None:
-        return f"user:{caller.user.id}"
-    return f"addr:{request.client.host if request.client else '?'}"
+def stream_owner(caller: Caller | None, request: Request[Any, Any, Any], ctx: QueryContext) -> str:
+    """Whose stream cap a stream counts against: the key, the person, or the client address
+    (behind trusted proxies)."""
+    if caller is not None:
+        return caller.owner
+    return f"addr:{client_address(request, ctx)}"
 
 
 def _visitors(listener: Listener) -> ServerSentEventMessage:
@@ -57,11 +61,21 @@ def _visitors(listener: Listener) -> ServerSentEventMessage:
 
 
 async def live_messages(
-    hub: LiveHub, site_id: str, slot: StreamSlot, settings: QuerySettings
+    hub: LiveHub,
+    site_id: str,
+    slot: StreamSlot,
+    settings: QuerySettings,
+    access: tuple[OpenStreams, Grant] | None = None,
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
+    """The stream's messages until the client leaves or, with `access`, its reader loses
+    access (then the stream simply ends)."""
     loop = asyncio.get_running_loop()
     try:
-        async with hub.listen(site_id) as listener:
+        async with contextlib.AsyncExitStack() as stack:
+            listener = await stack.enter_async_context(hub.listen(site_id))
+            if access is not None:
+                open_streams, grant = access
+                stack.enter_context(open_streams.opened(grant, listener.end))
             yield ServerSentEventMessage(
                 data=None, comment="traytic live", retry=settings.stream_retry_ms
             )
@@ -104,8 +118,11 @@ async def stream_live(
     seconds, `: ping` heartbeats. Same access as the stats endpoints; 429 past the per-caller
     cap."""
     reader = await authorize_reader(site_id, request, db_session, ctx)
-    slot = ctx.stream_slots.acquire(stream_owner(reader.caller, request))
-    messages = live_messages(ctx.live, reader.site.id, slot, ctx.settings)
+    slot = ctx.stream_slots.acquire(stream_owner(reader.caller, request, ctx))
+    grant = Grant(reader.site.id, reader.caller)
+    messages = live_messages(
+        ctx.live, reader.site.id, slot, ctx.settings, (ctx.open_streams, grant)
+    )
     # When the client goes away, Litestar stops iterating but does not close the generator: if
     # it was paused at a `yield`, its clean-up (the NATS subscription, the stream slot) would
     # wait for the garbage collector. Closing it after the response makes the clean-up prompt.
