@@ -42,6 +42,7 @@ def _env(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRAYTIC_")}
     return env | {
         "TRAYTIC_PORT": str(port),
+        "TRAYTIC_METRICS_PORT": "0",  # replicas on one host: no shared metrics port
         "TRAYTIC_DATABASE_URL": database_url,
         "TRAYTIC_MIGRATE_ON_START": "false",
         "TRAYTIC_CLICKHOUSE_URL": warehouse.clickhouse_url,

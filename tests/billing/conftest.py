@@ -58,7 +58,12 @@ def polar() -> Iterator[PolarStub]:
 def settings_for(
     paystack: PaystackStub | None, polar: PolarStub | None, **overrides: Any
 ) -> BillingSettings:
-    values: dict[str, Any] = {"migrate_on_start": False, "run_worker": False, "worker_poll_s": 0.05}
+    values: dict[str, Any] = {
+        "migrate_on_start": False,
+        "run_worker": False,
+        "worker_poll_s": 0.05,
+        "metrics_port": 0,  # no listener per test app; tests/metrics give one a free port
+    }
     if paystack is not None:
         values |= {
             "paystack_secret_key": PAYSTACK_SECRET,

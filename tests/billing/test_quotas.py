@@ -218,7 +218,10 @@ async def test_free_organisation_over_quota_is_dropped_at_the_gateway_until_it_u
         await until(lambda: all(s in over_quota for s in over_sites))
 
         async def send(site_id: str) -> None:
-            body = {"siteId": site_id, "events": [{"type": "pageview", "url": "https://x.com/"}]}
+            body = {
+                "siteId": site_id,
+                "events": [{"type": "pageview", "url": "https://example.com/"}],
+            }
             response = await gateway.post("/collect", content=json.dumps(body))
             assert response.status_code == 204
 

@@ -50,6 +50,7 @@ def environment(database_url: str, tmp_path: Path, **extra: str) -> dict[str, st
         "TRAYTIC_ENFORCE_RETENTION": "false",
         "TRAYTIC_CHDB_PATH": str(tmp_path / "chdb"),
         "TRAYTIC_LOG_FORMAT": "json",
+        "TRAYTIC_METRICS_PORT": "0",  # several at once on one host: no shared metrics port
         **extra,
     }
 

@@ -351,8 +351,11 @@ class TrayticProcess(Child):
         self.python = python
         self.settings = {
             **settings,
-            ("TRAYTIC_METRICS_PORT" if role == "consumer" else "TRAYTIC_PORT"): str(self.port),
+            # Each process its own metrics port, as each container has (HTTP services too).
+            "TRAYTIC_METRICS_PORT": str(self.port if role == "consumer" else free_port()),
         }
+        if role != "consumer":
+            self.settings["TRAYTIC_PORT"] = str(self.port)
 
     @property
     def url(self) -> str:

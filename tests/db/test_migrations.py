@@ -53,37 +53,42 @@ async def _tables(settings: DbSettings) -> set[str]:
     return set(names)
 
 
-async def test_an_alert_keeps_its_destination_as_a_recipient(new_database_url: str) -> None:
-    """0002 moves each alert's one channel and target to `recipients`; down again restores
-    the columns."""
+def _to_revision(sync: sa.Connection, revision: str, *, down: bool = False) -> None:
     from alembic import command
 
     from traytic.db.migrate import alembic_config
 
+    config = alembic_config()
+    config.attributes["connection"] = sync
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+ORGANISATION_AND_SITE = (
+    "INSERT INTO organisations (id, name, slug, plan, created_at) VALUES "
+    "('00000000000000000000000000000001', 'A', 'a', 'free', '2025-01-01 00:00:00')",
+    "INSERT INTO sites (id, organisation_id, domain, name, time_zone, public, "
+    "allowed_hostnames, created_at) VALUES ('st_a', "
+    "'00000000000000000000000000000001', 'a.com', 'a', 'UTC', false, '[]', "
+    "'2025-01-01 00:00:00')",
+)
+
+
+async def test_an_alert_keeps_its_destination_as_a_recipient(new_database_url: str) -> None:
+    """0002 moves each alert's one channel and target to `recipients`; down again restores
+    the columns."""
     settings = DbSettings(database_url=new_database_url)
     engine = create_engine(settings, enforce_foreign_keys=False)
-
-    def run(sync: sa.Connection, revision: str, *, down: bool = False) -> None:
-        config = alembic_config()
-        config.attributes["connection"] = sync
-        (command.downgrade if down else command.upgrade)(config, revision)
-
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(run, "0001")
+            await connection.run_sync(_to_revision, "0001")
             for statement in (
-                "INSERT INTO organisations (id, name, slug, plan, created_at) VALUES "
-                "('00000000000000000000000000000001', 'A', 'a', 'free', '2025-01-01 00:00:00')",
-                "INSERT INTO sites (id, organisation_id, domain, name, time_zone, public, "
-                "allowed_hostnames, created_at) VALUES ('st_a', "
-                "'00000000000000000000000000000001', 'a.com', 'a', 'UTC', false, '[]', "
-                "'2025-01-01 00:00:00')",
+                *ORGANISATION_AND_SITE,
                 "INSERT INTO alerts (id, site_id, metric, threshold, channel, target, created_at) "
                 "VALUES ('00000000000000000000000000000002', 'st_a', 'visitors', 100, 'email', "
                 "'ops@a.com', '2025-01-01 00:00:00')",
             ):
                 await connection.execute(sa.text(statement))
-            await connection.run_sync(run, "0002")
+            await connection.run_sync(_to_revision, "0002")
             rows = (
                 await connection.execute(
                     sa.text("SELECT channel, target, alert_id IS NOT NULL FROM recipients")
@@ -92,11 +97,37 @@ async def test_an_alert_keeps_its_destination_as_a_recipient(new_database_url: s
             assert [tuple(row) for row in rows] == [("email", "ops@a.com", True)]
             kind = (await connection.execute(sa.text("SELECT kind, enabled FROM alerts"))).one()
             assert tuple(kind) == ("spike", True)
-            await connection.run_sync(run, "0001", down=True)
+            await connection.run_sync(_to_revision, "0001", down=True)
             names = await connection.run_sync(
                 lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("alerts")]
             )
             assert {"channel", "target"} <= set(names)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_sites_from_before_the_ingest_rules_get_their_defaults(new_database_url: str) -> None:
+    """0030 adds `allow_localhost` (off) and `filter_datacenter` (on) to existing sites."""
+    settings = DbSettings(database_url=new_database_url)
+    engine = create_engine(settings, enforce_foreign_keys=False)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_to_revision, "0020")
+            for statement in ORGANISATION_AND_SITE:
+                await connection.execute(sa.text(statement))
+            await connection.run_sync(_to_revision, "0030")
+            row = (
+                await connection.execute(
+                    sa.text("SELECT allow_localhost, filter_datacenter FROM sites")
+                )
+            ).one()
+            assert (bool(row[0]), bool(row[1])) == (False, True)
+            await connection.run_sync(_to_revision, "0020", down=True)
+            names = await connection.run_sync(
+                lambda sync: [c["name"] for c in sa.inspect(sync).get_columns("sites")]
+            )
+            assert "allow_localhost" not in names and "filter_datacenter" not in names
             await connection.commit()
     finally:
         await engine.dispose()

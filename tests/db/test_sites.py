@@ -28,7 +28,19 @@ async def test_create_site_normalises_and_defaults(session: AsyncSession) -> Non
     assert site.id.startswith("st_")
     assert (site.domain, site.name, site.public) == ("blog.example.com", "blog.example.com", False)
     assert site.allowed_hostnames == ["example.com", "*.example.com"]
+    assert (site.allow_localhost, site.filter_datacenter) == (False, True)
     assert await sites.get_site(session, organisation.id, site.id) == site
+
+
+async def test_ingest_rules_are_stored_and_changed_alone(session: AsyncSession) -> None:
+    organisation = await make_organisation(session)
+    site = await sites.create_site(
+        session, organisation.id, domain="a.com", allow_localhost=True, filter_datacenter=False
+    )
+    await sites.update_site(session, organisation.id, site.id, filter_datacenter=True)
+    again = await sites.get_site(session, organisation.id, site.id)
+    assert again is not None
+    assert (again.allow_localhost, again.filter_datacenter) == (True, True)
 
 
 async def test_update_changes_only_given_fields(session: AsyncSession) -> None:
@@ -141,7 +153,12 @@ async def test_search_is_case_insensitive(session: AsyncSession) -> None:
         ({"domain": "x.com", "name": "n" * 101}, "name"),
         ({"domain": "x.com", "time_zone": "../../etc/passwd"}, "time_zone"),
         ({"domain": "x.com", "public": "yes"}, "public"),
-        ({"domain": "x.com", "allowed_hostnames": ["ok.com", "bad host"]}, "allowed_hostnames"),
+        ({"domain": "x.com", "allowed_hostnames": ["ok.com", "bad host"]}, "allowed_hostnames[1]"),
+        ({"domain": "x.com", "allowed_hostnames": ["https://x.com/"]}, "allowed_hostnames[0]"),
+        ({"domain": "x.com", "allowed_hostnames": ["ok.com", "*.com"]}, "allowed_hostnames[1]"),
+        ({"domain": "x.com", "allowed_hostnames": "x.com"}, "allowed_hostnames"),
+        ({"domain": "x.com", "allow_localhost": "yes"}, "allow_localhost"),
+        ({"domain": "x.com", "filter_datacenter": 1}, "filter_datacenter"),
     ],
 )
 async def test_bad_site_input_names_the_field(

@@ -125,7 +125,54 @@ def test_compose_services_wait_for_what_they_need() -> None:
         assert condition == "service_completed_successfully"
     for name in ("nats", "clickhouse", "postgres", "gateway", "query", "billing"):
         assert "healthcheck" in services[name], name
-    assert "--jetstream" in services["nats"]["command"]
+    assert services["nats"]["command"][:2] == ["--config", "/etc/nats/nats.conf"]
+    assert "jetstream: enabled" in (DEPLOY / "nats" / "nats.conf").read_text()
+
+
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)(?P<op>:?[-?+])?(?P<arg>[^}]*)\}")
+SECRETS = re.compile(r"PASSWORD|SECRET|TOKEN|KEY")
+
+
+def test_compose_never_falls_back_to_a_known_secret() -> None:
+    """Every secret the compose file takes from .env is `${VAR:?message naming it}`: a missing
+    one stops `docker compose up` with that message, never starts with a default password."""
+    text = (ROOT / "docker-compose.yml").read_text()
+    found = {}
+    for match in INTERPOLATION.finditer(text):
+        if SECRETS.search(match["name"]):
+            found.setdefault(match["name"], set()).add((match["op"], match["arg"]))
+    assert {"POSTGRES_PASSWORD", "CLICKHOUSE_PASSWORD", "NATS_GATEWAY_PASSWORD"} <= set(found)
+    for name, uses in found.items():
+        for op, message in uses:
+            assert op == ":?", f"{name} has a default or may be empty"
+            assert name in message, f"the message for {name} does not name it"
+    example = (ROOT / ".env.example").read_text()
+    for name in found:
+        assert re.search(rf"^{name}=$", example, re.M), f"{name} must be blank in .env.example"
+
+
+def test_every_traytic_service_has_its_own_nats_user() -> None:
+    services = compose()["services"]
+    nats_env = services["nats"]["environment"]
+    for name in ("gateway", "consumer", "query", "billing"):
+        env = services[name]["environment"]
+        assert env["TRAYTIC_NATS_USER"] == name
+        secret = f"NATS_{name.upper()}_PASSWORD"
+        assert env["TRAYTIC_NATS_PASSWORD"].startswith("${" + secret + ":?")
+        assert nats_env[secret] == env["TRAYTIC_NATS_PASSWORD"]
+        assert (
+            f"user: {name}\n      password: ${secret}"
+            in (DEPLOY / "nats" / "nats.conf").read_text()
+        )
+
+
+def test_only_the_proxy_publishes_a_port_and_it_serves_no_metrics() -> None:
+    services = compose()["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["proxy"]["ports"] == ["${HTTP_PORT:-3001}:3001"]
+    caddy = (DEPLOY / "caddy" / "Caddyfile").read_text()
+    assert "9101" not in caddy and "metrics" not in caddy.split("{", 1)[1].lower()
 
 
 def test_clickhouse_config_is_well_formed_and_caps_memory_and_logs() -> None:
@@ -203,6 +250,104 @@ def test_single_node_overlay_turns_replication_off() -> None:
     assert all(
         d["metadata"].get("namespace") == "traytic" for d in docs if d["kind"] != "Namespace"
     )
+
+
+def _nats_conf_users() -> dict[str, tuple[str, list[str], list[str]]]:
+    """user -> (password variable, publish allow, subscribe allow), from deploy/nats/nats.conf."""
+    conf = (DEPLOY / "nats" / "nats.conf").read_text()
+    users = {}
+    for block in re.finditer(
+        r"user: (\w+)\n\s+password: \$(\w+)\n\s+permissions: \{(.*?)\n    \}", conf, re.S
+    ):
+        user, variable, body = block.groups()
+        publish = re.search(r"publish: \{\s*allow: \[(.*?)\]", body, re.S)
+        subscribe = re.search(r"subscribe: \{ allow: \[(.*?)\] \}", body, re.S)
+        assert publish and subscribe, user
+        quoted = re.compile(r'"([^"]+)"')
+        users[user] = (
+            variable,
+            quoted.findall(publish.group(1)),
+            quoted.findall(subscribe.group(1)),
+        )
+    return users
+
+
+def test_nats_users_are_the_same_in_compose_and_kubernetes() -> None:
+    conf = _nats_conf_users()
+    assert set(conf) == {"gateway", "consumer", "query", "billing"}
+    values = yaml.safe_load((K8S / "nats-values.yaml").read_text())
+    helm = {user["user"]: user for user in values["config"]["merge"]["authorization"]["users"]}
+    assert set(helm) == set(conf)
+    env = values["container"]["env"]
+    for name, (variable, publish, subscribe) in conf.items():
+        assert helm[name]["password"] == f"<< ${variable} >>"
+        assert helm[name]["permissions"]["publish"]["allow"] == publish
+        assert helm[name]["permissions"]["subscribe"]["allow"] == subscribe
+        assert env[variable]["valueFrom"]["secretKeyRef"] == {
+            "name": "traytic-secrets",
+            "key": variable,
+        }
+
+
+def _containers() -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in sorted((K8S / "base").glob("*.yaml")):
+        for doc in yaml_documents(path):
+            if doc["kind"] in {"Deployment", "Job"}:
+                for container in doc["spec"]["template"]["spec"]["containers"]:
+                    yield doc["metadata"]["name"], container
+
+
+def test_kubernetes_ships_no_secret_and_reads_each_required_key_by_name() -> None:
+    """A missing secret or key stops the pod with a message naming it (no placeholder to fall
+    back on); the base holds no Secret at all."""
+    base_kinds = {
+        doc["kind"] for path in (K8S / "base").glob("*.yaml") for doc in yaml_documents(path)
+    }
+    assert "Secret" not in base_kinds
+    kustomization = (K8S / "base" / "kustomization.yaml").read_text()
+    assert "secret" not in kustomization.lower()
+    conf = _nats_conf_users()
+    for name, container in _containers():
+        refs = {
+            item["name"]: item["valueFrom"]["secretKeyRef"]
+            for item in container.get("env", [])
+            if "valueFrom" in item
+        }
+        for ref in refs.values():
+            assert ref["name"] == "traytic-secrets" and not ref.get("optional", False), name
+        for source in container["envFrom"]:
+            if "secretRef" in source:
+                assert source["secretRef"]["optional"] is True, name
+        service = name.removeprefix("traytic-")
+        if service in conf:
+            plain = {item["name"]: item.get("value") for item in container["env"]}
+            assert plain["TRAYTIC_NATS_USER"] == service
+            assert refs["TRAYTIC_NATS_PASSWORD"]["key"] == conf[service][0]
+        if service in {"query", "billing", "migrate"}:
+            assert refs["TRAYTIC_DATABASE_URL"]["key"] == "TRAYTIC_DATABASE_URL"
+
+
+def test_network_policies_expose_only_the_gateway_and_the_query_service() -> None:
+    policies = yaml_documents(K8S / "base" / "network-policies.yaml")
+    deny = [p for p in policies if p["spec"].get("ingress") is None]
+    assert deny and deny[0]["spec"]["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/part-of": "traytic"
+    }
+    from_anywhere = set()
+    for policy in policies:
+        for rule in policy["spec"].get("ingress") or []:
+            if "from" not in rule:
+                selector = policy["spec"]["podSelector"]["matchExpressions"][0]
+                from_anywhere |= set(selector["values"])
+                assert [port["port"] for port in rule["ports"]] == ["http"]
+            else:
+                for peer in rule["from"]:
+                    assert "namespaceSelector" in peer and "ipBlock" not in peer
+    assert from_anywhere == {"traytic-gateway", "traytic-query"}
+    for name, container in _containers():
+        ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+        if "metrics" in ports:
+            assert ports["metrics"] == 9101, name
 
 
 def test_nats_values_ask_for_a_three_node_jetstream_cluster() -> None:

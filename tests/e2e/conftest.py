@@ -24,6 +24,7 @@ class DevProcess(msgspec.Struct):
     site_id: str
     nats_url: str
     port: int
+    metrics_url: str | None = None
 
     def log_text(self) -> str:
         return self.log.read_text()
@@ -45,6 +46,7 @@ def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevP
         **os.environ,
         "TRAYTIC_DATA_DIR": str(data_dir),
         "TRAYTIC_PORT": str(port),
+        "TRAYTIC_METRICS_PORT": str(free_port()),
         "TRAYTIC_LOG_FORMAT": "json",
         **(settings or {}),
     }
@@ -67,7 +69,15 @@ def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevP
             pytest.fail("traytic dev did not start:\n" + log.read_text())
         time.sleep(0.1)
     info = json.loads(info_file.read_text())
-    return DevProcess(process, log, info["url"], info["site_id"], info["nats_url"], port)
+    return DevProcess(
+        process,
+        log,
+        info["url"],
+        info["site_id"],
+        info["nats_url"],
+        port,
+        info.get("metrics_url"),
+    )
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,15 @@ async def test_site_and_key_create(
             passwords=Passwords(time_cost=1, memory_kib=8192, parallelism=1),
         )
         created = await asyncio.to_thread(
-            _traytic, "site", "create", "--domain", "shop.example", env=env
+            _traytic,
+            "site",
+            "create",
+            "--domain",
+            "shop.example",
+            "--allowed-hostname",
+            "*.preview.example",
+            "--allow-localhost",
+            env=env,
         )
         assert created.returncode == 0, created.stderr
         site_id = created.stdout.strip()
@@ -66,6 +74,10 @@ async def test_site_and_key_create(
         record = await get_site(kv, site_id)
         await nc.close()
         assert record is not None and record.domain == "shop.example"
+        assert record.allowed_hostnames == ["*.preview.example"]
+        assert record.allow_localhost and record.filter_datacenter
+        listed = await asyncio.to_thread(_traytic, "site", "list", env=env)
+        assert f"{site_id}\tshop.example\talso *.preview.example, localhost" in listed.stdout
 
         key = await asyncio.to_thread(_traytic, "key", "create", "--name", "deploy", env=env)
         assert key.returncode == 0, key.stderr

@@ -52,6 +52,15 @@ async def test_curl_beacon_becomes_a_row_within_two_seconds(tmp_path: Path) -> N
         ]
         await live.close()
 
+        # Metrics: every service's on the metrics port (printed), none on the public port.
+        assert dev.metrics_url and dev.metrics_url in dev.log_text()
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{dev.port}/metrics")).status_code == 404
+            scraped = (await client.get(dev.metrics_url)).text
+        assert "traytic_gateway_beacons_accepted_total 1.0" in scraped
+        assert "traytic_consumer_events_inserted_total" in scraped
+        assert "traytic_query_sse_clients" in scraped
+
         children = psutil.Process(dev.process.pid).children(recursive=True)
         assert any("nats-server" in child.name() for child in children)
         assert dev.stop() == 0, dev.log_text()

@@ -3,12 +3,19 @@ pulls what landed in the stream."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
+import httpx
+import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
+from litestar.testing.transport import TestClientTransport
 from nats.aio.client import Client as NatsClient
 from nats.js.api import ConsumerConfig
+from nats.js.kv import KeyValue
 
 from traytic.core import bus
 from traytic.core.events import IngestBatch, ReceivedBeacon, decode_batch
@@ -56,7 +63,7 @@ class StreamReader:
 
 @pytest.fixture
 def gateway_settings() -> GatewaySettings:
-    return GatewaySettings(trusted_proxies=["10.0.0.0/8"], publish_timeout_s=2.0)
+    return GatewaySettings(trusted_proxies=["10.0.0.0/8"], publish_timeout_s=2.0, metrics_port=0)
 
 
 @pytest.fixture
@@ -75,5 +82,55 @@ async def client(
 
 
 @pytest.fixture
+def gateway_with(
+    gateway_settings: GatewaySettings, bus_settings: bus.BusSettings
+) -> Callable[..., AsyncTestClient]:  # type: ignore[type-arg]
+    """Another gateway on the test's namespace, with some settings changed."""
+
+    def make(**changes: object) -> AsyncTestClient:  # type: ignore[type-arg]
+        settings = msgspec.structs.replace(gateway_settings, **changes)
+        return AsyncTestClient(create_app(settings, bus_settings))
+
+    return make
+
+
+@pytest.fixture
+async def sites_kv(nc: NatsClient, bus_settings: bus.BusSettings) -> KeyValue:
+    return await bus.ensure_sites_bucket(nc.jetstream(), bus_settings)
+
+
+@pytest.fixture
 def reader(nc: NatsClient, bus_settings: bus.BusSettings) -> StreamReader:
     return StreamReader(nc, bus_settings)
+
+
+PEER = "x-test-peer"
+"""A request header naming the socket peer the app should see (see `peers`)."""
+
+
+@pytest.fixture(autouse=True)
+def peers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Litestar's test transport says every request comes from "testclient"; let a test choose
+    a real address per request with the `x-test-peer` header, as a server's socket would."""
+    parse = TestClientTransport.parse_request
+
+    def parse_request(self: TestClientTransport[Any], request: httpx.Request) -> dict[str, Any]:
+        peer = request.headers.pop(PEER, None)
+        scope = parse(self, request)
+        if peer is not None:
+            scope["client"] = (peer, 40000)
+        return scope
+
+    monkeypatch.setattr(TestClientTransport, "parse_request", parse_request)
+
+
+def from_address(address: str, **headers: str) -> dict[str, str]:
+    """Headers for a request whose socket peer is `address`."""
+    return {PEER: address, **headers}
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from traytic.core.errors import ServiceUnavailable
-from traytic.core.events import Pageview, ReceivedBeacon, decode_batch
+from traytic.core.events import CustomEvent, Pageview, ReceivedBeacon, decode_batch
 from traytic.gateway.coalescer import Coalescer
 
 
@@ -75,3 +75,30 @@ async def test_drain_publishes_what_is_open() -> None:
     wait = coalescer.submit(_beacon(1), 10)
     await coalescer.drain()
     assert wait.done() and len(published.messages) == 1
+
+
+async def test_an_unencodable_beacon_is_refused_alone_and_its_batch_is_published() -> None:
+    """Validation refuses such values first; if one slips through, it must not fail (or hang)
+    the requests that share its message."""
+    published = Recorder()
+    coalescer = Coalescer(published)
+    bad = ReceivedBeacon(
+        "st_a",
+        1.0,
+        "192.0.2.1",
+        "ua",
+        "en",
+        None,
+        [CustomEvent(name="n", url="https://x/", props={"big": 2**70})],
+    )
+    good = [_beacon(i) for i in range(3)]
+    waits = [coalescer.submit(b, 10) for b in (good[0], bad, good[1], good[2])]
+    results = await asyncio.wait_for(asyncio.gather(*waits), timeout=5)
+    assert all(result == frozenset({id(bad)}) for result in results)
+    [(payload, _)] = published.messages
+    assert [b.events[0].url for b in decode_batch(payload).beacons] == [  # type: ignore[union-attr]
+        "https://x/0",
+        "https://x/1",
+        "https://x/2",
+    ]
+    assert coalescer.beacons_published == 3

@@ -245,7 +245,7 @@ async def test_site_registered_later_is_accepted(
     from traytic.core.sites import create_site
 
     kv = await bus.ensure_sites_bucket(nc.jetstream(), bus_settings)
-    site = await create_site(kv, "late.example")
+    site = await create_site(kv, "late.example", allowed_hostnames=["example.com"])
     registry = client.app.state.gateway.registry
     for _ in range(100):
         if site.site_id in registry:

@@ -3,24 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
-from tests.gateway.conftest import StreamReader
+from tests.gateway.conftest import StreamReader, until
 from tests.gateway.test_collect import beacon
 
 from traytic.core import bus
 from traytic.gateway.registry import OverQuotaSites
-
-
-async def until(condition: object, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def flag(over: bool) -> bytes:

@@ -20,11 +20,11 @@ def purchase(site_id: str, revenue: object) -> dict[str, Any]:
     return {
         "siteId": site_id,
         "events": [
-            {"type": "pageview", "url": "https://shop.example/checkout"},
+            {"type": "pageview", "url": "https://shop.example.com/checkout"},
             {
                 "type": "event",
                 "name": "purchase",
-                "url": "https://shop.example/checkout",
+                "url": "https://shop.example.com/checkout",
                 "props": {"plan": "pro"},
                 "revenue": revenue,
             },

@@ -42,8 +42,13 @@ def server_bus(own_nats: EmbeddedNats) -> bus.BusSettings:
 
 
 @pytest.fixture(scope="module")
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
 def gateway_url(
-    server_bus: bus.BusSettings, tmp_path_factory: pytest.TempPathFactory
+    server_bus: bus.BusSettings, tmp_path_factory: pytest.TempPathFactory, metrics_port: int
 ) -> Iterator[str]:
     port = free_port()
     env = {
@@ -51,6 +56,7 @@ def gateway_url(
         "TRAYTIC_NATS_URL": server_bus.nats_url,
         "TRAYTIC_NAMESPACE": server_bus.namespace,
         "TRAYTIC_PORT": str(port),
+        "TRAYTIC_METRICS_PORT": str(metrics_port),
         "TRAYTIC_TRUSTED_PROXIES": "127.0.0.1/32",
         "TRAYTIC_PUBLISH_TIMEOUT_S": "1",
         "TRAYTIC_LOG_FORMAT": "json",
@@ -64,7 +70,7 @@ def gateway_url(
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded CI machine starts Granian slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
@@ -248,3 +254,13 @@ async def test_concurrent_requests_share_messages_and_each_lands_once(
     names = [b.events[0].name for batch in batches for b in batch.beacons]  # type: ignore[union-attr]
     assert sorted(names) == sorted(f"c{i}" for i in range(300))
     assert len(batches) < 300  # concurrent requests were coalesced into shared messages
+
+
+async def test_metrics_answer_on_their_own_port_only(
+    http: httpx.AsyncClient, server_site: str, metrics_port: int
+) -> None:
+    assert (await http.get("/metrics")).status_code == 404
+    async with httpx.AsyncClient() as scraper:
+        response = await scraper.get(f"http://127.0.0.1:{metrics_port}/metrics")
+    assert response.status_code == 200
+    assert "traytic_gateway_beacons_accepted_total" in response.text

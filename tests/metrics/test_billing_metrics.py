@@ -1,4 +1,4 @@
-"""The billing service's `/metrics`: webhook events by provider and status, requests by route."""
+"""The billing service's `/metrics` (on its metrics port only): webhook events by provider and status, requests by route."""
 
 from __future__ import annotations
 
@@ -22,8 +22,9 @@ from tests.db.conftest import (  # noqa: F401 - fixtures, reused by name
     postgresql_url,
     sqlite_url,
 )
-from tests.metrics.conftest import sample
+from tests.metrics.conftest import sample, scrape
 from traytic.billing.app import create_app
+from traytic.core.embedded_nats import free_port
 from traytic.db import Database, DbSettings
 
 
@@ -32,7 +33,9 @@ async def test_webhook_events_and_requests_are_counted(
     database_url: str,  # noqa: F811
     registry: CollectorRegistry,
 ) -> None:
-    settings = settings_for(None, None, paystack_secret_key=PAYSTACK_SECRET)
+    settings = settings_for(
+        None, None, paystack_secret_key=PAYSTACK_SECRET, metrics_port=free_port()
+    )
     app = create_app(settings, DbSettings(database_url=database_url), metrics_registry=registry)
     async with AsyncTestClient(app) as client:
         signed = paystack_webhook(paystack_charge_success())
@@ -47,7 +50,7 @@ async def test_webhook_events_and_requests_are_counted(
             polar_webhook(polar_subscription_event("subscription.created", status="active")),
         )
         assert response.status_code == 404
-        text = (await client.get("/metrics")).text
+        text = await scrape(client)
 
     def events(provider: str, status: str) -> float:
         labels = {"provider": provider, "status": status}

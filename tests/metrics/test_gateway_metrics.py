@@ -1,4 +1,5 @@
-"""The gateway's `/metrics`: /collect outcomes counted exactly, publishes per batch."""
+"""The gateway's `/metrics` (on its metrics port only): /collect outcomes counted exactly,
+publishes per batch."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NatsClient
 from prometheus_client import CollectorRegistry
 
-from tests.metrics.conftest import sample
+from tests.metrics.conftest import sample, scrape
 from traytic.core import bus
+from traytic.core.embedded_nats import free_port
 from traytic.core.sites import create_site
 from traytic.gateway.app import create_app
 from traytic.gateway.settings import GatewaySettings
@@ -20,21 +22,15 @@ def _beacon(site_id: str, events: int = 2) -> bytes:
     return json.dumps({"siteId": site_id, "events": [pageview] * events}).encode()
 
 
-async def _scrape(client: AsyncTestClient) -> str:  # type: ignore[type-arg]
-    response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    return response.text
-
-
 async def test_collect_outcomes_move_by_exactly_what_was_sent(
     nc: NatsClient, bus_settings: bus.BusSettings, registry: CollectorRegistry
 ) -> None:
     kv = await bus.ensure_sites_bucket(nc.jetstream(), bus_settings)
     site_id = (await create_site(kv, "example.com")).site_id
-    app = create_app(GatewaySettings(), bus_settings, metrics_registry=registry)
+    settings = GatewaySettings(metrics_port=free_port())
+    app = create_app(settings, bus_settings, metrics_registry=registry)
     async with AsyncTestClient(app) as client:
-        before = await _scrape(client)
+        before = await scrape(client)
         assert sample(before, "traytic_gateway_beacons_accepted_total") == 0
         assert sample(before, "traytic_gateway_beacons_rejected_total", reason="invalid") == 0
 
@@ -50,7 +46,7 @@ async def test_collect_outcomes_move_by_exactly_what_was_sent(
         )
         assert response.status_code == 415
 
-        text = await _scrape(client)
+        text = await scrape(client)
     assert sample(text, "traytic_gateway_beacons_accepted_total") == 3
     assert sample(text, "traytic_gateway_events_accepted_total") == 6
     assert sample(text, "traytic_gateway_beacons_rejected_total", reason="invalid") == 2
@@ -71,12 +67,12 @@ async def test_collect_outcomes_move_by_exactly_what_was_sent(
 async def test_collectors_leave_the_registry_with_the_app(
     bus_settings: bus.BusSettings, registry: CollectorRegistry
 ) -> None:
-    app = create_app(GatewaySettings(), bus_settings, metrics_registry=registry)
+    app = create_app(GatewaySettings(metrics_port=0), bus_settings, metrics_registry=registry)
     async with AsyncTestClient(app):
         assert registry.get_sample_value("traytic_gateway_beacons_accepted_total") == 0
     assert registry.get_sample_value("traytic_gateway_beacons_accepted_total") is None
     # A second app on the same registry starts cleanly (tests, reloads).
     async with AsyncTestClient(
-        create_app(GatewaySettings(), bus_settings, metrics_registry=registry)
+        create_app(GatewaySettings(metrics_port=0), bus_settings, metrics_registry=registry)
     ):
         pass

@@ -1,4 +1,4 @@
-"""The query service's `/metrics`: requests by route template and status, live streams open."""
+"""The query service's `/metrics` (on its metrics port only): requests by route template and status, live streams open."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.db.conftest import (  # noqa: F401 - fixtures, reused by name
     postgresql_url,
     sqlite_url,
 )
-from tests.metrics.conftest import sample
+from tests.metrics.conftest import sample, scrape
 from tests.query.conftest import (  # noqa: F401 - fixtures, reused by name
     clean_database,
     db_settings,
@@ -20,6 +20,7 @@ from tests.query.conftest import (  # noqa: F401 - fixtures, reused by name
 )
 from tests.query.test_stream import SseStream, bearer, serving
 from traytic.core import bus
+from traytic.core.embedded_nats import free_port
 from traytic.db import DbSettings
 from traytic.query.app import create_app
 
@@ -30,7 +31,8 @@ async def test_requests_by_route_and_status_and_sse_clients(
     clean_database: None,  # noqa: F811
     registry: CollectorRegistry,
 ) -> None:
-    app = create_app(fast_settings(), db_settings, bus_settings, metrics_registry=registry)
+    settings = fast_settings(metrics_port=free_port())
+    app = create_app(settings, db_settings, bus_settings, metrics_registry=registry)
     async with serving(app) as api:
         owner = await api.signup()
         site = await api.create_site(owner)
@@ -40,9 +42,9 @@ async def test_requests_by_route_and_status_and_sse_clients(
             assert bad.status_code == 400
         stream = SseStream(app, f"/api/stream/{site['id']}", bearer(key))
         await stream.wait_for("retry:")
-        during = (await api.client.get("/metrics")).text
+        during = await scrape(api.client, app)
         await stream.close()
-        after = (await api.client.get("/metrics")).text
+        after = await scrape(api.client, app)
 
     def requests(text: str, method: str, route: str, status: str) -> float:
         labels = {"service": "query", "method": method, "route": route, "status": status}

@@ -43,6 +43,7 @@ def fast_settings(**overrides: Any) -> QuerySettings:
         "registry_retry_s": 0.05,
         "registry_timeout_s": 1.0,
         "login_rate_limit": 3,
+        "metrics_port": 0,  # no listener per test app; tests/metrics give one a free port
     }
     values.update(overrides)
     return QuerySettings(**values)

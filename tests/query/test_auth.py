@@ -51,6 +51,27 @@ async def test_secure_cookies_setting(db_settings, bus_settings, clean_database)
         assert "secure" in cookie.lower()
 
 
+async def test_cookies_are_secure_wherever_the_public_url_is_https(  # type: ignore[no-untyped-def]
+    db_settings, bus_settings, clean_database
+) -> None:
+    """Behind a TLS terminator the app itself sees http: the public URL says what people use."""
+    from litestar.testing import AsyncTestClient
+
+    from tests.query.conftest import fast_settings
+    from traytic.query.app import create_app
+
+    settings = fast_settings(public_url="https://analytics.example.com")
+    assert not settings.secure_cookies
+    app = create_app(settings, db_settings, bus_settings)
+    async with AsyncTestClient(app) as client:
+        response = await client.post(
+            "/api/auth/signup", json={"email": "https@example.com", "password": PASSWORD}
+        )
+    assert response.status_code == 201
+    cookies = response.headers.get_list("set-cookie")
+    assert len(cookies) == 2 and all("; secure" in cookie.lower() for cookie in cookies)
+
+
 async def test_duplicate_email_is_409_naming_email(api: Api) -> None:
     await api.signup("dup@example.com")
     response = await api.call(

@@ -133,3 +133,38 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await expect(viewer.get_by_label("Domain")).to_be_disabled()
     await expect(viewer.get_by_role("button", name="Save")).to_be_disabled()
     await expect(viewer.get_by_role("button", name="Delete site")).to_be_disabled()
+
+
+async def test_where_beacons_may_come_from_is_edited_in_site_settings(
+    browser: Browser, dev: Dev
+) -> None:
+    page = await log_in(browser, dev)
+    await page.goto("/settings")
+    await page.get_by_label("Domain").fill("rules.example.org")
+    await page.get_by_role("button", name="Add site").click()
+    await expect(page.locator(".created pre")).to_contain_text('data-site-id="st_')
+    site_id = re.search(r'data-site-id="(st_\w+)"', await page.locator(".created pre").inner_text())
+    assert site_id is not None
+    await page.goto(f"/settings/sites/{site_id.group(1)}")
+
+    hostnames = page.get_by_label("Other hostnames")
+    localhost = page.get_by_label("Accept beacons from localhost")
+    datacenter = page.get_by_label("Drop beacons from hosting and cloud networks")
+    await expect(hostnames).to_have_value("")
+    await expect(localhost).not_to_be_checked()
+    await expect(datacenter).to_be_checked()
+
+    await hostnames.fill("https://shop.example.net/")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("alert")).to_contain_text("allowedHostnames[0]")
+
+    await hostnames.fill("Shop.Example.NET\n*.preview.example.org")
+    await localhost.check()
+    await datacenter.uncheck()
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("status")).to_contain_text("Saved")
+
+    await page.reload()
+    await expect(hostnames).to_have_value("shop.example.net\n*.preview.example.org")
+    await expect(localhost).to_be_checked()
+    await expect(datacenter).not_to_be_checked()

@@ -62,6 +62,12 @@ export interface Site {
   name: string;
   timeZone: string;
   public: boolean;
+  /** Page hostnames accepted besides the domain and its subdomains (`*.x.com`: subdomains). */
+  allowedHostnames: string[];
+  /** Beacons from pages on localhost are accepted (development). */
+  allowLocalhost: boolean;
+  /** Beacons from hosting and cloud networks are dropped. */
+  filterDatacenter: boolean;
 }
 export interface ApiKey {
   id: string;

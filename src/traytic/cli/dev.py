@@ -32,6 +32,7 @@ from traytic.consumer.settings import ConsumerSettings
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats
 from traytic.core.logging import configure_logging
+from traytic.core.metrics import REGISTRY
 from traytic.core.settings import load_settings
 from traytic.db import Database
 from traytic.db.migrate import migrate as migrate_database
@@ -40,6 +41,7 @@ from traytic.db.settings import DbSettings
 from traytic.gateway.app import Gateway
 from traytic.gateway.settings import GatewaySettings
 from traytic.http.errors import EXCEPTION_HANDLERS
+from traytic.http.metrics import metrics_lifespan
 from traytic.query.app import Query, openapi_config
 from traytic.query.passwords import Passwords
 from traytic.query.provision import ensure_demo_account
@@ -129,10 +131,15 @@ def build_dev_app(services: DevServices, bus_settings: bus.BusSettings) -> Lites
         finally:
             await warehouse.close()
 
+    # Every service counts into the process-wide registry: one metrics listener serves them all,
+    # on the gateway's metrics port, never on the port the dashboard and trackers use.
+    metrics = metrics_lifespan(
+        REGISTRY, services.gateway.metrics_host, services.gateway.metrics_port
+    )
     return Litestar(
         route_handlers=[*gateway.route_handlers, *query.route_handlers, *billing.route_handlers],
         # The query service first: it rebuilds the site registry the gateway then loads.
-        lifespan=[consumer, query.lifespan, billing.lifespan, gateway.lifespan],
+        lifespan=[metrics, consumer, query.lifespan, billing.lifespan, gateway.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         # structlog owns logging (one format, redaction): not Litestar's default set-up.
@@ -150,7 +157,12 @@ async def _serve(settings: DevSettings, services: DevServices) -> None:
         known = await asyncio.to_thread(read_info, info_file)
         demo = await _ensure_demo(services.db, bus_settings, known)
         port = services.gateway.port
-        info: dict[str, Any] = {"url": settings.public_url, **demo, "nats_url": nats_server.url}
+        info: dict[str, Any] = {
+            "url": settings.public_url,
+            **demo,
+            "nats_url": nats_server.url,
+            "metrics_url": _metrics_url(services.gateway),
+        }
         app = build_dev_app(services, bus_settings)
         server = Server(
             app,
@@ -184,6 +196,13 @@ async def _wait_until_listening(host: str, port: int, serving: asyncio.Task[None
         await asyncio.sleep(0.05)
 
 
+def _metrics_url(gateway: GatewaySettings) -> str | None:
+    if gateway.metrics_port <= 0:
+        return None
+    host = "localhost" if gateway.metrics_host in ("127.0.0.1", "0.0.0.0") else gateway.metrics_host
+    return f"http://{host}:{gateway.metrics_port}/metrics"
+
+
 def _print_banner(info: dict[str, Any]) -> None:
     url, site_id = info["url"], info["site_id"]
     print(
@@ -197,6 +216,7 @@ def _print_banner(info: dict[str, Any]) -> None:
     demo data     make demo    (30 days of sample traffic for this site: traytic demo --help)
     try           curl -i {url}/collect -H 'content-type: text/plain' \\
                     -d '{{"siteId":"{site_id}","events":[{{"type":"pageview","url":"http://localhost/"}}]}}'
+    metrics       {info["metrics_url"] or "off (TRAYTIC_METRICS_PORT=0)"}
 
   (also in .traytic/dev.json; Ctrl-C stops everything)
 """,

@@ -70,7 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--domain", required=True, help="the site's domain, e.g. example.com")
     create.add_argument("--org", help="organisation slug (default: the only organisation)")
     create.add_argument("--name", help="a display name (default: the domain)")
-    site_commands.add_parser("list", help="list the sites the gateway accepts")
+    create.add_argument(
+        "--allowed-hostname",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also accept pages on HOST (repeat; *.example.com for every subdomain)",
+    )
+    create.add_argument(
+        "--allow-localhost", action="store_true", help="accept pages on localhost (development)"
+    )
+    create.add_argument(
+        "--keep-datacenter",
+        action="store_true",
+        help="keep beacons from hosting networks (dropped by default)",
+    )
+    site_commands.add_parser("list", help="list the sites the gateway accepts, with their rules")
 
     key = commands.add_parser("key", help="manage API keys")
     key_commands = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")

@@ -13,7 +13,7 @@ from nats.js.kv import KeyValue
 from traytic.core import bus
 from traytic.core.errors import InvalidInput
 from traytic.core.settings import load_settings
-from traytic.core.sites import SITE_DECODER
+from traytic.core.sites import SITE_DECODER, SiteRecord
 from traytic.db import Database
 from traytic.db.migrate import migrate
 from traytic.db.repositories import organisations
@@ -55,7 +55,14 @@ async def run_site_command(args: argparse.Namespace) -> int:
         if args.site_command == "create":
             organisation_id = await _organisation(db, args.org)
             site = await provision.create_site(
-                db, organisation_id, args.domain, name=args.name, kv=kv
+                db,
+                organisation_id,
+                args.domain,
+                name=args.name,
+                kv=kv,
+                allowed_hostnames=args.allowed_hostname,
+                allow_localhost=args.allow_localhost,
+                filter_datacenter=not args.keep_datacenter,
             )
             print(site.id)
         elif args.site_command == "list":
@@ -63,8 +70,18 @@ async def run_site_command(args: argparse.Namespace) -> int:
                 entry = await kv.get(key)
                 if entry.value:
                     record = SITE_DECODER.decode(entry.value)
-                    print(f"{record.site_id}\t{record.domain}")
+                    print("\t".join([record.site_id, record.domain, _rules(record)]))
     return 0
+
+
+def _rules(record: SiteRecord) -> str:
+    """What else the gateway accepts for the site, or drops, in a few words."""
+    rules = [f"also {host}" for host in record.allowed_hostnames]
+    if record.allow_localhost:
+        rules.append("localhost")
+    if not record.filter_datacenter:
+        rules.append("keeps datacenter traffic")
+    return ", ".join(rules) or "-"
 
 
 async def run_key_command(args: argparse.Namespace) -> int:

@@ -36,6 +36,11 @@ export function SiteSettings({
         domain: String(data.get("domain")).trim(),
         timeZone: String(data.get("timeZone")),
         public: data.get("public") === "on",
+        allowedHostnames: String(data.get("allowedHostnames"))
+          .split(/[\s,]+/)
+          .filter((host) => host !== ""),
+        allowLocalhost: data.get("allowLocalhost") === "on",
+        filterDatacenter: data.get("filterDatacenter") === "on",
       });
       await onSitesChanged();
       setMessage("Saved.");
@@ -79,6 +84,28 @@ export function SiteSettings({
               Share link: <a href={shareUrl}>{shareUrl}</a>
             </p>
           )}
+          <label>
+            Other hostnames
+            <textarea
+              name="allowedHostnames"
+              rows={3}
+              aria-describedby="hostnames-help"
+              value={site.allowedHostnames.join("\n")}
+            />
+          </label>
+          <p id="hostnames-help" class="muted small">
+            Beacons are kept only from pages on {site.domain}, its subdomains and these hosts,
+            one per line (<code>*.example.com</code> for every subdomain). Others are dropped,
+            so a copied snippet cannot spend your quota.
+          </p>
+          <label class="toggle">
+            <input type="checkbox" name="allowLocalhost" checked={site.allowLocalhost} /> Accept
+            beacons from localhost (while developing)
+          </label>
+          <label class="toggle">
+            <input type="checkbox" name="filterDatacenter" checked={site.filterDatacenter} /> Drop
+            beacons from hosting and cloud networks (servers, not visitors)
+          </label>
           <div class="actions">
             <button type="submit">Save</button>
             <button type="button" class="link danger" onClick={remove}>

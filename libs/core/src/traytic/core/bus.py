@@ -61,6 +61,8 @@ class Names(msgspec.Struct, frozen=True):
     sessions_bucket: str
     quotas_bucket: str
     """Over-quota flags per site (billing writes, the gateway watches)."""
+    rate_limit_subject: str
+    """Plain NATS (no stream): gateway replicas share what their rate limits spent."""
     limits_bucket: str
     """Login backoff and signup counts, shared by the query replicas."""
     access_subject: str
@@ -82,6 +84,7 @@ def names(namespace: str = "") -> Names:
         salts_bucket=f"{bucket_prefix}salts",
         sessions_bucket=f"{bucket_prefix}sessions",
         quotas_bucket=f"{bucket_prefix}quotas",
+        rate_limit_subject=f"{subject_prefix}.ratelimit",
         limits_bucket=f"{bucket_prefix}limits",
         access_subject=f"{subject_prefix}.access",
     )
@@ -110,6 +113,9 @@ async def connect(settings: BusSettings, *, name: str, **callbacks: Any) -> Nats
     if settings.nats_user:
         options["user"] = settings.nats_user
         options["password"] = settings.nats_password
+        # Replies to this user on an inbox of its own: NATS permissions can then let each
+        # service read only its replies (`_INBOX.<user>.>`, see deploy/nats/nats.conf).
+        options["inbox_prefix"] = f"_INBOX.{settings.nats_user}"
     if settings.nats_token:
         options["token"] = settings.nats_token
     if settings.nats_creds:

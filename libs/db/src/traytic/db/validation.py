@@ -80,15 +80,29 @@ def normalise_domain(value: object, field: str = "domain") -> str:
 
 
 def normalise_hostnames(values: object, field: str = "allowed_hostnames") -> list[str]:
+    """Host names a site's beacons may come from besides its domain: bare names, lowercase,
+    without duplicates; `*.example.com` stands for every subdomain of example.com."""
     if not isinstance(values, list | tuple):
         raise InvalidInput(f"{field} must be a list of host names", field=field)
     if len(values) > 100:
         raise InvalidInput(f"{field} holds more than 100 host names", field=field)
     hosts: list[str] = []
-    for value in values:
-        # `*.example.com` allows every subdomain.
+    for index, value in enumerate(values):
+        where = f"{field}[{index}]"
         wildcard = isinstance(value, str) and value.startswith("*.")
-        host = normalise_domain(value[2:] if wildcard else value, field)
+        try:
+            host = normalise_domain(value[2:] if wildcard else value, where)
+        except InvalidInput:
+            shown = repr(value[:80]) if isinstance(value, str) else "the entry"
+            raise InvalidInput(
+                f"{shown} is not a host name: give it without scheme, port or path, like "
+                "shop.example.com, or *.example.com for every subdomain",
+                field=where,
+            ) from None
+        if wildcard and "." not in host:
+            raise InvalidInput(
+                f"*.{host} would accept every site under .{host}: name a domain", field=where
+            )
         host = f"*.{host}" if wildcard else host
         if host not in hosts:
             hosts.append(host)

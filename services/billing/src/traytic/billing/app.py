@@ -45,7 +45,7 @@ from traytic.core.tasks import background_task
 from traytic.db import Database, DbSettings, migrate
 from traytic.http.errors import EXCEPTION_HANDLERS
 from traytic.http.health import health_handlers
-from traytic.http.metrics import metrics_route, request_counting
+from traytic.http.metrics import metrics_lifespan, request_counting
 from traytic.http.request_id import request_ids
 from traytic.warehouse import Warehouse, WarehouseSettings, open_warehouse
 
@@ -258,13 +258,12 @@ def create_app(
         alerts_settings=alerts_settings,
     )
     return Litestar(
-        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
-        route_handlers=[
-            *billing.route_handlers,
-            metrics_route(metrics_registry),
-            *health_handlers(billing.readiness_problem),
+        # Health and metrics only when alone: in `traytic dev` the host serves them once.
+        route_handlers=[*billing.route_handlers, *health_handlers(billing.readiness_problem)],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            billing.lifespan,
         ],
-        lifespan=[billing.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
         # structlog owns logging (one format, redaction): not Litestar's default set-up.

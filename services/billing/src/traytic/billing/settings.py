@@ -19,6 +19,11 @@ class BillingSettings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    metrics_host: str = "127.0.0.1"
+    """Where `/metrics` listens (`0.0.0.0` in a container); never on the public port."""
+    metrics_port: int = 9104
+    """`/metrics` for Prometheus on this port alone (0: off). Run one worker per container
+    (`TRAYTIC_WORKERS=1`): with more, only the first worker's counters are served."""
 
     paystack_secret_key: str = ""
     """`sk_live_...`/`sk_test_...`: calls the API and verifies webhooks (HMAC-SHA512)."""

@@ -1,8 +1,8 @@
 """The gateway app: `create_app()` for Granian, and `Gateway` for hosts that mount it (dev mode).
 
 The lifespan opens the NATS connection, declares the stream and the `sites` and `quotas`
-buckets, starts their watches and the coalescer; handlers reach them through
-`app.state.gateway`, never globals.
+buckets, starts their watches, the rate limits' sync and the coalescer, and loads the hosting
+networks' table; handlers reach them through `app.state.gateway`, never globals.
 """
 
 from __future__ import annotations
@@ -24,14 +24,18 @@ from nats.js.errors import NotFoundError
 from traytic.core import bus
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import REGISTRY, CollectorRegistry, registered
+from traytic.gateway.client_facts import ClientFacts
 from traytic.gateway.coalescer import Coalescer
 from traytic.gateway.collect import CollectEndpoint
+from traytic.gateway.datacenter import DatacenterRanges
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
+from traytic.gateway.rate_limit import TokenBuckets
+from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
 from traytic.gateway.settings import GatewaySettings, load_gateway_settings
 from traytic.http.errors import EXCEPTION_HANDLERS
-from traytic.http.metrics import metrics_route
+from traytic.http.metrics import metrics_lifespan
 
 log = structlog.get_logger()
 
@@ -39,9 +43,8 @@ log = structlog.get_logger()
 class Gateway:
     """The gateway's routes and its lifespan, mountable into any Litestar app.
 
-    Its routes include `GET /metrics` for `metrics_registry`, where the lifespan registers the
-    gateway's collectors: hosts that mount several services (`traytic dev`) give them all the
-    same registry (by default the process-wide one) and so serve everything from that route.
+    The lifespan registers the gateway's collectors in `metrics_registry`; the host serves that
+    registry on its metrics port (`create_app()` does; `traytic dev` once for every service).
     """
 
     def __init__(
@@ -68,6 +71,23 @@ class Gateway:
             max_bytes=settings.coalesce_max_bytes,
             max_inflight=settings.max_inflight_batches,
         )
+        self.limits: dict[str, TokenBuckets] = {}
+        if settings.rate_limit_ip_per_s > 0:
+            # Visitors sending one beacon need not be shared: a flood is what must be.
+            self.limits["ip"] = TokenBuckets(
+                settings.rate_limit_ip_per_s,
+                settings.rate_limit_ip_burst,
+                time.monotonic,
+                report_min=2,
+            )
+        if settings.rate_limit_site_per_s > 0:
+            self.limits["site"] = TokenBuckets(
+                settings.rate_limit_site_per_s, settings.rate_limit_site_burst, time.monotonic
+            )
+        self.rate_sync = RateSync(
+            self.limits, self.names.rate_limit_subject, interval_s=settings.rate_limit_sync_s
+        )
+        self.datacenter = DatacenterRanges() if settings.filter_datacenter else None
         self.collect = CollectEndpoint(
             settings,
             self.coalescer,
@@ -75,6 +95,9 @@ class Gateway:
             self.metrics,
             self._is_connected,
             over_quota=self.over_quota,
+            ip_limit=self.limits.get("ip"),
+            site_limit=self.limits.get("site"),
+            clients=ClientFacts(settings.rate_limit_exempt, self.datacenter),
             clock=clock,
         )
         self.route_handlers: list[Any] = [
@@ -82,7 +105,6 @@ class Gateway:
             healthz,
             readyz,
             tracker_script,
-            metrics_route(metrics_registry),
         ]
 
     def _is_connected(self) -> bool:
@@ -134,11 +156,13 @@ class Gateway:
             error_cb=on_error,
         )
         self.js = self.nc.jetstream()
+        ranges = await asyncio.to_thread(self.datacenter.load) if self.datacenter else None
         await bus.ensure_stream(self.js, self.bus_settings)
         kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
         quotas = await bus.ensure_quotas_bucket(self.js, self.bus_settings)
         watch = asyncio.create_task(self.registry.run(kv), name="site-registry")
         quota_watch = asyncio.create_task(self.over_quota.run(quotas), name="quota-flags")
+        rate_sync = asyncio.create_task(self.rate_sync.run(self.nc), name="rate-limit-sync")
         await asyncio.wait_for(self.registry.ready.wait(), timeout=30)
         await asyncio.wait_for(self.over_quota.ready.wait(), timeout=30)
         log.info(
@@ -146,6 +170,8 @@ class Gateway:
             stream=self.names.stream,
             sites=len(self.registry),
             over_quota=len(self.over_quota),
+            rate_limits=sorted(self.limits),
+            datacenter_ranges=ranges,
         )
         try:
             with registered(
@@ -154,7 +180,7 @@ class Gateway:
                 yield
         finally:
             await self.coalescer.drain()
-            for task in (watch, quota_watch):
+            for task in (watch, quota_watch, rate_sync):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -208,7 +234,11 @@ def create_app(
     gateway = Gateway(settings, bus_settings, metrics_registry=metrics_registry)
     app = Litestar(
         route_handlers=gateway.route_handlers,
-        lifespan=[gateway.lifespan, _freeze_gc],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            gateway.lifespan,
+            _freeze_gc,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=None,
         # structlog owns logging (one format, redaction): not Litestar's default set-up.

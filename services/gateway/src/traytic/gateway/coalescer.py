@@ -5,6 +5,10 @@ as soon as it holds `max_beacons` or `max_bytes`), and every request in it await
 So each 204 still means "durably in JetStream", while the NATS client does one round trip per
 batch instead of one per request (the client, not the server, limits awaited publishes to
 ~10k/s). Several batches may be in flight at once, up to `max_inflight`.
+
+A beacon the bus cannot encode (validation should have refused it first) is left out of its
+message alone: the batch's future resolves to the set of such beacons, so only their requests
+fail, and every other beacon in the batch is still published once.
 """
 
 from __future__ import annotations
@@ -26,10 +30,14 @@ PublishFn = Callable[[bytes, str], Awaitable[object]]
 """`publish(payload, msg_id)`: resolves once JetStream acked, raises otherwise."""
 
 
+NONE_REFUSED: frozenset[int] = frozenset()
+"""What a batch's future resolves to when every beacon in it was published."""
+
+
 class _OpenBatch:
     __slots__ = ("beacons", "done", "handle", "size")
 
-    def __init__(self, done: asyncio.Future[None]) -> None:
+    def __init__(self, done: asyncio.Future[frozenset[int]]) -> None:
         self.beacons: list[ReceivedBeacon] = []
         self.size = 0
         self.done = done
@@ -56,8 +64,9 @@ class Coalescer:
         self.beacons_published = 0
         self.metrics = PublishMetrics()
 
-    def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[None]:
-        """Add a beacon to the open batch; the future resolves when its batch is acked."""
+    def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[frozenset[int]]:
+        """Add a beacon to the open batch; the future resolves when its batch is acked, to the
+        `id()`s of the beacons left out because they could not be encoded (almost always none)."""
         batch = self._open
         if batch is None:
             loop = asyncio.get_running_loop()
@@ -81,7 +90,15 @@ class Coalescer:
 
     async def _send(self, batch: _OpenBatch) -> None:
         msg_id = self._ids.next()
-        payload = encode_batch(IngestBatch(msg_id, batch.beacons))
+        refused = NONE_REFUSED
+        try:
+            payload = encode_batch(IngestBatch(msg_id, batch.beacons))
+        except (TypeError, ValueError, OverflowError) as exc:
+            payload, refused = _encode_without_unencodable(msg_id, batch.beacons)
+            log.warning("beacon_unencodable", error=type(exc).__name__, beacons=len(refused))
+        if len(refused) == len(batch.beacons):
+            batch.done.set_result(refused)
+            return
         try:
             async with self._inflight:
                 started = time.perf_counter()
@@ -98,14 +115,31 @@ class Coalescer:
             if not batch.done.done():
                 batch.done.set_exception(ServiceUnavailable("event stream unavailable"))
             return
+        published = len(batch.beacons) - len(refused)
         self.batches_published += 1
-        self.beacons_published += len(batch.beacons)
-        self.metrics.published(len(batch.beacons), elapsed)
+        self.beacons_published += published
+        self.metrics.published(published, elapsed)
         if not batch.done.done():
-            batch.done.set_result(None)
+            batch.done.set_result(refused)
 
     async def drain(self) -> None:
         """Publish what is open and wait for every batch in flight (graceful shutdown)."""
         self._flush_open()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _encode_without_unencodable(
+    msg_id: str, beacons: list[ReceivedBeacon]
+) -> tuple[bytes, frozenset[int]]:
+    """The batch's message without the beacons that alone fail to encode, and their `id()`s."""
+    kept: list[ReceivedBeacon] = []
+    refused: set[int] = set()
+    for beacon in beacons:
+        try:
+            encode_batch(IngestBatch(msg_id, [beacon]))
+        except (TypeError, ValueError, OverflowError):
+            refused.add(id(beacon))
+        else:
+            kept.append(beacon)
+    return encode_batch(IngestBatch(msg_id, kept)), frozenset(refused)

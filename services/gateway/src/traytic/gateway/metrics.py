@@ -24,6 +24,10 @@ REJECTION_REASONS = (
     "unsupported_media_type",
     "unknown_site",
     "over_quota",
+    "foreign_hostname",
+    "datacenter",
+    "rate_limited_ip",
+    "rate_limited_site",
     "unavailable",
 )
 """Every reason `/collect` turns a beacon away for, so each series exists from the start."""
@@ -36,6 +40,8 @@ class GatewayMetrics:
         self.events_unknown_site = 0
         self.events_over_quota = 0
         self.rejected_by_reason: Counter[str] = Counter()
+        self.events_dropped: Counter[str] = Counter()
+        """Events dropped by `foreign_hostname` and `datacenter` (beacons may lose some only)."""
 
     def accepted(self, events: int) -> None:
         self.beacons_accepted += 1
@@ -51,6 +57,11 @@ class GatewayMetrics:
 
     def rejected(self, reason: str) -> None:
         self.rejected_by_reason[reason] += 1
+
+    def dropped(self, reason: str, events: int, *, whole_beacon: bool) -> None:
+        self.events_dropped[reason] += events
+        if whole_beacon:
+            self.rejected_by_reason[reason] += 1
 
 
 class PublishMetrics:
@@ -102,7 +113,8 @@ class GatewayCollector:
         reasons = dict.fromkeys(REJECTION_REASONS, 0) | m.rejected_by_reason
         yield labelled_counter(
             "traytic_gateway_beacons_rejected",
-            "Beacons /collect turned away, by reason (unknown_site and over_quota answer 204).",
+            "Beacons /collect turned away, by reason (unknown_site, over_quota, foreign_hostname"
+            " and datacenter answer 204).",
             "reason",
             sorted(reasons.items()),
         )
@@ -110,7 +122,15 @@ class GatewayCollector:
             "traytic_gateway_events_dropped",
             "Events dropped by /collect, by reason.",
             "reason",
-            [("over_quota", m.events_over_quota), ("unknown_site", m.events_unknown_site)],
+            sorted(
+                {
+                    "foreign_hostname": 0,
+                    "datacenter": 0,
+                    **m.events_dropped,
+                    "over_quota": m.events_over_quota,
+                    "unknown_site": m.events_unknown_site,
+                }.items()
+            ),
         )
         yield counter(
             "traytic_gateway_messages_published",

@@ -1,9 +1,9 @@
-"""Sets of keys the gateway checks on every beacon, kept current by watching a KV bucket:
-the site ids it accepts (`sites`) and the sites over their quota (`quotas`).
+"""What the gateway checks on every beacon, kept current by watching a KV bucket: the sites it
+accepts with their rules (`sites`) and the sites over their quota (`quotas`).
 
 The watch is rebuilt after every reconnect (an ordered consumer does not survive a NATS
-restart), and the old set stays in use until the new watch has delivered every key, so a NATS
-blip never makes the gateway drop beacons of real sites (nor forget an over-quota flag).
+restart), and the old entries stay in use until the new watch has delivered every key, so a
+NATS blip never makes the gateway drop beacons of real sites (nor forget an over-quota flag).
 """
 
 from __future__ import annotations
@@ -11,44 +11,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 import nats.errors
 import structlog
 from nats.js.kv import KeyValue
 
 from traytic.core.bus import QUOTA_DECODER
+from traytic.core.sites import SITE_DECODER
+from traytic.gateway.site_policy import SitePolicy
 
 log = structlog.get_logger()
 
 _DELETED = ("DEL", "PURGE")
 
+T = TypeVar("T")
 
-class WatchedKeys:
-    """The keys of a KV bucket whose values pass `include` (every key by default), as a
-    frozenset swapped whole on each change: membership is one set lookup on the hot path."""
 
-    def __init__(self, name: str, include: Callable[[bytes], bool] | None = None) -> None:
+class WatchedBucket(Generic[T]):
+    """The keys of a KV bucket with their values parsed by `parse` (None: treat as absent).
+
+    Each watch fills a fresh dict and puts it in place once the bucket's current keys are all
+    in; later changes update that dict in place. A lookup is one dict access on the hot path.
+    """
+
+    def __init__(self, name: str, parse: Callable[[bytes], T | None], fallback: T | None) -> None:
         self.name = name
-        self._include = include
-        self._keys: frozenset[str] = frozenset()
+        self._parse = parse
+        self._fallback = fallback
+        self._entries: dict[str, T] = {}
         self.ready = asyncio.Event()
         self._restart = asyncio.Event()
 
     def __contains__(self, key: object) -> bool:
-        return key in self._keys
+        return key in self._entries
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._entries)
 
-    def _included(self, value: bytes | None) -> bool:
-        if self._include is None:
-            return True
+    def get(self, key: str) -> T | None:
+        return self._entries.get(key)
+
+    def _parsed(self, value: bytes | None) -> T | None:
         try:
-            return self._include(value or b"")
+            return self._parse(value or b"")
         except Exception as exc:
-            # A value we cannot read counts as absent: never drop beacons on a bad flag.
+            # Never drop beacons over a value we cannot read (a newer writer, a bad flag).
             log.warning("watched_value_invalid", bucket=self.name, error=type(exc).__name__)
-            return False
+            return self._fallback
 
     def resync(self) -> None:
         """Ask the watch loop to start over (called on reconnect)."""
@@ -71,7 +81,7 @@ class WatchedKeys:
     async def _watch_once(self, kv: KeyValue) -> None:
         watcher = await kv.watchall()
         try:
-            current: set[str] = set()
+            current: dict[str, T] = {}
             initial = True
             restart = asyncio.ensure_future(self._restart.wait())
             try:
@@ -87,12 +97,14 @@ class WatchedKeys:
                         continue
                     if entry is None:
                         initial = False
-                    elif entry.operation in _DELETED or not self._included(entry.value):
-                        current.discard(entry.key)
                     else:
-                        current.add(entry.key)
+                        parsed = None if entry.operation in _DELETED else self._parsed(entry.value)
+                        if parsed is None:
+                            current.pop(entry.key, None)
+                        else:
+                            current[entry.key] = parsed
                     if not initial:
-                        self._keys = frozenset(current)
+                        self._entries = current
                         if not self.ready.is_set():
                             log.info("kv_keys_loaded", bucket=self.name, keys=len(current))
                         self.ready.set()
@@ -103,18 +115,23 @@ class WatchedKeys:
                 await watcher.stop()  # type: ignore[no-untyped-call]
 
 
-class SiteRegistry(WatchedKeys):
-    """The site ids the gateway accepts (every key of `sites`)."""
+def _site_policy(value: bytes) -> SitePolicy:
+    return SitePolicy.of(SITE_DECODER.decode(value))
+
+
+class SiteRegistry(WatchedBucket[SitePolicy]):
+    """The sites the gateway accepts (every key of `sites`), each with its `SitePolicy`; a
+    record it cannot read accepts every page rather than losing the site's beacons."""
 
     def __init__(self) -> None:
-        super().__init__("sites")
+        super().__init__("sites", _site_policy, SitePolicy.accept_all())
 
 
-def _flagged(value: bytes) -> bool:
-    return QUOTA_DECODER.decode(value).over_quota
+def _flagged(value: bytes) -> bool | None:
+    return True if QUOTA_DECODER.decode(value).over_quota else None
 
 
-class OverQuotaSites(WatchedKeys):
+class OverQuotaSites(WatchedBucket[bool]):
     """Site ids whose beacons are dropped: keys of `quotas` with `overQuota: true`.
 
     A flag's `until` is not checked per beacon (the hot path stays a set lookup): billing
@@ -122,4 +139,4 @@ class OverQuotaSites(WatchedKeys):
     """
 
     def __init__(self) -> None:
-        super().__init__("quotas", _flagged)
+        super().__init__("quotas", _flagged, None)

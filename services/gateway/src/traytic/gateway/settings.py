@@ -17,6 +17,11 @@ class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    metrics_host: str = "127.0.0.1"
+    """Where `/metrics` listens (`0.0.0.0` in a container); never on the public port."""
+    metrics_port: int = 9102
+    """`/metrics` for Prometheus on this port alone (0: off). Run one worker per container
+    (`TRAYTIC_WORKERS=1`): with more, only the first worker's counters are served."""
 
     max_body_bytes: int = 64 * 1024
     """A larger body is refused with 413 before it is read."""
@@ -39,6 +44,32 @@ class GatewaySettings(msgspec.Struct, frozen=True, kw_only=True):
     """Keep below the NATS server's max_payload (1 MiB by default)."""
     max_inflight_batches: int = 64
     cors_max_age_s: int = 86400
+
+    rate_limit_ip_per_s: float = 20.0
+    """Beacons a second from one client address, across all replicas; then 429. 0: no limit.
+    Behind a proxy that is not in `trusted_proxies`, every visitor shares the proxy's address."""
+    rate_limit_ip_burst: int = 200
+    rate_limit_exempt: list[str] = msgspec.field(
+        default_factory=lambda: [
+            "127.0.0.0/8",
+            "::1/128",
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+        ]
+    )
+    """Client networks not limited per address: your own machines, or a proxy missing from
+    `trusted_proxies` (behind which all visitors would share one limit). Empty: none."""
+    rate_limit_site_per_s: float = 1000.0
+    """Beacons a second for one site (those that passed the hostname and datacenter checks),
+    across all replicas; then 429. 0: no limit."""
+    rate_limit_site_burst: int = 10000
+    rate_limit_sync_s: float = 0.25
+    """How often replicas share what their limits spent (NATS subject `traytic.ratelimit`)."""
+    filter_datacenter: bool = True
+    """Drop beacons from hosting networks for sites that keep their `filter_datacenter` on;
+    false turns the check off for every site."""
 
 
 def load_gateway_settings(**overrides: Any) -> tuple[GatewaySettings, BusSettings]:

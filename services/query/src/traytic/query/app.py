@@ -36,7 +36,7 @@ from traytic.db import Database, DbSettings, migrate
 from traytic.http.client_ip import ClientIpResolver
 from traytic.http.errors import EXCEPTION_HANDLERS, render_traytic_error
 from traytic.http.health import health_handlers
-from traytic.http.metrics import metrics_route, request_counting
+from traytic.http.metrics import metrics_lifespan, request_counting
 from traytic.http.request_id import request_ids
 from traytic.query.auth import provide_user, resolve_caller
 from traytic.query.backoff import Backoffs
@@ -111,7 +111,7 @@ class Query:
     """The query service's routes and lifespan, mountable into any Litestar app.
 
     Its requests and live streams are counted in `metrics_registry`; its host serves that
-    registry at `/metrics` (`create_app()` does; `traytic dev` through the gateway's route).
+    registry on its metrics port (`create_app()` does; `traytic dev` once for every service).
     """
 
     def __init__(
@@ -289,13 +289,12 @@ def create_app(
     configure_logging(settings.log_level, settings.log_format)
     query = Query(settings, db_settings, bus_settings, metrics_registry=metrics_registry)
     return Litestar(
-        # Health and metrics only when alone: in `traytic dev` the gateway serves them.
-        route_handlers=[
-            *query.route_handlers,
-            metrics_route(metrics_registry),
-            *health_handlers(query.readiness_problem),
+        # Health and metrics only when alone: in `traytic dev` the host serves them once.
+        route_handlers=[*query.route_handlers, *health_handlers(query.readiness_problem)],
+        lifespan=[
+            metrics_lifespan(metrics_registry, settings.metrics_host, settings.metrics_port),
+            query.lifespan,
         ],
-        lifespan=[query.lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(),
         # structlog owns logging (one format, redaction): not Litestar's default set-up.

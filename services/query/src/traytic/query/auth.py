@@ -49,7 +49,7 @@ def set_session_cookies(response: Response[Any], token: str, settings: QuerySett
     common: dict[str, Any] = {
         "max_age": settings.session_lifetime_s,
         "samesite": "lax",
-        "secure": settings.secure_cookies,
+        "secure": settings.cookies_secure,
         "path": "/",
     }
     response.set_cookie(key=settings.session_cookie, value=token, httponly=True, **common)

@@ -8,6 +8,7 @@ the registry should learn of a new site at once; otherwise the service's start-u
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nats.js.kv import KeyValue
@@ -69,7 +70,10 @@ async def ensure_demo_account(
             site = None
         key = await _working_key(session, organisation.id, user.id, known_key)
         if site is None:
-            site = await site_repository.create_site(session, organisation.id, domain=domain)
+            # The demo runs on the developer's machine: its pages are on localhost.
+            site = await site_repository.create_site(
+                session, organisation.id, domain=domain, allow_localhost=True
+            )
     if kv is not None:
         await put_site(kv, site_record(site))
     return DemoAccount(
@@ -102,9 +106,20 @@ async def create_site(
     *,
     name: str | None = None,
     kv: KeyValue | None = None,
+    allowed_hostnames: Sequence[str] = (),
+    allow_localhost: bool = False,
+    filter_datacenter: bool = True,
 ) -> Site:
     async with db.session() as session:
-        site = await site_repository.create_site(session, organisation_id, domain=domain, name=name)
+        site = await site_repository.create_site(
+            session,
+            organisation_id,
+            domain=domain,
+            name=name,
+            allowed_hostnames=list(allowed_hostnames),
+            allow_localhost=allow_localhost,
+            filter_datacenter=filter_datacenter,
+        )
     if kv is not None:
         await put_site(kv, site_record(site))
     return site

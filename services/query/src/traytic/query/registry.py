@@ -33,6 +33,8 @@ def site_record(site: Site) -> SiteRecord:
         domain=site.domain,
         created_at=site.created_at.timestamp(),
         allowed_hostnames=list(site.allowed_hostnames),
+        allow_localhost=site.allow_localhost,
+        filter_datacenter=site.filter_datacenter,
     )
 
 

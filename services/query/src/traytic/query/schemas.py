@@ -186,6 +186,12 @@ class SiteIn(Wire):
     time_zone: str = "UTC"
     public: bool = False
     allowed_hostnames: list[str] = msgspec.field(default_factory=list)
+    """Page hostnames the gateway accepts besides the domain and its subdomains
+    (`*.example.com`: every subdomain of example.com)."""
+    allow_localhost: bool = False
+    """Accept beacons from pages on localhost and loopback addresses (development)."""
+    filter_datacenter: bool = True
+    """Drop beacons sent from hosting and cloud networks (servers, not visitors)."""
     currency: str = "USD"
     """ISO 4217 code revenue is reported in."""
 
@@ -198,6 +204,8 @@ class SitePatch(Wire):
     time_zone: str | UnsetType = UNSET
     public: bool | UnsetType = UNSET
     allowed_hostnames: list[str] | UnsetType = UNSET
+    allow_localhost: bool | UnsetType = UNSET
+    filter_datacenter: bool | UnsetType = UNSET
     currency: str | UnsetType = UNSET
 
 
@@ -209,6 +217,8 @@ class SiteOut(Wire):
     time_zone: str
     public: bool
     allowed_hostnames: list[str]
+    allow_localhost: bool
+    filter_datacenter: bool
     currency: str
     created_at: datetime
 
@@ -222,6 +232,8 @@ class SiteOut(Wire):
             time_zone=site.time_zone,
             public=site.public,
             allowed_hostnames=list(site.allowed_hostnames),
+            allow_localhost=site.allow_localhost,
+            filter_datacenter=site.filter_datacenter,
             currency=site.currency,
             created_at=site.created_at,
         )

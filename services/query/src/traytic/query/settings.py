@@ -20,6 +20,11 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 1
     log_level: str = "info"
     log_format: LogFormat = "auto"
+    metrics_host: str = "127.0.0.1"
+    """Where `/metrics` listens (`0.0.0.0` in a container); never on the public port."""
+    metrics_port: int = 9103
+    """`/metrics` for Prometheus on this port alone (0: off). Run one worker per container
+    (`TRAYTIC_WORKERS=1`): with more, only the first worker's counters are served."""
     public_url: str = "http://localhost:3001"
     """Where people reach the dashboard; invitation links start with it."""
 
@@ -28,8 +33,8 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     csrf_cookie: str = "traytic_csrf"
     """Readable by the dashboard's JavaScript, which echoes it in `X-CSRF-Token` on writes."""
     secure_cookies: bool = False
-    """Mark both cookies `Secure` (HTTPS only). False so `http://localhost` works in dev;
-    set `TRAYTIC_SECURE_COOKIES=true` on every deployment behind HTTPS."""
+    """Mark both cookies `Secure` (HTTPS only) even when `public_url` is http: they always are
+    when it is https. Off by default so `http://localhost` works in dev."""
     session_lifetime_s: int = 14 * 24 * 3600
     """A login lasts this long (absolute, not sliding)."""
 
@@ -105,6 +110,11 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     exchangerate.host...); when set it wins over the file and is fetched again periodically."""
     exchange_rates_refresh_s: float = 3600.0
     """How often `exchange_rates_url` is fetched again (a failed fetch keeps the last rates)."""
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Cookies carry `Secure` wherever people reach Traytic over https."""
+        return self.secure_cookies or self.public_url.lower().startswith("https://")
 
 
 def load_query_settings(**overrides: Any) -> tuple[QuerySettings, DbSettings, BusSettings]:

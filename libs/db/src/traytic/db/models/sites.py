@@ -51,6 +51,15 @@ class Site(SQLModel, table=True):
     allowed_hostnames: list[str] = Field(
         default_factory=list, sa_column=sa.Column(sa.JSON(), nullable=False)
     )
+    """Page hostnames the gateway accepts besides the domain and its subdomains."""
+    allow_localhost: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    """Accept beacons from pages on localhost and loopback addresses (development)."""
+    filter_datacenter: bool = Field(
+        default=True, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    """Drop beacons sent from hosting and cloud networks."""
     currency: str = Field(
         default="USD",
         sa_column=sa.Column(sa.String(3), nullable=False, server_default="USD"),

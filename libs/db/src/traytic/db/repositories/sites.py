@@ -35,6 +35,8 @@ async def create_site(
     time_zone: str = "UTC",
     public: bool = False,
     allowed_hostnames: Sequence[str] = (),
+    allow_localhost: bool = False,
+    filter_datacenter: bool = True,
     site_id: str | None = None,
     currency: str = "USD",
 ) -> Site:
@@ -46,7 +48,9 @@ async def create_site(
         name=check_text("name", name, max_length=100) if name else domain,
         time_zone=check_time_zone(time_zone),
         public=_check_bool("public", public),
-        allowed_hostnames=normalise_hostnames(list(allowed_hostnames)),
+        allowed_hostnames=normalise_hostnames(allowed_hostnames),
+        allow_localhost=_check_bool("allow_localhost", allow_localhost),
+        filter_datacenter=_check_bool("filter_datacenter", filter_datacenter),
         currency=check_reporting_currency(currency),
     )
     if site_id is not None:
@@ -114,6 +118,8 @@ async def update_site(
     time_zone: str = _UNSET,
     public: bool = _UNSET,
     allowed_hostnames: Sequence[str] = _UNSET,
+    allow_localhost: bool = _UNSET,
+    filter_datacenter: bool = _UNSET,
     currency: str = _UNSET,
 ) -> Site:
     """Change the given fields only; `NotFound` for a site outside the organisation."""
@@ -127,7 +133,11 @@ async def update_site(
     if public is not _UNSET:
         site.public = _check_bool("public", public)
     if allowed_hostnames is not _UNSET:
-        site.allowed_hostnames = normalise_hostnames(list(allowed_hostnames))
+        site.allowed_hostnames = normalise_hostnames(allowed_hostnames)
+    if allow_localhost is not _UNSET:
+        site.allow_localhost = _check_bool("allow_localhost", allow_localhost)
+    if filter_datacenter is not _UNSET:
+        site.filter_datacenter = _check_bool("filter_datacenter", filter_datacenter)
     if currency is not _UNSET:
         site.currency = check_reporting_currency(currency)
     session.add(site)

@@ -57,6 +57,8 @@ class SiteController(Controller):
             public=data.public,
             allowed_hostnames=data.allowed_hostnames,
             currency=data.currency,
+            allow_localhost=data.allow_localhost,
+            filter_datacenter=data.filter_datacenter,
         )
         after_commit(db_session, partial(ctx.registry.site_saved, site))
         log.info("site_created", site_id=site.id, organisation_id=str(access.organisation.id))
