@@ -64,7 +64,7 @@ format: sync ## apply ruff's fixes and formatting
 
 test: lint ## lint, build and test the tracker, then every Python test against real services
 	@$(MAKE) --no-print-directory tracker-test dashboard
-	$(UV) run pytest -q -p no:cacheprovider
+	$(UV) run pytest -q -p no:cacheprovider --durations=30
 
 cluster: sync ## the scale-out topology as local processes until Ctrl-C (deploy/README.md)
 	$(UV) run python -m tests.cluster
