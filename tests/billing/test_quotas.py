@@ -41,7 +41,13 @@ def rows(site_id: str, count: int, ts: int) -> list[EventRow]:
     base: dict[str, Any] = {
         name: "" for name in EventRow.__struct_fields__ if name not in ("ts", "site_id")
     }
-    base |= {"props_key": [], "props_value": [], "value": 0.0, "type": "pageview"}
+    base |= {
+        "props_key": [],
+        "props_value": [],
+        "value": 0.0,
+        "type": "pageview",
+        "revenue_micros": 0,
+    }
     return [
         EventRow(
             **base | {"site_id": site_id, "ts": ts, "event_id": n, "visitor_id": n, "session_id": n}

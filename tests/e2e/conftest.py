@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
+import httpx
 import msgspec
+import nats
 import pytest
 
+from traytic.core import bus
 from traytic.core.embedded_nats import free_port
+from traytic.core.sites import get_site
 
 
 class DevProcess(msgspec.Struct):
@@ -78,6 +83,39 @@ def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevP
         port,
         info.get("metrics_url"),
     )
+
+
+def allow_hostnames(dev: DevProcess, hostnames: Sequence[str]) -> None:
+    """Let the demo site (on localhost) take beacons from test pages on `hostnames`, as its owner
+    would in the site settings; returns once the registry the gateway watches has the change."""
+    info = json.loads((dev.log.parent / dev.log.stem / "dev.json").read_text())
+    with httpx.Client(base_url=dev.url, timeout=10) as client:
+        signed_in = client.post(
+            "/api/auth/login", json={"email": info["email"], "password": info["password"]}
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        changed = client.patch(
+            f"/api/orgs/{info['organisation_id']}/sites/{dev.site_id}",
+            json={"allowedHostnames": list(hostnames)},
+            headers={"X-CSRF-Token": client.cookies["traytic_csrf"]},
+        )
+        assert changed.status_code == 200, changed.text
+
+    async def registered() -> None:
+        nc = await nats.connect(dev.nats_url)
+        try:
+            kv = await bus.ensure_sites_bucket(nc.jetstream(), bus.BusSettings())
+            deadline = time.monotonic() + 20
+            while True:
+                record = await get_site(kv, dev.site_id)
+                if record is not None and set(hostnames) <= set(record.allowed_hostnames):
+                    return
+                assert time.monotonic() < deadline, "the site registry did not learn the hostnames"
+                await asyncio.sleep(0.05)
+        finally:
+            await nc.close()
+
+    asyncio.run(registered())
 
 
 @pytest.fixture(scope="module")

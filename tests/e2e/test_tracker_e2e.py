@@ -16,7 +16,7 @@ from typing import Any
 import nats
 import pytest
 
-from tests.e2e.conftest import DevProcess
+from tests.e2e.conftest import DevProcess, allow_hostnames
 from traytic.core.events import LIVE_DECODER, LiveEvent
 
 CHROME_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
@@ -36,6 +36,7 @@ ARGS = [
 
 @pytest.fixture(scope="module")
 def site(dev: DevProcess) -> Iterator[int]:
+    allow_hostnames(dev, ["site.test"])
     script = f"http://gateway.test:{dev.port}/script.js"
     pages = {
         "/": f"""<!doctype html><title>home</title>

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Request, async_playwright
 from tests.data import MAXMIND
-from tests.e2e.conftest import start_dev
+from tests.e2e.conftest import allow_hostnames, start_dev
 from tests.sdk.conftest import CHROMIUM
 from tests.web.conftest import ARGS as BROWSER_ARGS
 from tests.web.conftest import Dev
@@ -89,6 +89,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
         },
     )
     try:
+        allow_hostnames(process, ["shop.test"])
         yield Dev(process, json.loads((data_dir / "dev.json").read_text()))
     finally:
         process.stop()

@@ -38,6 +38,10 @@ class RecordingWarehouse(Warehouse):
     async def query(
         self, sql: str, params: Mapping[str, Any] | None = None
     ) -> list[dict[str, Any]]:
+        if "engine_full" in sql:  # as the cluster plan made the Distributed table
+            assert params is not None
+            local = f"{params['table']}_local"
+            return [{"engine_full": f"Distributed({self.cluster}, traytic, {local}, rand())"}]
         return []
 
     async def insert_events(self, rows: Sequence[EventRow]) -> None: ...
@@ -146,15 +150,22 @@ def test_engine_arguments_are_kept_after_the_replication_ones() -> None:
     assert distributed.endswith("Distributed(c, db, rollup_local, cityHash64(site_id))")
 
 
-async def test_cluster_adds_columns_to_the_local_tables_then_the_distributed_ones() -> None:
+async def test_cluster_adds_columns_to_the_local_tables_then_makes_the_distributed_ones_again() -> (
+    None
+):
+    """18.16 refuses `ALTER ... ON CLUSTER` of a Distributed table on replicated shards: the
+    Distributed table (which holds no rows) is dropped and made again over its local table."""
     store = RecordingWarehouse("analytics")
     await store.migrate()
-    alters = [sql for sql, _ in store.executed if sql.startswith("ALTER TABLE")]
+    executed = [sql for sql, _ in store.executed]
     added = "ADD COLUMN revenue_micros Int64, ADD COLUMN revenue_currency String"
-    assert alters == [
-        f"ALTER TABLE traytic.events_local ON CLUSTER analytics {added}",
-        f"ALTER TABLE traytic.events ON CLUSTER analytics {added}",
+    alter = executed.index(f"ALTER TABLE traytic.events_local ON CLUSTER analytics {added}")
+    assert executed[alter + 1 : alter + 3] == [
+        "DROP TABLE IF EXISTS traytic.events ON CLUSTER analytics",
+        "CREATE TABLE IF NOT EXISTS traytic.events ON CLUSTER analytics AS traytic.events_local"
+        " ENGINE = Distributed(analytics, traytic, events_local, rand())",
     ]
+    assert not [sql for sql in executed if sql.startswith("ALTER TABLE traytic.events ")]
 
 
 def test_statements_cluster_mode_cannot_translate_are_refused() -> None:

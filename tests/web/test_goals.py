@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.e2e.conftest import allow_hostnames
 from tests.e2e.test_tracker_e2e import ARGS as TRACKER_ARGS
 from tests.web.conftest import CHROMIUM, Dev, log_in
 
@@ -20,6 +21,7 @@ from tests.web.conftest import CHROMIUM, Dev, log_in
 @pytest.fixture(scope="module")
 def shop(dev: Dev) -> Iterator[int]:
     """`shop.test`: a pricing page, then a checkout that reports a purchase in euros."""
+    allow_hostnames(dev.process, ["shop.test"])
     script = f"http://gateway.test:{dev.process.port}/script.js"
     head = f'<script defer src="{script}" data-site-id="{dev.site_id}"></script>'
     pages = {

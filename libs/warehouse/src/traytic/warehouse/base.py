@@ -113,25 +113,41 @@ class Warehouse(ABC):
         return sorted(await self._applied_migrations())
 
     async def _add_columns(self, adding: AddColumns, plan: MigrationPlan) -> None:
-        """Add the columns a table lacks; in cluster mode to the local tables and then to the
-        `Distributed` one in front of them, each `ON CLUSTER`."""
-        names = [adding.table]
-        on_cluster = ""
-        if plan.cluster:
-            names = [adding.table + LOCAL_SUFFIX, adding.table]
-            on_cluster = f" ON CLUSTER {plan.cluster}"
-        for name in names:
-            statement = adding.statement(
-                f"{self.database}.{name}", await self._columns(name), on_cluster
-            )
-            if statement is None:
-                continue
+        """Add the columns a table lacks; in cluster mode to the replicated local tables
+        (`ON CLUSTER`), then the `Distributed` table in front of them is made again over them."""
+        table = adding.table + LOCAL_SUFFIX if plan.cluster else adding.table
+        on_cluster = f" ON CLUSTER {plan.cluster}" if plan.cluster else ""
+        statement = adding.statement(
+            f"{self.database}.{table}", await self._columns(table), on_cluster
+        )
+        if statement is not None:
             try:
                 await self.execute(statement)
             except WarehouseError:
                 # Another process migrating at once may have added them first.
-                if adding.statement(name, await self._columns(name)) is not None:
+                if adding.statement(table, await self._columns(table)) is not None:
                     raise
+        if plan.cluster and adding.statement(adding.table, await self._columns(adding.table)):
+            await self._recreate_distributed(adding.table, plan.cluster)
+
+    async def _recreate_distributed(self, name: str, cluster: str) -> None:
+        """The `Distributed` table `name` again, with the columns its local table has now.
+
+        18.16 refuses an `ALTER ... ON CLUSTER` of a table that is not replicated on a cluster
+        whose shards are ("isn't replicated, but shard is replicated"), and a Distributed table
+        holds no rows (inserts are synchronous, `CLUSTER_SETTINGS`): dropping and creating it
+        again is the change. Writers that hit the moment between retry their batch."""
+        [found] = await self.query(
+            "SELECT engine_full FROM system.tables WHERE database = {db:String}"
+            " AND name = {table:String}",
+            {"db": self.database, "table": name},
+        )
+        db = self.database
+        await self.execute(f"DROP TABLE IF EXISTS {db}.{name} ON CLUSTER {cluster}")
+        await self.execute(
+            f"CREATE TABLE IF NOT EXISTS {db}.{name} ON CLUSTER {cluster}"
+            f" AS {db}.{name}{LOCAL_SUFFIX} ENGINE = {found['engine_full']}"
+        )
 
     async def _columns(self, table: str) -> frozenset[str]:
         rows = await self.query(
