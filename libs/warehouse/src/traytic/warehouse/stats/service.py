@@ -342,9 +342,7 @@ class Stats:
         if not names:
             return names, []
         wanted = tuple(row["name"] for row in names)
-        candidates = await self._rows(
-            event_rollups.props(query, days, VITAL_THRESHOLDS, wanted)
-        )
+        candidates = await self._rows(event_rollups.props(query, days, VITAL_THRESHOLDS, wanted))
         if not candidates:
             return names, []
         picks = (
