@@ -39,6 +39,9 @@ class Overview(Result):
     """Mean seconds between a visit's first and last event."""
     events: Metric
     """Custom events."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Bucket(Result):
@@ -58,6 +61,9 @@ class Timeseries(Result):
     range: Range
     interval: str
     buckets: list[Bucket]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Row(Result):
@@ -82,6 +88,9 @@ class Pages(Result):
     pages: list[Row]
     entry_pages: list[SessionPage]
     exit_pages: list[SessionPage]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Sources(Result):
@@ -95,6 +104,9 @@ class Sources(Result):
     utm_campaigns: list[Row]
     utm_terms: list[Row]
     utm_contents: list[Row]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Countries(Result):
@@ -102,6 +114,9 @@ class Countries(Result):
     countries: list[Row]
     regions: list[Row]
     cities: list[Row]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Devices(Result):
@@ -112,6 +127,9 @@ class Devices(Result):
     operating_systems: list[Row]
     os_versions: list[Row]
     screens: list[Row]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Vital(Result):
@@ -131,6 +149,9 @@ class Vitals(Result):
     range: Range
     overall: list[Vital]
     routes: list[Vital]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class LiveEvent(Result):
@@ -171,8 +192,10 @@ class Events(Result):
     range: Range
     events: list[EventName]
 
-
-# ---- conversions (issue 17: goals, funnels and revenue) ------------------------------------
+    # ---- conversions (issue 17: goals, funnels and revenue) ------------------------------------
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Conversions(Result):
@@ -225,7 +248,7 @@ class Goals(Result):
     money: Money
 
 
-class GoalOverview(Overview):
+class GoalOverview(Overview, kw_only=True):  # after Overview's optional `sampled`
     """The overview with a goal's (or all goals') conversions against the previous period."""
 
     conversions: GoalFigures

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
-from traytic.warehouse.stats import event_rollups, plan, raw, rollups
+from traytic.warehouse.stats import event_rollups, plan, raw, rollups, sampling
 from traytic.warehouse.stats.filters import TRAFFIC
 from traytic.warehouse.stats.grouping import (
     DEVICE_DIMENSIONS,
@@ -82,7 +83,19 @@ class Stats:
         self.warehouse = warehouse
 
     async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
-        return await self.warehouse.query(statement.sql, statement.params)
+        rows = await self.warehouse.query(statement.sql, statement.params)
+        return sampling.scaled_rows(rows, statement.scale)
+
+    async def _sampled(self, query: StatsQuery) -> StatsQuery:
+        """`query` with the share of visitors its raw reads sample, when they are large (only
+        filtered reports read the raw events at length; see `sampling`)."""
+        if query.sample_above is None or query.sample is not None or not query.filters.any:
+            return query
+        if not await self.warehouse.can_sample():
+            return replace(query, sample=1.0)
+        [row] = await self._rows(sampling.estimate(query))
+        found = sampling.rate(int(row["n"] or 0), query.sample_above)
+        return replace(query, sample=found or 1.0)
 
     async def _all(self, *statements: Statement) -> list[list[dict[str, Any]]]:
         """Independent statements at once: a server runs them in parallel (chDB in turn)."""
@@ -106,6 +119,7 @@ class Stats:
         return {row[key]: row for row in traffic_rows}, {row[key]: row for row in visit_rows}
 
     async def overview(self, query: StatsQuery) -> Overview:
+        query = await self._sampled(query)
         traffic, sessions = await self._traffic_and_visits(
             query,
             "is_current",
@@ -119,11 +133,13 @@ class Stats:
         previous = query.previous()
         return Overview(
             range=_range(query.start, query.end, query),
+            sampled=sampling.share(query),
             previous_range=_range(previous.start, previous.end, query),
             **{name: Metric(value=now[name], previous=before[name]) for name in now},
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
+        query = await self._sampled(query)
         traffic, sessions = await self._traffic_and_visits(
             query,
             "bucket",
@@ -149,7 +165,10 @@ class Stats:
                 )
             )
         return Timeseries(
-            range=_range(query.start, query.end, query), interval=query.interval, buckets=buckets
+            range=_range(query.start, query.end, query),
+            sampled=sampling.share(query),
+            interval=query.interval,
+            buckets=buckets,
         )
 
     async def breakdowns(
@@ -161,6 +180,7 @@ class Stats:
     ) -> dict[str, list[Row]]:
         """The top values of each dimension: from the rollups in two statements for all of
         them when the plan allows, else one raw statement per dimension."""
+        query = await self._sampled(query)
         days = plan.rollup_days(query)
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if days is None:
@@ -214,6 +234,7 @@ class Stats:
         ]
 
     async def pages(self, query: StatsQuery) -> Pages:
+        query = await self._sampled(query)
         pages, entry, exit_ = await asyncio.gather(
             self.breakdowns(query, {"pages": PAGE_DIMENSION}, types=("pageview",)),
             self._session_pages(query, exit=False),
@@ -221,28 +242,44 @@ class Stats:
         )
         return Pages(
             range=_range(query.start, query.end, query),
+            sampled=sampling.share(query),
             pages=pages["pages"],
             entry_pages=entry,
             exit_pages=exit_,
         )
 
     async def sources(self, query: StatsQuery) -> Sources:
+        query = await self._sampled(query)
         found = await self.breakdowns(query, SOURCE_DIMENSIONS)
-        return Sources(range=_range(query.start, query.end, query), **found)
+        return Sources(
+            range=_range(query.start, query.end, query), sampled=sampling.share(query), **found
+        )
 
     async def countries(self, query: StatsQuery) -> Countries:
+        query = await self._sampled(query)
         found = await self.breakdowns(query, GEO_DIMENSIONS)
-        return Countries(range=_range(query.start, query.end, query), **found)
+        return Countries(
+            range=_range(query.start, query.end, query), sampled=sampling.share(query), **found
+        )
 
     async def devices(self, query: StatsQuery) -> Devices:
+        query = await self._sampled(query)
         found = await self.breakdowns(query, DEVICE_DIMENSIONS)
-        return Devices(range=_range(query.start, query.end, query), **found)
+        return Devices(
+            range=_range(query.start, query.end, query), sampled=sampling.share(query), **found
+        )
 
     async def vitals(self, query: StatsQuery) -> Vitals:
+        query = await self._sampled(query)
         overall_rows, route_rows = await self._vital_rows(query)
         overall = [_vital(row, False) for row in overall_rows]
         routes = [_vital(row, True) for row in route_rows]
-        return Vitals(range=_range(query.start, query.end, query), overall=overall, routes=routes)
+        return Vitals(
+            range=_range(query.start, query.end, query),
+            sampled=sampling.share(query),
+            overall=overall,
+            routes=routes,
+        )
 
     async def _vital_rows(
         self, query: StatsQuery
@@ -303,6 +340,7 @@ class Stats:
         return {f"{int(row['visitor_id']):016x}": int(row["last_seen"].timestamp()) for row in rows}
 
     async def events(self, query: StatsQuery) -> Events:
+        query = await self._sampled(query)
         names, prop_rows = await self._event_rows(query)
         props: dict[str, list[PropValue]] = {}
         for row in prop_rows:
@@ -316,6 +354,7 @@ class Stats:
             )
         return Events(
             range=_range(query.start, query.end, query),
+            sampled=sampling.share(query),
             events=[
                 EventName(
                     name=row["name"],
