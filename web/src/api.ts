@@ -101,6 +101,8 @@ export interface Overview {
   bounceRate: Metric;
   visitDuration: Metric;
   events: Metric;
+  /** The share of visitors a filtered report read past the sampling limit; absent: exact. */
+  sampled?: number;
 }
 export interface Bucket {
   start: string;
