@@ -14,6 +14,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -26,6 +27,7 @@ from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E40
 from traytic.warehouse import EventRow, WarehouseSettings  # noqa: E402
 from traytic.warehouse.chdb_backend import ChdbWarehouse  # noqa: E402
 from traytic.warehouse.formats import CHDB_FORMATS, SERVER_FORMATS  # noqa: E402
+from traytic.warehouse.migrate import load_migrations  # noqa: E402
 from traytic.warehouse.server import ServerWarehouse  # noqa: E402
 
 BATCH = 5_000
@@ -116,6 +118,48 @@ async def measure(store: ServerWarehouse | ChdbWarehouse, rows: list[EventRow], 
     await store.drop_database()
 
 
+async def insert_seconds(store: ServerWarehouse | ChdbWarehouse, rows: list[EventRow]) -> float:
+    started = time.perf_counter()
+    for offset in range(0, len(rows), BATCH):
+        await store.insert_events(rows[offset : offset + BATCH])
+    return time.perf_counter() - started
+
+
+async def view_costs(
+    make: Callable[[], ServerWarehouse | ChdbWarehouse], rows: list[EventRow]
+) -> None:
+    """What the materialized views on `events` cost an insert: the same rows into a fresh
+    database with every view, without the one of migration 0004 (custom events and vitals,
+    issue 16), and with none (the bare table)."""
+    views = [
+        statement.split()[6]
+        for migration in load_migrations()
+        for statement in migration.statements
+        if statement.upper().startswith("CREATE MATERIALIZED VIEW")
+    ]
+    cases = {"every view": [], "without event_stats_mv": ["event_stats_mv"], "no view": views}
+    per = 100_000 / len(rows)
+    found = {}
+    for label, dropped in cases.items():
+        store = make()
+        try:
+            await store.migrate()
+            for view in dropped:
+                await store.execute(f"DROP TABLE IF EXISTS {view}")
+            found[label] = await insert_seconds(store, rows) * per
+            await store.drop_database()
+        finally:
+            await store.close()
+    engine = "server" if isinstance(store, ServerWarehouse) else "chdb"
+    bare = found["no view"]
+    print(
+        f"{engine:7s} insert s per 100k events: "
+        + ", ".join(f"{label} {seconds:.2f}" for label, seconds in found.items())
+        + f"  (views add {found['every view'] - bare:.2f} s; event_stats_mv"
+        f" {found['every view'] - found['without event_stats_mv']:.2f} s)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
@@ -139,6 +183,13 @@ async def main() -> None:
                         await measure(store, rows, fmt)
                     finally:
                         await store.close()
+                server_url = url
+                await view_costs(
+                    lambda: ServerWarehouse(
+                        WarehouseSettings(clickhouse_url=server_url, clickhouse_database="bench")
+                    ),
+                    rows,
+                )
             else:
                 print("server  skipped: no clickhouse-server and no --clickhouse-url")
             for fmt in CHDB_FORMATS:
@@ -148,6 +199,13 @@ async def main() -> None:
                     await measure(chdb_store, rows, fmt)
                 finally:
                     await chdb_store.close()
+            chdb_path = f"{root}/chdb"
+            await view_costs(
+                lambda: ChdbWarehouse(
+                    WarehouseSettings(chdb_path=chdb_path, clickhouse_database="bench")
+                ),
+                rows,
+            )
         finally:
             if server is not None:
                 server.stop()
