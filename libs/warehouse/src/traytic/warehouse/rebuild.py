@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from traytic.warehouse.errors import WarehouseError
+
 if TYPE_CHECKING:
     from traytic.warehouse.base import Warehouse
     from traytic.warehouse.cluster import MigrationPlan
@@ -67,21 +69,30 @@ async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: Migra
         log.warning("warehouse_rebuild_skipped_in_cluster_mode", table=step.table)
         return
     if not await _done(warehouse, step):
-        await warehouse.execute(
-            f"CREATE TABLE IF NOT EXISTS {step.new} AS {step.table} {step.engine}"
-        )
-        for _ in range(COPY_PASSES):
-            await _copy_changed_months(warehouse, step)
-        for view in views:
-            name = view.split()[6]  # CREATE MATERIALIZED VIEW IF NOT EXISTS <name> ...
-            await warehouse.execute(f"DROP TABLE IF EXISTS {name}")
-        await warehouse.execute(
-            f"RENAME TABLE {step.table} TO {step.table}{OLD_SUFFIX}, {step.new} TO {step.table}"
-        )
-        log.info("warehouse_rebuild_swapped", table=step.table)
+        try:
+            await _copy_and_swap(warehouse, step, views)
+        except WarehouseError:
+            # Two processes migrating at once: the other one swapped first (its copy is the
+            # one in place; both copies hold the same rows). Anything else is an error.
+            if not await _done(warehouse, step):
+                raise
+            log.info("warehouse_rebuild_done_by_another_process", table=step.table)
     for view in views:
         await warehouse.execute(view)
     await warehouse.execute(f"DROP TABLE IF EXISTS {step.table}{OLD_SUFFIX}")
+
+
+async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) -> None:
+    await warehouse.execute(f"CREATE TABLE IF NOT EXISTS {step.new} AS {step.table} {step.engine}")
+    for _ in range(COPY_PASSES):
+        await _copy_changed_months(warehouse, step)
+    for view in views:
+        name = view.split()[6]  # CREATE MATERIALIZED VIEW IF NOT EXISTS <name> ...
+        await warehouse.execute(f"DROP TABLE IF EXISTS {name}")
+    await warehouse.execute(
+        f"RENAME TABLE {step.table} TO {step.table}{OLD_SUFFIX}, {step.new} TO {step.table}"
+    )
+    log.info("warehouse_rebuild_swapped", table=step.table)
 
 
 async def _done(warehouse: Warehouse, step: Rebuild) -> bool:

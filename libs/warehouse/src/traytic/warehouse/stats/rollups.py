@@ -149,7 +149,11 @@ def partial_days(query: StatsQuery, days: tuple[date, date], params: dict[str, A
     edges = []
     for n, (edge_start, edge_end) in enumerate([(query.start, day_start), (day_end, query.end)]):
         if edge_start < edge_end:
-            edges.append(f"(ts >= {{edge{n}_start}} AND ts < {{edge{n}_end}})")
+            # Within one UTC day; its date lets 18.16 use the sorting key (see filters.py).
+            edges.append(
+                f"(toDate(ts) = toDate({{edge{n}_start}})"
+                f" AND ts >= {{edge{n}_start}} AND ts < {{edge{n}_end}})"
+            )
             params[f"edge{n}_start"], params[f"edge{n}_end"] = edge_start, edge_end
     return " OR ".join(edges)
 
