@@ -138,26 +138,3 @@ async def test_the_migration_backfill_fills_what_the_views_fill(warehouse: Wareh
     for backfill in backfills(migration):
         await warehouse.execute(backfill.sql, backfill.params)
     assert await answers() == before
-
-
-@pytest.mark.parametrize(("page", "limit"), [(1, 1), (2, 2), (1, 3)])
-async def test_entry_and_exit_pages_cut_short_keep_the_raw_top(
-    stats: Stats, monkeypatch: pytest.MonkeyPatch, page: int, limit: int
-) -> None:
-    """Both kinds from one read of the visits, phase two limited to the candidates of phase one
-    when ties allow: the same pages as the events give."""
-    monkeypatch.setattr(plan, "CANDIDATES", 1)
-    query = q(period="90d", tz="Europe/Berlin", limit=limit, page=page)
-    picks_seen: list[object] = []
-    choose = plan.session_page_picks
-
-    def recording(*args: Any) -> Any:
-        picks_seen.append(choose(*args))
-        return picks_seen[-1]
-
-    monkeypatch.setattr(plan, "session_page_picks", recording)
-    fast, raw = await both_ways(monkeypatch, lambda: stats.pages(query))
-    assert (fast.entry_pages, fast.exit_pages) == (raw.entry_pages, raw.exit_pages)
-    assert len(fast.entry_pages) == limit
-    if limit == 1:
-        assert picks_seen[0] is not None, "the dataset's top entry page leads by visits"

@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from traytic.warehouse.sessions import SESSION_FILTER_COLUMNS
 from traytic.warehouse.stats.params import FILTER_COLUMNS, StatsQuery, local_midnight
@@ -84,25 +83,3 @@ def rollup_days(query: StatsQuery) -> tuple[date, date] | None:
 
 def candidates(query: StatsQuery) -> int:
     return max(CANDIDATES, 2 * (query.offset + query.limit))
-
-
-def session_page_picks(
-    query: StatsQuery, candidates: dict[str, list[dict[str, Any]]], limit: int
-) -> tuple[tuple[str, str], ...] | None:
-    """The (kind, page) pairs phase two of entry and exit pages may keep to, or None for all.
-
-    Phase one ranked by visits alone; the answer ranks by visits, then visitors, then page. A
-    kind's candidates hold its true top `offset + limit` when the last candidate has fewer
-    visits than the last page asked for: every page tied with that one is then among them.
-    No cut when a kind has fewer pages than `limit` (all of them are in already) or ties run
-    to the end of its list."""
-    wanted = query.offset + query.limit
-    picks: list[tuple[str, str]] = []
-    for kind, rows in candidates.items():
-        if len(rows) < limit or len(rows) <= wanted:
-            return None
-        if rows[-1]["visits"] >= rows[wanted - 1]["visits"]:
-            return None
-        picks.extend((kind, row["value"]) for row in rows)
-    # A lone pair would bind as a bare tuple, not a list of one: a sentinel that never matches.
-    return (*picks, ("", "\x00")) if picks else None

@@ -14,7 +14,7 @@ from typing import Any
 
 from traytic.warehouse.sql import Statement
 from traytic.warehouse.stats.filters import filter_clauses
-from traytic.warehouse.stats.grouping import Dimension, bucket
+from traytic.warehouse.stats.grouping import Dimension, bucket, page
 from traytic.warehouse.stats.measures import (
     PAGEVIEWS,
     PAGEVIEWS_STATE,
@@ -102,36 +102,15 @@ def timeseries_sessions(query: StatsQuery) -> Statement:
     )
 
 
-_SESSION_PAGE = (
-    "FROM sessions FINAL ARRAY JOIN ['entry', 'exit'] AS kind {where} AND pageviews > 0"
-    " GROUP BY kind, value"
-)
-_PAGE_OF_KIND = "if(kind = 'entry', entry_page, exit_page) AS value"
-
-
-def session_page_candidates(query: StatsQuery, candidates: int) -> Statement:
-    """Phase one of entry and exit pages, both from one read of the visits that started in
-    the range: each kind's top `candidates` pages by visits (a plain count)."""
+def session_pages(query: StatsQuery, *, exit: bool) -> Statement:
+    """Entry (exit) pages of the visits that started in the range. One pass: a first pass
+    choosing candidates by a plain count measured as dear as the distinct count it saves."""
     clause, params = _sessions_where(query)
+    column = "exit_page" if exit else "entry_page"
     return Statement(
-        f"SELECT kind, {_PAGE_OF_KIND}, count() AS visits {_SESSION_PAGE.format(where=clause)}"
-        f" ORDER BY kind, visits DESC, value LIMIT {int(candidates)} BY kind",
-        params,
-    )
-
-
-def session_pages(query: StatsQuery, picks: tuple[tuple[str, str], ...] | None) -> Statement:
-    """Phase two: each kind's top `offset + limit` pages by visits, then distinct visitors,
-    among the (kind, page) `picks` only where phase one cut the list short (None: all)."""
-    clause, params = _sessions_where(query)
-    if picks is not None:
-        params["picks"] = picks
-        clause += " AND (kind, value) IN {picks}"
-    return Statement(
-        f"SELECT kind, {_PAGE_OF_KIND}, {UNIQ}(visitor_id) AS visitors, count() AS visits"
-        f" {_SESSION_PAGE.format(where=clause)}"
-        " ORDER BY kind, visits DESC, visitors DESC, value"
-        f" LIMIT {int(query.offset + query.limit)} BY kind",
+        f"SELECT {column} AS value, {UNIQ}(visitor_id) AS visitors, count() AS visits"
+        f" FROM sessions FINAL {clause} AND pageviews > 0"
+        f" GROUP BY value ORDER BY visits DESC, visitors DESC, value {page(query)}",
         params,
     )
 

@@ -221,43 +221,24 @@ class Stats:
             for name, dimension in dimensions.items()
         }
 
-    async def _session_pages(
-        self, query: StatsQuery
-    ) -> tuple[list[SessionPage], list[SessionPage]]:
-        """Entry and exit pages: from `sessions` in two phases when the plan allows (one read
-        of the visits for both kinds each), else from the events."""
-        found: dict[str, list[dict[str, Any]]] = {"entry": [], "exit": []}
+    async def _session_pages(self, query: StatsQuery, *, exit: bool) -> list[SessionPage]:
         if plan.visits_from_sessions(query):
-            limit = plan.candidates(query)
-            candidates = await self._rows(rollups.session_page_candidates(query, limit))
-            for row in candidates:
-                found[row["kind"]].append(row)
-            statement = rollups.session_pages(query, plan.session_page_picks(query, found, limit))
-            found = {"entry": [], "exit": []}
-            for row in await self._rows(statement):
-                found[row["kind"]].append(row)
-            found = {kind: rows[query.offset :] for kind, rows in found.items()}
+            statement = rollups.session_pages(query, exit=exit)
         else:
-            entry_rows, exit_rows = await self._all(
-                raw.session_pages(query, exit=False), raw.session_pages(query, exit=True)
+            statement = raw.session_pages(query, exit=exit)
+        return [
+            SessionPage(
+                value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
             )
-            found = {"entry": entry_rows, "exit": exit_rows}
-        entry, exit_ = (
-            [
-                SessionPage(
-                    value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
-                )
-                for row in found[kind]
-            ]
-            for kind in ("entry", "exit")
-        )
-        return entry, exit_
+            for row in await self._rows(statement)
+        ]
 
     async def pages(self, query: StatsQuery) -> Pages:
         query = await self._sampled(query)
-        pages, (entry, exit_) = await asyncio.gather(
+        pages, entry, exit_ = await asyncio.gather(
             self.breakdowns(query, {"pages": PAGE_DIMENSION}, types=("pageview",)),
-            self._session_pages(query),
+            self._session_pages(query, exit=False),
+            self._session_pages(query, exit=True),
         )
         return Pages(
             range=_range(query.start, query.end, query),
