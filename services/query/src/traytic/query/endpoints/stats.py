@@ -230,7 +230,7 @@ async def provide_stats_query(
         filters=filters,
         limit=limit,
         page=page,
-        sample_above=ctx.settings.sample_above if sampling == "auto" else None,
+        sample_above=(ctx.settings.sample_above or None) if sampling == "auto" else None,
     )
 
 
