@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 from traytic.warehouse.imports import names
 from traytic.warehouse.imports.figures import (
@@ -51,7 +52,6 @@ from traytic.warehouse.imports.reading import (
     open_zip,
     parse_day,
 )
-from traytic.warehouse.stats.v2.places import country_code, region_names
 
 DIMENSION_COLUMNS: dict[str, str] = {
     "page path and screen class": "pathname",
@@ -79,6 +79,14 @@ VISITORS = ("total users", "active users", "users")
 VISITS = ("sessions",)
 PAGEVIEWS = ("views", "screen page views", "page views")
 _NOT_SET = {"(not set)", "(other)", "(none)"}
+
+
+def _places() -> ModuleType:
+    """`stats.v2.places` (pycountry's names), imported when first needed: the stats package
+    imports this one, so importing it at the top would be circular."""
+    from traytic.warehouse.stats.v2 import places
+
+    return places
 
 
 def _first(row: dict[str, str], columns: tuple[str, ...]) -> str | None:
@@ -129,15 +137,17 @@ def _value(dimension: str, text: str) -> str:
     if dimension == "os":
         return names.operating_system(cleaned)
     if dimension == "country":
-        return country_code(cleaned)
+        code: str = _places().country_code(cleaned)
+        return code
     return cleaned
 
 
 def _region_code(country: str, name: str) -> str:
     """`California` in `US` → `CA` (the part after the ISO 3166-2 prefix, as stored)."""
-    for code, region in region_names().items():
+    for code, region in _places().region_names().items():
         if code.startswith(country + "-") and region.casefold() == name.casefold():
-            return code.split("-", 1)[1]
+            part: str = code.split("-", 1)[1]
+            return part
     return ""
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -109,8 +110,9 @@ def _day(value: date | None) -> date:
     return value if value is not None else NO_DAY
 
 
-def _or_none(value: Any) -> date | None:
-    return None if value is None or value == NO_DAY else value
+def _or_none(days: Any) -> date | None:
+    """A day read as its number since 1970 (18.16 prints day 0 as 0000-00-00); 0 is none."""
+    return NO_DAY + timedelta(days=int(days)) if int(days) else None
 
 
 def _job(row: dict[str, Any]) -> ImportJob:
@@ -163,14 +165,20 @@ class ImportStore:
 
     async def native_days(self, site_id: str, tz: str) -> tuple[date, date] | None:
         """The site's first and last local day with native events."""
+        # Unix seconds: 18.16 answers an empty min() as the date 0000-00-00, which no parser takes.
         rows = await self.warehouse.query(
-            "SELECT toDate(min(ts), {tz}) AS first, toDate(max(ts), {tz}) AS last,"
-            " count() AS n FROM events WHERE site_id = {site_id:String}",
-            {"site_id": site_id, "tz": tz},
+            "SELECT toUInt32(min(ts)) AS first, toUInt32(max(ts)) AS last, count() AS n"
+            " FROM events WHERE site_id = {site_id:String}",
+            {"site_id": site_id},
         )
         if not rows or not int(rows[0]["n"]):
             return None
-        return rows[0]["first"], rows[0]["last"]
+        zone = ZoneInfo(tz)
+        first, last = (
+            datetime.fromtimestamp(int(rows[0][end]), UTC).astimezone(zone).date()
+            for end in ("first", "last")
+        )
+        return first, last
 
     async def write(self, job: ImportJob, figures: DailyFigures, tz: str) -> ImportJob:
         """Store a run's figures less the days native data covers, then make it the one
@@ -245,9 +253,10 @@ class ImportStore:
             " argMax(updated_at, version) AS updated_at,"
             " argMax(done_units, version) AS done_units,"
             " argMax(total_units, version) AS total_units,"
-            " argMax(first_day, version) AS first_day, argMax(last_day, version) AS last_day,"
-            " argMax(skipped_from, version) AS skipped_from,"
-            " argMax(skipped_to, version) AS skipped_to,"
+            " toUInt16(argMax(first_day, version)) AS first_day,"
+            " toUInt16(argMax(last_day, version)) AS last_day,"
+            " toUInt16(argMax(skipped_from, version)) AS skipped_from,"
+            " toUInt16(argMax(skipped_to, version)) AS skipped_to,"
             " argMax(skipped_days, version) AS skipped_days, argMax(rows, version) AS rows"
             " FROM imports WHERE site_id = {site_id:String}"
             " GROUP BY site_id, import_id, run ORDER BY run DESC",

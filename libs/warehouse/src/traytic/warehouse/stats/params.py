@@ -145,6 +145,8 @@ class StatsQuery:
     filters: Filters = field(default_factory=Filters)
     limit: int = 10
     page: int = 1
+    imported: bool = False
+    """Add imported figures (`traytic.warehouse.stats.imported`) where they apply."""
 
     @property
     def offset(self) -> int:
@@ -166,6 +168,7 @@ class StatsQuery:
             filters=self.filters,
             limit=self.limit,
             page=self.page,
+            imported=self.imported,
         )
 
     @classmethod
@@ -182,6 +185,7 @@ class StatsQuery:
         limit: int = 10,
         page: int = 1,
         now: datetime | None = None,
+        imported: bool = False,
     ) -> StatsQuery:
         """Validate the parameters and turn the period (or dates) into a UTC range."""
         zone = check_time_zone(tz)
@@ -218,6 +222,7 @@ class StatsQuery:
             filters=filters or Filters(),
             limit=limit,
             page=page,
+            imported=imported,
         )
 
 

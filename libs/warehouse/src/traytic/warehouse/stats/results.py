@@ -39,6 +39,8 @@ class Overview(Result):
     """Mean seconds between a visit's first and last event."""
     events: Metric
     """Custom events."""
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Bucket(Result):
@@ -58,6 +60,8 @@ class Timeseries(Result):
     range: Range
     interval: str
     buckets: list[Bucket]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Row(Result):
@@ -82,6 +86,8 @@ class Pages(Result):
     pages: list[Row]
     entry_pages: list[SessionPage]
     exit_pages: list[SessionPage]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Sources(Result):
@@ -95,6 +101,8 @@ class Sources(Result):
     utm_campaigns: list[Row]
     utm_terms: list[Row]
     utm_contents: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Countries(Result):
@@ -102,6 +110,8 @@ class Countries(Result):
     countries: list[Row]
     regions: list[Row]
     cities: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Devices(Result):
@@ -112,6 +122,8 @@ class Devices(Result):
     operating_systems: list[Row]
     os_versions: list[Row]
     screens: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Vital(Result):
@@ -225,9 +237,10 @@ class Goals(Result):
     money: Money
 
 
-class GoalOverview(Overview):
+class GoalOverview(Overview, kw_only=True):
     """The overview with a goal's (or all goals') conversions against the previous period."""
 
+    # Keyword-only (msgspec does not inherit it), so they may follow `imports_included`.
     conversions: GoalFigures
     money: Money
 
