@@ -194,6 +194,7 @@ class Query:
             context.live.nc = self.nc
             stack.push_async_callback(registry.close)
             stack.push_async_callback(context.live.close)
+            stack.push_async_callback(context.imports.close)
             registry.kv = await bus.ensure_sites_bucket(self.nc.jetstream(), self.bus_settings)
             self.backoffs.share(
                 await bus.ensure_bucket(

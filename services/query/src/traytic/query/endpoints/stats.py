@@ -185,6 +185,10 @@ async def provide_stats_query(
         str | None,
         Parameter(description="Filter: the visits that converted this goal (its id)."),
     ] = None,
+    imported: Annotated[
+        bool,
+        Parameter(description="Add data imported from other tools (whole days, without filters)."),
+    ] = False,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
@@ -222,6 +226,7 @@ async def provide_stats_query(
         filters=filters,
         limit=limit,
         page=page,
+        imported=imported,
     )
 
 

@@ -33,6 +33,7 @@ from traytic.query.endpoints.stats import authorize_reader
 from traytic.query.segment_filters import require_segment_reader
 from traytic.warehouse import Warehouse
 from traytic.warehouse.stats.v2 import V2Stats, first_day, parse_query, segment_ids
+from traytic.warehouse.stats.v2.imported import imported_rows
 
 MAX_BODY = 65_536
 _ENCODER = msgspec.json.Encoder()
@@ -129,7 +130,7 @@ async def answer_v2(
         segments=segment,
         first_day=begins,
     )
-    return await V2Stats(warehouse).run(query)
+    return await V2Stats(warehouse).run(query, lambda wanted: imported_rows(warehouse, wanted))
 
 
 @post(
