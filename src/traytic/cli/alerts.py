@@ -9,17 +9,13 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.cli.sites import live_site, migrated_database
 from traytic.core.errors import InvalidInput
-from traytic.core.settings import load_settings
-from traytic.db import Database
-from traytic.db.errors import NotFound
-from traytic.db.migrate import migrate
-from traytic.db.models import Recipient, Site
+from traytic.db.models import Recipient
 from traytic.db.repositories import alerts, deliveries, recipients, reports
 from traytic.db.repositories.alerts import AlertSpec
 from traytic.db.repositories.recipients import RecipientSpec
 from traytic.db.repositories.reports import ReportSpec
-from traytic.db.settings import DbSettings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,14 +103,10 @@ async def run_report_command(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, action: str, *, alert: bool) -> int:
-    db_settings = load_settings(DbSettings)
-    await migrate(db_settings)
-    db = Database.from_settings(db_settings)
+    db = await migrated_database()
     try:
         async with db.session() as session:
-            site = await session.get(Site, args.site)
-            if site is None or site.deleted_at is not None:
-                raise NotFound(f"no site {args.site!r}", field="--site")
+            site = await live_site(session, args.site)
             if action == "create":
                 wanted = recipients.check_recipients(_wanted(args), site.time_zone)
                 if alert:
