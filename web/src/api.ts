@@ -11,7 +11,7 @@ export class ApiError extends Error {
   }
 }
 
-function csrfToken(): string {
+export function csrfToken(): string {
   const match = document.cookie.match(/(?:^|;\s*)traytic_csrf=([^;]*)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
@@ -101,6 +101,8 @@ export interface Overview {
   bounceRate: Metric;
   visitDuration: Metric;
   events: Metric;
+  /** With `imported=true`: whether imported data was added (never with filters). */
+  importsIncluded?: boolean;
 }
 export interface Bucket {
   start: string;

@@ -55,6 +55,7 @@ export function statsQuery(query: URLSearchParams): string {
   const range = customRange(query);
   const params = new URLSearchParams(range ?? { period: period(query) });
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return params.toString();
 }
 
@@ -91,6 +92,7 @@ export function previousQuery(
   const hourly = period(query) === "24h";
   if (hourly) params.set("interval", "hour");
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return {
     query: params.toString(),
     keep: hourly

@@ -9,7 +9,7 @@ import {
   formatPercent,
 } from "../format";
 
-type MetricKey = Exclude<keyof Overview, "range" | "previousRange">;
+type MetricKey = Exclude<keyof Overview, "range" | "previousRange" | "importsIncluded">;
 
 const CARDS: { key: MetricKey; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
   { key: "visitors", label: "Visitors", format: formatCompact },

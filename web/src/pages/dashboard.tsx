@@ -110,6 +110,14 @@ export function Dashboard({
           />{" "}
           Compare
         </label>
+        <label class="toggle" title="Add the history imported from other tools (whole days)">
+          <input
+            type="checkbox"
+            checked={query.get("imported") === "1"}
+            onChange={(e) => setQuery("imported", (e.target as HTMLInputElement).checked ? "1" : null)}
+          />{" "}
+          Imported data
+        </label>
         {range && (
           <span class="range">
             <input
@@ -151,6 +159,11 @@ export function Dashboard({
       {error && (
         <p class="error" role="alert">
           {error}
+        </p>
+      )}
+      {overview?.importsIncluded === false && (
+        <p class="muted small" role="status">
+          Imported data is left out: it holds daily totals, which filters cannot narrow.
         </p>
       )}
       <Kpis overview={overview} />

@@ -6,6 +6,7 @@ import { Members } from "../components/members";
 import { Alerts, Deliveries, Reports } from "../components/notifications";
 import { Snippet } from "../components/snippet";
 import { navigate, onLinkClick, useLocation } from "../router";
+import { Imports } from "../components/imports";
 import { SiteSettings } from "./site-settings";
 
 export function Settings({
@@ -61,6 +62,7 @@ export function Settings({
           ← {org.name}
         </a>
         <SiteSettings org={org} site={site} canWrite={canWrite} onSitesChanged={onSitesChanged} />
+        {canWrite && <Imports org={org} site={site} />}
       </main>
     );
   }
