@@ -55,6 +55,8 @@ export function statsQuery(query: URLSearchParams): string {
   const range = customRange(query);
   const params = new URLSearchParams(range ?? { period: period(query) });
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
   if (query.get("imported") === "1") params.set("imported", "true");
   return params.toString();
 }
@@ -92,6 +94,8 @@ export function previousQuery(
   const hourly = period(query) === "24h";
   if (hourly) params.set("interval", "hour");
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
   if (query.get("imported") === "1") params.set("imported", "true");
   return {
     query: params.toString(),

@@ -6,6 +6,7 @@ import { Goals } from "../components/goals";
 import { Kpis } from "../components/kpis";
 import { Live } from "../components/live";
 import { Panel, PANELS } from "../components/panel";
+import { Segments } from "../components/segments";
 import { Snippet } from "../components/snippet";
 import { Vitals } from "../components/vitals";
 import {
@@ -118,6 +119,14 @@ export function Dashboard({
           />{" "}
           Imported data
         </label>
+        <a
+          class="export"
+          href={`/api/events/${encodeURIComponent(site.id)}/export?${apiQuery}`}
+          download
+          title="Every report of this view as CSV files in a ZIP"
+        >
+          Export CSV
+        </a>
         {range && (
           <span class="range">
             <input
@@ -139,6 +148,15 @@ export function Dashboard({
           </span>
         )}
       </div>
+      {!readOnly && site.organisationId && (
+        <Segments
+          orgId={site.organisationId}
+          siteId={site.id}
+          selected={query.get("segment")}
+          filters={filters}
+          onChange={(changes) => navigate(path + withParams(query, changes))}
+        />
+      )}
       {filters.length > 0 && (
         <ul class="chips" aria-label="Filters">
           {filters.map(([key, value]) => (
