@@ -121,6 +121,13 @@ async def test_upload_poll_report_replace_delete(
     assert v2.status_code == 200, v2.text
     assert v2.json()["results"][0]["metrics"] == [files["visitors"]]
     assert v2.json()["meta"]["imports_included"] is True
+    everything = await api.call(
+        "POST", "/api/v2/query", owner,
+        json={"site_id": site_id, "metrics": ["visitors"], "date_range": "all",
+              "include": {"imports": True}},
+    )  # fmt: skip
+    assert everything.json()["query"]["date_range"][0].startswith("2024-01-01")
+    assert everything.json()["results"][0]["metrics"] == [files["visitors"]]
 
     again = await upload(api, owner.org_id, site_id, body, as_=owner)
     assert (await finished(api, owner, site_id, again.json()["run"]))["status"] == "done"

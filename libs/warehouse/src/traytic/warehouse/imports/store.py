@@ -276,6 +276,12 @@ class ImportStore:
                 newest[job.import_id] = job
         return tuple(sorted(job.run for job in newest.values() if job.status == "done"))
 
+    async def first_day(self, site_id: str) -> date | None:
+        """The first day of the imported data reports read (None without any)."""
+        runs = set(await self.visible_runs(site_id))
+        days = [job.first_day for job in await self.jobs(site_id) if job.run in runs]
+        return min((day for day in days if day is not None), default=None)
+
     async def delete(self, site_id: str, import_id: str) -> bool:
         """Take an import out of the reports and delete its rows; False when there is none."""
         check_source(import_id)
