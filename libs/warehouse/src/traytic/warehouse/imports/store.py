@@ -238,10 +238,20 @@ class ImportStore:
                 f" ON CLUSTER {self.warehouse.cluster}"
             )
         keep = " AND run != {run:UInt64}" if keep_run is not None else ""
+        params = {"site_id": site_id, "import_id": import_id, "run": keep_run or 0}
+        # A mutation visits every part of the table even when nothing matches (seconds on a
+        # large one): none is issued for nothing, as the first import of a tool has.
+        found = await self.warehouse.query(
+            "SELECT count() AS n FROM imported_stats WHERE site_id = {site_id:String}"
+            f" AND import_id = {{import_id:String}}{keep}",
+            params,
+        )
+        if not found or not int(found[0]["n"]):
+            return
         await self.warehouse.execute(
             f"ALTER TABLE {table} DELETE WHERE site_id = {{site_id:String}}"
             f" AND import_id = {{import_id:String}}{keep}",
-            {"site_id": site_id, "import_id": import_id, "run": keep_run or 0},
+            params,
         )
 
     async def jobs(self, site_id: str) -> list[ImportJob]:
