@@ -6,7 +6,9 @@ serves `web/dist` from a checkout, so the tests build it themselves when npm is 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -117,3 +119,14 @@ async def log_in(browser: Browser, dev: Dev) -> Page:
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/sites/st_*")
     return page
+
+
+async def invitation_link(dev: Dev, email: str) -> str:
+    """The newest invitation link `traytic dev` printed, once it printed one for `email`."""
+    for _ in range(50):
+        log = dev.process.log_text()
+        found = re.findall(r"/invite#token=(\S+)", log)
+        if found and email in log:
+            return f"/invite#token={found[-1]}"
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no invitation link was printed for {email}")

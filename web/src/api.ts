@@ -68,6 +68,8 @@ export interface Site {
   allowLocalhost: boolean;
   /** Beacons from hosting and cloud networks are dropped. */
   filterDatacenter: boolean;
+  /** ISO 4217 code revenue is reported in. */
+  currency: string;
 }
 export interface ApiKey {
   id: string;
