@@ -353,7 +353,7 @@ function FunnelList({
               <li>
                 <label>
                   Step {index + 1}
-                  <select required value={step} onChange={(e) => setStep(index, (e.target as HTMLSelectElement).value)}>
+                  <select required aria-label={`Step ${index + 1}`} value={step} onChange={(e) => setStep(index, (e.target as HTMLSelectElement).value)}>
                     <option value="">Choose a goal</option>
                     {goals.map((goal) => (
                       <option value={goal.id}>{goal.name}</option>
