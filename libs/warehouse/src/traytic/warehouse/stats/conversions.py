@@ -295,7 +295,7 @@ class GoalStats:
         money = target.counts_revenue
         conversion = self.conversion
         plain: Pages
-        plain, page_rows, entry_rows, exit_rows = await asyncio.gather(
+        plain, page_rows, session_rows = await asyncio.gather(
             self.stats.pages(query),
             self._rows(
                 statements.pages(
@@ -305,9 +305,12 @@ class GoalStats:
                     limit=RATE_SORT_VALUES if sort in ("visitors", "conversionRate") else None,
                 )
             ),
-            self._rows(statements.session_pages(query, target, conversion, exit=False)),
-            self._rows(statements.session_pages(query, target, conversion, exit=True)),
+            self._rows(
+                statements.session_pages(query, target, conversion, limit=RATE_SORT_VALUES)
+            ),
         )
+        entry_rows = [row for row in session_rows if row["side"] == "entry"]
+        exit_rows = [row for row in session_rows if row["side"] == "exit"]
         if sort == "visitors":
             found = {row["value"]: row for row in page_rows}
             for shown in plain.pages:
