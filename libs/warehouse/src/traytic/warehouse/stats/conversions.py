@@ -305,9 +305,7 @@ class GoalStats:
                     limit=RATE_SORT_VALUES if sort in ("visitors", "conversionRate") else None,
                 )
             ),
-            self._rows(
-                statements.session_pages(query, target, conversion, limit=RATE_SORT_VALUES)
-            ),
+            self._rows(statements.session_pages(query, target, conversion, limit=RATE_SORT_VALUES)),
         )
         entry_rows = [row for row in session_rows if row["side"] == "entry"]
         exit_rows = [row for row in session_rows if row["side"] == "exit"]
