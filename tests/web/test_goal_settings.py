@@ -1,6 +1,7 @@
 """Goals and funnels managed in Chromium: an admin adds, edits and deletes them through the
 site's settings (bad input names its field; a goal a funnel uses is refused with the reason),
-sets the reporting currency, and an invited viewer sees the same lists without a form."""
+sets the reporting currency and a goal alert, and an invited viewer sees the same lists
+without a form."""
 
 from __future__ import annotations
 
@@ -69,6 +70,20 @@ async def test_an_admin_manages_goals_and_funnels_a_viewer_reads_them(
     page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
     await page.get_by_role("button", name="Delete Purchase").click()
     await expect(page.get_by_role("alert")).to_contain_text("the funnel 'Checkout' uses this goal")
+
+    # A goal alert, set up in the alerts page with the goal chosen by name.
+    await page.goto(f"/settings/sites/{dev.site_id}/alerts")
+    form = page.get_by_role("form", name="New alert")
+    await form.get_by_label("Kind").select_option("goal")
+    await form.get_by_label("Goal", exact=True).select_option(label="Purchase")
+    await form.get_by_label("Conversions", exact=True).fill("2")
+    await form.get_by_label("Counted over the last (minutes)").fill("30")
+    await form.get_by_label("Name", exact=True).fill("Sales")
+    await form.get_by_label("Email addresses").fill("sales@example.com")
+    await form.get_by_role("button", name="Add alert").click()
+    await expect(page.locator("tr[data-alert='Sales']")).to_contain_text(
+        "Purchase: at least 2 conversions in 30 min"
+    )
 
     # A viewer: the same lists, no form and no buttons.
     await page.goto("/settings")
