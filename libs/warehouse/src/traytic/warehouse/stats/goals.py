@@ -222,12 +222,22 @@ def breakdown(
 
 
 def pages(
-    query: StatsQuery, target: Target, conversion: Conversion, *, limit: int | None = None
+    query: StatsQuery,
+    target: Target,
+    conversion: Conversion,
+    *,
+    limit: int | None = None,
+    only: Sequence[str] | None = None,
 ) -> Statement:
-    """Per page, the conversions of the visits that viewed it in the range."""
+    """Per page, the conversions of the visits that viewed it in the range; with `only`, of
+    those pages alone (the page a plain list shows: far fewer visit-page pairs to collect)."""
     per_visit, params = _per_visit(query, target, conversion)
     viewed, viewed_params = where(query, types=("pageview",))
     params.update(viewed_params)
+    if only is not None:
+        viewed += " AND pathname IN {only_pages}"
+        params["only_pages"] = (*only, "")  # never empty, never a bare value; no path is ''
+
     page = (
         f"LIMIT {int(query.offset)}, {int(query.limit)}" if limit is None else f"LIMIT {int(limit)}"
     )
