@@ -89,7 +89,7 @@ def collector(built_script: Path) -> Iterator[Collector]:
 
         def do_GET(self) -> None:
             name = self.path.split("?", 1)[0].lstrip("/")
-            if name not in {"script.js", "script.vitals.js"}:
+            if name not in {"script.js", "script.vitals.js", "script.extras.js"}:
                 self.send_error(404)
                 return
             body = (DIST / name).read_bytes()

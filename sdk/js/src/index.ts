@@ -3,13 +3,15 @@
  * called earlier (a child component's effect runs before its parent's) wait for it.
  */
 
+import type { ExtrasOptions } from "./extras";
 import { createTracker, type TrackOptions, type Tracker, type TrackerOptions } from "./tracker";
 
 export { hashPath } from "./paths";
+export type { ExtrasOptions } from "./extras";
 export type { TrackOptions, TrackerOptions } from "./tracker";
 export type * from "./types";
 
-export interface InitOptions extends TrackerOptions {
+export interface InitOptions extends TrackerOptions, ExtrasOptions {
   /** Measure Web Vitals (LCP, CLS, INP, TTFB, FCP), loaded as a separate chunk. Default `true`. */
   vitals?: boolean;
 }
@@ -37,6 +39,13 @@ export function init(options: InitOptions): void {
       .then(({ observeVitals }) => observeVitals(started.vital))
       .catch(() => {});
   }
+  // Engagement is on unless turned off; the rest are opt-in.
+  const { engagement, outboundLinks, fileDownloads, trackErrors } = options;
+  if (started.enabled && (engagement !== false || outboundLinks || fileDownloads || trackErrors)) {
+    import("./extras")
+      .then(({ observeExtras }) => observeExtras(started, options))
+      .catch(() => {});
+  }
 }
 
 /**
@@ -54,6 +63,14 @@ export function track(
 /** Count a page view of the current URL by hand (route changes are counted automatically). */
 export function pageview(): void {
   whenStarted((t) => t.pageview());
+}
+
+/**
+ * Report this page as not found: call it on your 404 page. Sent as the custom event `404` with
+ * the page's URL as prop `url`.
+ */
+export function notFound(): void {
+  whenStarted((t) => t.track("404", { url: t.url() }));
 }
 
 /** Send queued events now instead of after the short batching delay. */
