@@ -198,7 +198,7 @@ async def test_the_quick_start_counts_pages_and_events_through_the_first_party_p
 
 
 async def test_the_proxy_serves_the_gateways_tracker(next_app: str, dev: Dev) -> None:
-    for name in ("script.js", "script.vitals.js"):
+    for name in ("script.js", "script.vitals.js", "script.extras.js"):
         first_party = f"{next_app.replace('shop.test', '127.0.0.1')}/{name}"
         with urllib.request.urlopen(first_party, timeout=10) as proxied:
             body = proxied.read()

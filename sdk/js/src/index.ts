@@ -49,15 +49,32 @@ export function init(options: InitOptions): void {
 }
 
 /**
+ * Your custom events, for TypeScript: declare them once and `track` accepts only those names,
+ * each with its props (an empty map, the default, accepts any name and props):
+ *
+ *     declare module "@traytic/analytics" {
+ *       interface TrackedEvents { signup: { plan: "free" | "pro" }; logout: undefined }
+ *     }
+ */
+export interface TrackedEvents {}
+
+/** The names `track` accepts: those of `TrackedEvents`, or any string while it is empty. */
+export type EventName = [keyof TrackedEvents] extends [never] ? string : keyof TrackedEvents & string;
+/** The props of an event: as declared, or any flat props for an undeclared map. */
+export type EventProps<N extends string> = N extends keyof TrackedEvents
+  ? TrackedEvents[N]
+  : Record<string, unknown>;
+
+/**
  * Send a custom event; props are flat (string, number, boolean or null values). Money it brought
  * in goes in `options.revenue`: `track("purchase", { plan: "pro" }, { revenue: { amount: 29.99, currency: "EUR" } })`.
  */
-export function track(
-  name: string,
-  props?: Record<string, unknown> | null,
+export function track<N extends EventName>(
+  name: N,
+  props?: EventProps<N> | null,
   options?: TrackOptions,
 ): void {
-  whenStarted((t) => t.track(name, props, options));
+  whenStarted((t) => t.track(name, props as Record<string, unknown> | null | undefined, options));
 }
 
 /** Count a page view of the current URL by hand (route changes are counted automatically). */
