@@ -183,5 +183,8 @@ async def test_engagement_links_and_errors_panels_show_what_was_sent(
     await expect(errors.locator('tr[data-error="TypeError: boom"]')).to_contain_text(
         "/blog/engaged"
     )
-    pages = page.locator('[data-panel="pages"] .row', has_text="/blog/engaged")
-    await expect(pages).to_have_count(0)  # no page view was sent for it: not a top page
+    # A click on the error filters the dashboard to the visits that met it.
+    await errors.get_by_role("button", name=re.compile("^TypeError: boom")).click()
+    await page.wait_for_url("**error=TypeError**")
+    await expect(page.locator(".chip")).to_contain_text("Met error: TypeError: boom")
+    await expect_kpis(page, dev.stats("overview", "period=30d&error=TypeError%3A%20boom"))

@@ -217,3 +217,19 @@ async def test_errors_by_message_and_page(stats: Stats) -> None:
     long_ago = (NOW - timedelta(days=400)).date()
     empty = await stats.engagement(StatsQuery.build(SITE, date_from=long_ago, date_to=long_ago))
     assert (empty.pages, empty.outbound_links, empty.downloads, empty.not_found) == ([], [], [], [])
+
+
+async def test_the_error_filter_selects_the_visits_that_met_it(stats: Stats) -> None:
+    message = MESSAGES[0]
+    query = q(period="30d", filters=Filters.of(error=message))
+    met = {r.session_id for r in select(ROWS, query, types=("error",)) if r.name == message}
+    traffic = [r for r in select(ROWS, query) if r.session_id in met]
+    assert met and traffic
+    answer = await stats.overview(query)
+    assert answer.visits.value == len(met & {r.session_id for r in traffic})
+    assert answer.visitors.value == len({r.visitor_id for r in traffic})
+    assert answer.pageviews.value == sum(r.type == "pageview" for r in traffic)
+    # The errors report under it: the errors of those visits only.
+    errors = await stats.errors(q(period="30d", limit=100, filters=Filters.of(error=message)))
+    expected = [r for r in select(ROWS, query, types=("error",)) if r.session_id in met]
+    assert sum(e.errors for e in errors.errors) == len(expected)

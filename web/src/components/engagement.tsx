@@ -105,7 +105,16 @@ function Links({ rows, hint }: { rows: LinkRow[]; hint: string }) {
   );
 }
 
-export function Errors({ siteId, apiQuery }: { siteId: string; apiQuery: string }) {
+/** A click on an error filters the dashboard to the visits that met it. */
+export function Errors({
+  siteId,
+  apiQuery,
+  onFilter,
+}: {
+  siteId: string;
+  apiQuery: string;
+  onFilter: (changes: Record<string, string>) => void;
+}) {
   const [data, failed] = useReport<ErrorsReport>(siteId, "errors", apiQuery);
   let body;
   if (failed) body = <p class="error">Could not load this panel.</p>;
@@ -133,7 +142,14 @@ export function Errors({ siteId, apiQuery }: { siteId: string; apiQuery: string 
             {data.errors.map((error) => (
               <tr data-error={error.message}>
                 <th scope="row" class="row-label" title={error.source || undefined}>
-                  {error.message}
+                  <button
+                    type="button"
+                    class="link"
+                    aria-label={`${error.message}: filter by the visits that met it`}
+                    onClick={() => onFilter({ error: error.message })}
+                  >
+                    {error.message}
+                  </button>
                 </th>
                 <td>{error.page}</td>
                 <td>{formatInteger(error.errors)}</td>

@@ -184,7 +184,11 @@ export function Dashboard({
               />
             ))}
             <Engagement siteId={site.id} apiQuery={apiQuery} />
-            <Errors siteId={site.id} apiQuery={apiQuery} />
+            <Errors
+              siteId={site.id}
+              apiQuery={apiQuery}
+              onFilter={(changes) => navigate(path + withParams(query, changes))}
+            />
           </div>
           <Vitals siteId={site.id} apiQuery={apiQuery} />
         </>

@@ -189,11 +189,16 @@ async def provide_stats_query(
         str | None,
         Parameter(description="Filter: the visits that converted this goal (its id)."),
     ] = None,
+    error: Annotated[
+        str | None,
+        Parameter(description="Filter: the visits that met this JavaScript error (its message)."),
+    ] = None,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
         event=event,
         prop=prop,
+        error=error,
         goal=await goal_of(db_session, site, goal, "goal") if goal is not None else None,
         path=path,
         hostname=hostname,
