@@ -180,7 +180,7 @@ async def test_engagement_links_and_errors_panels_show_what_was_sent(
     await panel.get_by_role("tab", name="Downloads").click()
     await expect(panel.locator(".row")).to_contain_text("http://localhost/guide.pdf")
     errors = page.locator('[data-panel="errors"]')
-    await expect(errors.locator('tr[data-error="TypeError: boom"]')).to_contain_text(
+    await expect(errors.locator('li[data-error="TypeError: boom"]')).to_contain_text(
         "/blog/engaged"
     )
     # A click on the error filters the dashboard to the visits that met it.

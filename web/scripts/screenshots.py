@@ -95,9 +95,21 @@ def shoot(dev: Dev) -> None:
                         page.get_by_role("button", name="Properties of signup").click()
                     page.wait_for_timeout(500)
                     page.screenshot(path=OUT / f"{name}-{scheme}-{device}.png", full_page=True)
+                    if name == "dashboard" and device == "desktop":
+                        shoot_engagement(page, scheme)
                 context.close()
         browser.close()
     print(f"saved to {OUT.relative_to(REPO)}")
+
+
+def shoot_engagement(page: Any, scheme: str) -> None:
+    """The panels of issue 18 on their own: time on page and outbound links, and errors."""
+    panel = page.locator('[data-panel="engagement"]')
+    panel.screenshot(path=OUT / f"engagement-{scheme}-desktop.png")
+    panel.get_by_role("tab", name="Outbound links").click()
+    page.wait_for_timeout(200)
+    panel.screenshot(path=OUT / f"outbound-{scheme}-desktop.png")
+    page.locator('[data-panel="errors"]').screenshot(path=OUT / f"errors-{scheme}-desktop.png")
 
 
 def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:

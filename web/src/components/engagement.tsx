@@ -90,9 +90,14 @@ function Links({ rows, hint }: { rows: LinkRow[]; hint: string }) {
   }
   const max = Math.max(1, ...rows.map((r) => r.events));
   return (
-    <ul class="rows">
+    <>
+      <div class="rows-head muted" aria-hidden="true">
+        <span>URL</span>
+        <span>Visitors · Clicks</span>
+      </div>
+      <ul class="rows">
       {rows.map((row) => (
-        <li class="row" data-count={row.events} aria-label={`${row.value}: ${formatInteger(row.events)} clicks`}>
+        <li class="row" data-count={row.events} aria-label={`${row.value}: ${formatInteger(row.events)} clicks by ${formatInteger(row.visitors)} visitors`}>
           <span class="bar" style={{ width: `${(row.events / max) * 100}%` }} />
           <span class="row-label">{row.value}</span>
           <span class="row-rate muted" title="Visitors">
@@ -101,7 +106,8 @@ function Links({ rows, hint }: { rows: LinkRow[]; hint: string }) {
           <span class="row-count">{formatCompact(row.events)}</span>
         </li>
       ))}
-    </ul>
+      </ul>
+    </>
   );
 }
 
@@ -127,41 +133,28 @@ export function Errors({
     );
   } else {
     body = (
-      <div class="table-scroll">
-        <table class="goal-table errors-table">
-          <thead>
-            <tr>
-              <th scope="col">Error</th>
-              <th scope="col">Page</th>
-              <th scope="col">Count</th>
-              <th scope="col">Visitors</th>
-              <th scope="col">Last seen</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.errors.map((error) => (
-              <tr data-error={error.message}>
-                <th scope="row" class="row-label" title={error.source || undefined}>
-                  <button
-                    type="button"
-                    class="link"
-                    aria-label={`${error.message}: filter by the visits that met it`}
-                    onClick={() => onFilter({ error: error.message })}
-                  >
-                    {error.message}
-                  </button>
-                </th>
-                <td>{error.page}</td>
-                <td>{formatInteger(error.errors)}</td>
-                <td>{formatInteger(error.visitors)}</td>
-                <td title={`first seen ${eventTime(error.firstSeen).toLocaleString()}`}>
-                  {eventTime(error.lastSeen).toLocaleString()}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ul class="error-list">
+        {data.errors.map((error) => (
+          <li data-error={error.message} data-count={error.errors}>
+            <button
+              type="button"
+              class="link error-message"
+              title={error.source ? `thrown at ${error.source}` : undefined}
+              aria-label={`${error.message}: filter by the visits that met it`}
+              onClick={() => onFilter({ error: error.message })}
+            >
+              {error.message}
+            </button>
+            <div class="muted small">
+              {error.page} · {formatInteger(error.errors)} {error.errors === 1 ? "time" : "times"} ·{" "}
+              {formatInteger(error.visitors)} {error.visitors === 1 ? "visitor" : "visitors"} · last{" "}
+              <span title={`first seen ${eventTime(error.firstSeen).toLocaleString()}`}>
+                {eventTime(error.lastSeen).toLocaleString()}
+              </span>
+            </div>
+          </li>
+        ))}
+      </ul>
     );
   }
   return (
