@@ -19,7 +19,8 @@ from tests.query.test_v2_query import RANGE, chdb_warehouse, site_with_data  # n
 
 TOOLS = {
     "list_sites", "query_stats", "overview", "timeseries", "top_pages", "sources", "locations",
-    "devices", "custom_events", "web_vitals", "live_visitors",
+    "devices", "custom_events", "web_vitals", "live_visitors", "engagement", "errors",
+    "languages",
 }  # fmt: skip
 
 

@@ -110,6 +110,8 @@ def shoot(dev: Dev) -> None:
                         page.get_by_role("button", name="Properties of signup").click()
                     page.wait_for_timeout(500)
                     page.screenshot(path=OUT / f"{name}-{scheme}-{device}.png", full_page=True)
+                    if name == "dashboard" and device == "desktop":
+                        shoot_engagement(page, scheme)
                 context.close()
         browser.close()
     print(f"saved to {OUT.relative_to(REPO)}")
@@ -125,6 +127,19 @@ def _logged_in(browser: Browser, dev: Dev) -> tuple[BrowserContext, Page]:
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/sites/**")
     return context, page
+
+
+def shoot_engagement(page: Any, scheme: str) -> None:
+    """The panels of issue 18 on their own (the README's table): time on page in light, outbound
+    links in dark, errors in both."""
+    panel = page.locator('[data-panel="engagement"]')
+    if scheme == "light":
+        panel.screenshot(path=OUT / "engagement-light-desktop.png")
+    else:
+        panel.get_by_role("tab", name="Outbound links").click()
+        page.wait_for_timeout(200)
+        panel.screenshot(path=OUT / "outbound-dark-desktop.png")
+    page.locator('[data-panel="errors"]').screenshot(path=OUT / f"errors-{scheme}-desktop.png")
 
 
 def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
