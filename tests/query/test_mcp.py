@@ -19,8 +19,8 @@ from tests.query.test_v2_query import RANGE, chdb_warehouse, site_with_data  # n
 
 TOOLS = {
     "list_sites", "query_stats", "overview", "timeseries", "top_pages", "sources", "locations",
-    "devices", "custom_events", "web_vitals", "live_visitors", "goal_conversions",
-    "goals_and_funnels", "funnel",
+    "devices", "custom_events", "web_vitals", "live_visitors", "engagement", "errors",
+    "languages", "goal_conversions", "goals_and_funnels", "funnel",
 }  # fmt: skip
 
 

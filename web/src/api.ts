@@ -68,6 +68,8 @@ export interface Site {
   allowLocalhost: boolean;
   /** Beacons from hosting and cloud networks are dropped. */
   filterDatacenter: boolean;
+  /** ISO 4217 code revenue is reported in. */
+  currency: string;
 }
 export interface ApiKey {
   id: string;
@@ -101,6 +103,8 @@ export interface Overview {
   bounceRate: Metric;
   visitDuration: Metric;
   events: Metric;
+  /** Mean engaged seconds per visit (visible, active time the tracker measured). */
+  engagedTime: Metric;
   /** With `imported=true`: whether imported data was added (never with filters). */
   importsIncluded?: boolean;
 }
@@ -126,6 +130,31 @@ export interface Row {
   visits?: number;
   pageviews?: number;
   conversions?: Conversions;
+  /** Pages only: mean engaged seconds and deepest scroll (percent) per view. */
+  timeOnPage?: number;
+  scrollDepth?: number;
+}
+export interface LinkRow {
+  value: string;
+  events: number;
+  visitors: number;
+}
+export interface EngagementReport {
+  pages: { value: string; views: number; timeOnPage: number; scrollDepth: number }[];
+  outboundLinks: LinkRow[];
+  downloads: LinkRow[];
+  notFound: LinkRow[];
+}
+export interface ErrorsReport {
+  errors: {
+    message: string;
+    page: string;
+    source: string;
+    errors: number;
+    visitors: number;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
 }
 export interface CustomEvent {
   name: string;

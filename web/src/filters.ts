@@ -29,6 +29,7 @@ export const FILTER_LABELS: Record<string, string> = {
   event: "Event",
   prop: "Property",
   goal: "Converted goal",
+  error: "Met error",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -1,7 +1,9 @@
-/** A site's dashboard: period, filters, KPI cards, the chart, breakdown panels, live and vitals. */
+/** A site's dashboard: period, filters, KPI cards, the chart, breakdown panels, engagement,
+ * errors, live and vitals. */
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, stats, type Overview, type Site, type Timeseries } from "../api";
 import { Chart } from "../components/chart";
+import { Engagement, Errors } from "../components/engagement";
 import { Goals } from "../components/goals";
 import { Kpis } from "../components/kpis";
 import { Live } from "../components/live";
@@ -212,6 +214,12 @@ export function Dashboard({
                 onFilter={(changes) => navigate(path + withParams(query, changes))}
               />
             ))}
+            <Engagement siteId={site.id} apiQuery={apiQuery} />
+            <Errors
+              siteId={site.id}
+              apiQuery={apiQuery}
+              onFilter={(changes) => navigate(path + withParams(query, changes))}
+            />
           </div>
           <Vitals siteId={site.id} apiQuery={apiQuery} />
         </>

@@ -15,7 +15,7 @@ import msgspec
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
-from traytic.warehouse.stats import imported, plan, raw, rollups
+from traytic.warehouse.stats import engagement, imported, plan, raw, rollups
 from traytic.warehouse.stats.filters import TRAFFIC
 from traytic.warehouse.stats.grouping import (
     DEVICE_DIMENSIONS,
@@ -26,6 +26,7 @@ from traytic.warehouse.stats.grouping import (
 )
 from traytic.warehouse.stats.measures import period_figures, ratio
 from traytic.warehouse.stats.params import MAX_LIMIT, StatsQuery, local_midnight
+from traytic.warehouse.stats.reading import ReadingStats, stats_range
 from traytic.warehouse.stats.results import (
     Bucket,
     Countries,
@@ -38,7 +39,6 @@ from traytic.warehouse.stats.results import (
     Overview,
     Pages,
     PropValue,
-    Range,
     Row,
     SessionPage,
     Sources,
@@ -57,9 +57,7 @@ VITAL_THRESHOLDS: dict[str, tuple[float, float]] = {
 """web.dev: good up to the first value (included), poor above the second; ms except CLS."""
 
 
-def _range(start: datetime, end: datetime, query: StatsQuery) -> Range:
-    zone = query.zone
-    return Range(start=start.astimezone(zone), end=end.astimezone(zone), tz=query.tz)
+_range = stats_range
 
 
 def bucket_starts(query: StatsQuery) -> list[tuple[int | date, datetime]]:
@@ -75,19 +73,12 @@ def bucket_starts(query: StatsQuery) -> list[tuple[int | date, datetime]]:
     return [(day, max(local_midnight(day, zone), query.start)) for day in days]
 
 
-class Stats:
+class Stats(ReadingStats):
     """Read-only stats of one warehouse; every method takes a validated `StatsQuery`."""
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
         self.imports = imported.ImportedFigures(warehouse)
-
-    async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
-        return await self.warehouse.query(statement.sql, statement.params)
-
-    async def _all(self, *statements: Statement) -> list[list[dict[str, Any]]]:
-        """Independent statements at once: a server runs them in parallel (chDB in turn)."""
-        return list(await asyncio.gather(*(self._rows(statement) for statement in statements)))
 
     async def _traffic_and_visits(
         self,
@@ -107,14 +98,20 @@ class Stats:
         return {row[key]: row for row in traffic_rows}, {row[key]: row for row in visit_rows}
 
     async def overview(self, query: StatsQuery) -> Overview:
-        traffic, sessions = await self._traffic_and_visits(
-            query,
-            "is_current",
-            raw_traffic=raw.overview_traffic,
-            rolled_traffic=rollups.overview_traffic,
-            raw_visits=raw.overview_sessions,
-            table_visits=rollups.overview_sessions,
+        (traffic, sessions), engaged_rows = await asyncio.gather(
+            self._traffic_and_visits(
+                query,
+                "is_current",
+                raw_traffic=raw.overview_traffic,
+                rolled_traffic=rollups.overview_traffic,
+                raw_visits=raw.overview_sessions,
+                table_visits=rollups.overview_sessions,
+            ),
+            self._rows(engagement.engaged_time(query)),
         )
+        engaged = {row["is_current"]: int(row["engaged"]) / 1000 for row in engaged_rows}
+        # Engaged time is the tracker's own measure: per native visit, imports have none.
+        native_visits = {key: int(sessions.get(key, {}).get("visits", 0)) for key in (0, 1)}
         previous = query.previous()
         current_rows = (traffic.get(1, {}), sessions.get(1, {}))
         previous_rows = (traffic.get(0, {}), sessions.get(0, {}))
@@ -129,6 +126,10 @@ class Stats:
             previous_range=_range(previous.start, previous.end, query),
             imports_included=_note(query),
             **{name: Metric(value=now[name], previous=before[name]) for name in now},
+            engaged_time=Metric(
+                value=ratio(engaged.get(1, 0.0), native_visits[1]),
+                previous=ratio(engaged.get(0, 0.0), native_visits[0]),
+            ),
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
@@ -290,9 +291,17 @@ class Stats:
             self._session_pages(query, exit=False),
             self._session_pages(query, exit=True),
         )
+        listed = pages["pages"]
+        if listed:
+            statement = engagement.page_engagement(query, tuple(row.value for row in listed))
+            read = {row["value"]: row for row in await self._rows(statement)}
+            for row in listed:
+                if row.value in read:
+                    row.time_on_page = float(read[row.value]["time_on_page"])
+                    row.scroll_depth = float(read[row.value]["scroll_depth"])
         return Pages(
             range=_range(query.start, query.end, query),
-            pages=pages["pages"],
+            pages=listed,
             entry_pages=entry,
             exit_pages=exit_,
             imports_included=_note(query),

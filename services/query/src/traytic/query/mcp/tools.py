@@ -26,8 +26,8 @@ INSTRUCTIONS = (
 REPORTS: dict[str, tuple[str, str]] = {
     "overview": (
         "overview",
-        "Visitors, visits, pageviews, views per visit, bounce rate, visit duration and custom"
-        " events, with the previous period's values.",
+        "Visitors, visits, pageviews, views per visit, bounce rate, visit duration, custom"
+        " events and engaged time per visit, with the previous period's values.",
     ),
     "timeseries": ("timeseries", "The overview's metrics per hour or day."),
     "top_pages": ("pages", "Top pages, entry pages and exit pages."),
@@ -40,6 +40,16 @@ REPORTS: dict[str, tuple[str, str]] = {
         "Core Web Vitals (LCP, INP, CLS, FCP, TTFB): P75, P95 and ratings, site-wide and per"
         " route.",
     ),
+    "engagement": (
+        "engagement",
+        "Time on page and scroll depth per page; outbound links, file downloads and not-found"
+        " pages by URL.",
+    ),
+    "errors": (
+        "errors",
+        "JavaScript errors by message and page: count, visitors, first and last seen.",
+    ),
+    "languages": ("languages", "Visitors' primary languages (from Accept-Language)."),
     "goal_conversions": (
         "goals",
         "Every goal with its unique and total conversions, conversion rate and revenue, with the"
@@ -77,7 +87,8 @@ Filters = Annotated[
     Field(
         description="Equality filters: path, hostname, source, referrer, channel, utm_source,"
         " utm_medium, utm_campaign, utm_term, utm_content, country, region, city, device, browser,"
-        " os, screen, event, prop (key:value), segment (a saved segment's id)."
+        " os, screen, event, prop (key:value), error (an error message), segment (a saved"
+        " segment's id)."
     ),
 ]  # fmt: skip
 
