@@ -29,6 +29,7 @@ export const FILTER_LABELS: Record<string, string> = {
   event: "Event",
   prop: "Property",
   goal: "Converted goal",
+  error: "Met error",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -57,6 +58,9 @@ export function statsQuery(query: URLSearchParams): string {
   for (const [key, value] of activeFilters(query)) params.append(key, value);
   // `exact`: every report reads all events, even a filtered one past the sampling limit.
   if (query.get("sampling") === "exact") params.set("sampling", "exact");
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return params.toString();
 }
 
@@ -93,6 +97,9 @@ export function previousQuery(
   const hourly = period(query) === "24h";
   if (hourly) params.set("interval", "hour");
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return {
     query: params.toString(),
     keep: hourly

@@ -103,7 +103,9 @@ class Warehouse(ABC):
                     continue
                 step = rebuild.rebuild(statement)
                 if step is not None:
-                    views = views_reading(step.table, before=migration.name)
+                    views = views_reading(
+                        step.table, before=migration.name, applied=frozenset(applied)
+                    )
                     await rebuild.run(self, step, [*views], plan)
                     continue
                 for planned in plan.statements(statement):

@@ -98,13 +98,13 @@ def add_columns(statement: str) -> AddColumns | None:
     return AddColumns(match["table"], tuple(columns))
 
 
-def views_reading(table: str, *, before: str) -> list[str]:
+def views_reading(table: str, *, before: str, applied: frozenset[str] = frozenset()) -> list[str]:
     """The CREATE statements of the materialized views on `table` that migrations older than
-    `before` made (a rebuild of `table` makes them again)."""
+    `before`, or already `applied`, made (a rebuild of `table` makes them again)."""
     found = []
     for migration in load_migrations():
-        if migration.name >= before:
-            break
+        if migration.name >= before and migration.name not in applied:
+            continue
         for statement in migration.statements:
             view = _MATERIALIZED_VIEW.match(statement)
             source = view and re.search(r"\bFROM\s+(\w+)", view["select"])

@@ -85,8 +85,8 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Combinable filters (AND): column equalities, a custom event name, a prop key=value, and
-    a goal (the visits that converted it)."""
+    """Combinable filters (AND): column equalities, a custom event name, a prop key=value, a
+    goal (the visits that converted it) and an error message (the visits that met it)."""
 
     columns: tuple[tuple[str, str], ...] = ()
     """(filter name, value) pairs, names from `FILTER_COLUMNS`, sorted by name."""
@@ -94,11 +94,13 @@ class Filters:
     prop: tuple[str, str] | None = None
     goal: Goal | None = None
     segment: Condition | None = None
+    error: str | None = None
 
     @property
     def any(self) -> bool:
         return bool(self.columns) or any(
-            item is not None for item in (self.event, self.prop, self.goal, self.segment)
+            item is not None
+            for item in (self.event, self.prop, self.goal, self.segment, self.error)
         )
 
     @classmethod
@@ -108,6 +110,7 @@ class Filters:
         event: str | None = None,
         prop: str | tuple[str, str] | None = None,
         goal: Goal | None = None,
+        error: str | None = None,
         **columns: str | None,
     ) -> Filters:
         """Filters from keyword values (None: not filtered); `prop` is `key:value` or a pair."""
@@ -130,6 +133,7 @@ class Filters:
             event=_check_text("event", event) if event is not None else None,
             prop=prop_pair,
             goal=goal,
+            error=_check_text("error", error) if error is not None else None,
         )
 
 
@@ -150,6 +154,8 @@ class StatsQuery:
     (`traytic.warehouse.stats.sampling`); None: always exact."""
     sample: float | None = None
     """The share of visitors the raw statements read (`SAMPLE`), set by the service."""
+    imported: bool = False
+    """Add imported figures (`traytic.warehouse.stats.imported`) where they apply."""
 
     @property
     def offset(self) -> int:
@@ -179,6 +185,7 @@ class StatsQuery:
         page: int = 1,
         now: datetime | None = None,
         sample_above: int | None = None,
+        imported: bool = False,
     ) -> StatsQuery:
         """Validate the parameters and turn the period (or dates) into a UTC range."""
         zone = check_time_zone(tz)
@@ -216,6 +223,7 @@ class StatsQuery:
             limit=limit,
             page=page,
             sample_above=sample_above,
+            imported=imported,
         )
 
 
