@@ -52,6 +52,11 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     signup_rate_limit: int = 10
     """Sign-ups per client address an hour (after which each waits `signup_rate_window_s`)."""
     signup_rate_window_s: float = 360.0
+    signup_email_limit: int = 3
+    """Sign-ups per email address an hour (each sends that address a mail), then each waits
+    `signup_rate_window_s`: nobody can flood a stranger's inbox through the sign-up form."""
+    signup_link_lifetime_s: int = 24 * 3600
+    """How long the link that a sign-up mails (and that makes the account) works."""
 
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """`TRAYTIC_TRUSTED_PROXIES`, the gateway's rule: addresses or CIDRs of the proxies in front,
@@ -64,7 +69,8 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     """argon2id cost (RFC 9106's second recommended profile by default)."""
 
     mail_mode: MailMode = "console"
-    """`console`: invitation links are printed to the service's stdout for the operator."""
+    """`console`: invitation links and sign-up mails are printed to the service's stdout for
+    the operator to pass on."""
     invitation_lifetime_s: int = 7 * 24 * 3600
 
     registry_timeout_s: float = 2.0

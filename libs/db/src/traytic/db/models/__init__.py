@@ -7,6 +7,7 @@ from traytic.db.models.accounts import (
     Organisation,
     Plan,
     Role,
+    SignupRequest,
     User,
 )
 from traytic.db.models.alerts import (
@@ -48,6 +49,7 @@ __all__ = [
     "ReportFrequency",
     "Role",
     "Segment",
+    "SignupRequest",
     "Site",
     "Subscription",
     "User",

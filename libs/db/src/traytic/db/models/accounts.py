@@ -117,3 +117,19 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     expires_at: datetime = Field(sa_column=timestamp_column(nullable=False))
     accepted_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class SignupRequest(SQLModel, table=True):
+    """A sign-up waiting for its emailed link. The account is made only when the link is used,
+    so a stranger who signs up with someone else's address holds nothing: the address's owner
+    signs up on their own and their link wins. Only the token's sha256 is stored."""
+
+    __tablename__ = "signup_requests"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    email: str = Field(sa_column=text(254, index=True))
+    password_hash: str = Field(sa_column=text(255))
+    name: str | None = Field(default=None, sa_column=text(100, nullable=True))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+    expires_at: datetime = Field(sa_column=timestamp_column(nullable=False, index=True))

@@ -1,4 +1,4 @@
-"""`/api/auth`: sign up, log in, log out, and who am I."""
+"""`/api/auth`: sign up (by emailed link), log in, log out, and who am I."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.errors import TooManyAttempts, Unauthorized, UnsupportedMediaType
 from traytic.db.access import Caller, require_user
-from traytic.db.errors import DuplicateError
+from traytic.db.errors import DuplicateError, NotFound
 from traytic.db.models import User
-from traytic.db.repositories import login_sessions, organisations, users
+from traytic.db.repositories import login_sessions, organisations, signup_requests, users
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
 from traytic.query.auth import clear_session_cookies, client_address, set_session_cookies
+from traytic.query.auth_schemas import ConfirmSignupIn, SignupAcceptedOut
 from traytic.query.context import QueryContext
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
@@ -92,26 +93,69 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=201, guards=[json_only])
+    @post("/signup", status_code=202, guards=[json_only])
     async def signup(
         self,
         data: JSONBody[SignupIn],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
-    ) -> Response[MeOut]:
-        """Create an account and its personal organisation (you are its owner), and sign in.
-        Limited per client address (`signup_rate_limit` an hour)."""
-        await ctx.login_limits.check_signup(client_address(request, ctx))
+    ) -> SignupAcceptedOut:
+        """Ask for an account: 202 and a mail to the address, the same answer whether it has an
+        account or not (a stranger learns nothing). A new address gets the link that makes the
+        account and signs in (`POST /api/auth/signup/confirm`); an address with an account gets
+        a note that someone tried, and where to sign in. Limited per client address
+        (`signup_rate_limit` an hour) and per email (`signup_email_limit`)."""
         email = normalise_email(data.email)
         check_password(data.password, min_length=ctx.settings.password_min_length, email=email)
         name = check_text("name", data.name, max_length=100) if data.name else None
-        if await users.get_user_by_email(db_session, email) is not None:
-            raise DuplicateError("email", "an account with this email already exists")
+        # Counted once the input is valid: these are the attempts that hash and send a mail.
+        await ctx.login_limits.check_signup(client_address(request, ctx), email)
+        # Hashed either way, so the answer takes as long for a registered address as a new one.
         password_hash = await ctx.passwords.hash(data.password)
-        user, organisation = await accounts.sign_up(
-            db_session, email=email, password_hash=password_hash, name=name
+        public_url = ctx.settings.public_url.rstrip("/")
+        if await users.get_user_by_email(db_session, email) is None:
+            _, token = await signup_requests.create_signup_request(
+                db_session,
+                email=email,
+                password_hash=password_hash,
+                name=name,
+                ttl=timedelta(seconds=ctx.settings.signup_link_lifetime_s),
+            )
+            # The token rides in the fragment: browsers send it in no request and no Referer.
+            link = f"{public_url}/signup/confirm#token={token}"
+
+            async def deliver() -> None:
+                ctx.mailer.send_signup_link(email=email, link=link)
+        else:
+
+            async def deliver() -> None:
+                ctx.mailer.send_signup_existing(email=email, login_link=f"{public_url}/login")
+
+        after_commit(db_session, deliver)
+        log.info("signup_requested")
+        return SignupAcceptedOut(
+            email=email, message=f"we sent a mail to {email}: follow its link to go on"
         )
+
+    @post("/signup/confirm", status_code=201, guards=[json_only])
+    async def confirm_signup(
+        self,
+        data: JSONBody[ConfirmSignupIn],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """Use the sign-up link's token: the account and its personal organisation (you are
+        its owner) are made, and you are signed in. The token works once."""
+        pending = await signup_requests.get_open_signup_request(db_session, data.token)
+        if pending is None:
+            raise NotFound("this sign-up link is unknown, expired or already used", field="token")
+        if await users.get_user_by_email(db_session, pending.email) is not None:
+            raise DuplicateError("email", "this address already has an account: sign in")
+        user, organisation = await accounts.sign_up(
+            db_session, email=pending.email, password_hash=pending.password_hash, name=pending.name
+        )
+        await signup_requests.delete_signup_requests(db_session, pending.email)
         log.info("user_signed_up", user_id=str(user.id), organisation_id=str(organisation.id))
         return await _signed_in(db_session, ctx, user, 201)
 
