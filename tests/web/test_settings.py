@@ -112,6 +112,20 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await viewer.get_by_label("Email").fill("viewer@example.org")
     await viewer.get_by_label("Password").fill("a long passphrase for tests")
     await viewer.get_by_role("button", name="Sign up").click()
+    await expect(viewer.get_by_role("status")).to_contain_text("Check your email")
+    confirm = ""
+    for _ in range(50):
+        found = re.search(
+            r"viewer@example.org: confirm with \S+(/signup/confirm#token=\S+)",
+            dev.process.log_text(),
+        )
+        if found:
+            confirm = found.group(1)
+            break
+        await asyncio.sleep(0.1)
+    assert confirm, "the sign-up link was not printed"
+    await viewer.goto(confirm)
+    await viewer.get_by_role("button", name="Create my account").click()
 
     # Opening the link joined nothing: the invited person accepts with a click.
     await expect(viewer.get_by_role("button", name="Accept the invitation")).to_be_visible()

@@ -1,4 +1,6 @@
-/** Log in and sign up: both set the session cookie, then the app reloads who is signed in. */
+/** Log in and sign up. Logging in sets the session cookie, then the app reloads who is signed
+ * in; signing up mails a link (the same answer whether the address has an account or not),
+ * and the link's page makes the account and signs in. */
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { navigate, onLinkClick } from "../router";
@@ -14,6 +16,7 @@ export function AuthPage({
 }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [mailed, setMailed] = useState<string | null>(null);
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -26,6 +29,11 @@ export function AuthPage({
     setBusy(true);
     setError(null);
     try {
+      if (mode === "signup") {
+        const sent = await api<{ email: string; message: string }>("POST", "/api/auth/signup", body);
+        setMailed(sent.email);
+        return;
+      }
       await api("POST", `/api/auth/${mode}`, body);
       navigate("/", true);
       onDone();
@@ -37,6 +45,24 @@ export function AuthPage({
   }
 
   const login = mode === "login";
+  if (mailed) {
+    return (
+      <main class="auth">
+        <h1 class="brand">Traytic</h1>
+        <section class="card" role="status" data-signup-mailed>
+          <h2>Check your email</h2>
+          <p>
+            We sent a mail to <strong>{mailed}</strong>: follow its link to finish signing up. If
+            the address already has an account, the mail says so and where to log in.
+          </p>
+          <p class="muted">
+            On a server without outgoing mail (the default), the mail is printed in the log of the
+            Traytic service: ask its operator for the link.
+          </p>
+        </section>
+      </main>
+    );
+  }
   return (
     <main class="auth">
       <h1 class="brand">Traytic</h1>
@@ -83,6 +109,47 @@ export function AuthPage({
           </a>
         </p>
       </form>
+    </main>
+  );
+}
+
+/** `/signup/confirm#token=...`: the emailed link. Opening it makes nothing (a mail scanner may
+ * open links); the person confirms with a click, which makes the account and signs in. */
+export function ConfirmSignupPage({ onDone }: { onDone: () => void }) {
+  const [token] = useState(() => new URLSearchParams(location.hash.slice(1)).get("token") ?? "");
+  const [error, setError] = useState<string | null>(token ? null : "This link has no token.");
+  const [busy, setBusy] = useState(false);
+
+  async function confirm() {
+    setBusy(true);
+    setError(null);
+    try {
+      await api("POST", "/api/auth/signup/confirm", { token });
+      history.replaceState(null, "", "/");
+      navigate("/", true);
+      onDone();
+    } catch (e) {
+      setError(e instanceof ApiError ? e.message : "Something went wrong; try again.");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <main class="auth">
+      <h1 class="brand">Traytic</h1>
+      <section class="card">
+        <h2>Finish signing up</h2>
+        <p>Confirm to create your account and sign in.</p>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="button" disabled={busy || !token} onClick={confirm}>
+          Create my account
+        </button>
+      </section>
     </main>
   );
 }

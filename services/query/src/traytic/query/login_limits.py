@@ -30,6 +30,7 @@ class LoginLimits:
         self.signup = BackoffRule(
             settings.signup_rate_limit, settings.signup_rate_window_s, 3600.0, 3600.0
         )
+        self.code = BackoffRule(settings.two_factor_code_limit, 1.0, 900.0, 3600.0)
         self.signup_email = BackoffRule(
             settings.signup_email_limit, settings.signup_rate_window_s, 3600.0, 3600.0
         )
@@ -72,3 +73,16 @@ class LoginLimits:
                 raise TooManyAttempts(f"too many sign-ups {what}: try later", retry_after=wait)
         for key, rule, _ in keys:
             await self.backoffs.fail(key, rule)
+
+    async def check_code(self, user_id: str) -> None:
+        """429 while wrong second-factor codes of this account make it wait. Only someone who
+        had the password gets here, so this wait cannot be forced on the user by a stranger."""
+        wait = await self.backoffs.wait(key_for("code", user_id), self.code)
+        if wait > 0:
+            raise TooManyAttempts("too many wrong codes: wait and try again", retry_after=wait)
+
+    async def code_failed(self, user_id: str) -> None:
+        await self.backoffs.fail(key_for("code", user_id), self.code)
+
+    async def code_succeeded(self, user_id: str) -> None:
+        await self.backoffs.clear(key_for("code", user_id))

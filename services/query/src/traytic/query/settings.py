@@ -58,6 +58,14 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     signup_link_lifetime_s: int = 24 * 3600
     """How long the link that a sign-up mails (and that makes the account) works."""
 
+    two_factor_issuer: str = "Traytic"
+    """The name authenticator apps show beside the account (the otpauth URI's issuer)."""
+    two_factor_pending_s: int = 300
+    """How long a right password waits for its second factor before it must be entered again."""
+    two_factor_code_limit: int = 5
+    """Wrong second-factor codes allowed per account before each further one waits (1 s,
+    doubling up to 15 minutes): guessing a 6-digit code takes years, not minutes."""
+
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """`TRAYTIC_TRUSTED_PROXIES`, the gateway's rule: addresses or CIDRs of the proxies in front,
     whose `X-Forwarded-For` names the client (login limits, rate limits, stream caps)."""

@@ -18,12 +18,14 @@ from traytic.query.endpoints.segments import SegmentController
 from traytic.query.endpoints.sites import SiteController
 from traytic.query.endpoints.stats import StatsController
 from traytic.query.endpoints.stream import stream_live
+from traytic.query.endpoints.two_factor import TwoFactorController
 from traytic.query.endpoints.unsubscribe import unsubscribe, unsubscribe_page
 from traytic.query.endpoints.v2_query import readable_sites, v2_query
 from traytic.query.mcp.mount import mcp_endpoint
 
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
+    TwoFactorController,
     OrganisationController,
     MemberController,
     InvitationController,

@@ -17,14 +17,26 @@ from traytic.core.errors import TooManyAttempts, Unauthorized, UnsupportedMediaT
 from traytic.db.access import Caller, require_user
 from traytic.db.errors import DuplicateError, NotFound
 from traytic.db.models import User
-from traytic.db.repositories import login_sessions, organisations, signup_requests, users
+from traytic.db.repositories import (
+    login_sessions,
+    organisations,
+    signup_requests,
+    two_factor,
+    users,
+)
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
 from traytic.query.auth import clear_session_cookies, client_address, set_session_cookies
-from traytic.query.auth_schemas import ConfirmSignupIn, SignupAcceptedOut
+from traytic.query.auth_schemas import (
+    ConfirmSignupIn,
+    LoginCodeIn,
+    SignupAcceptedOut,
+    TwoFactorNeededOut,
+)
 from traytic.query.context import QueryContext
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
+from traytic.query.two_factor import check_second_factor
 from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
@@ -38,6 +50,7 @@ async def _me_for_user(
         kind="user",
         user=UserOut.of(user),
         organisations=[OrganisationOut.of(org, role) for org, role in memberships],
+        two_factor=await two_factor.has_two_factor(db_session, user.id),
     )
 
 
@@ -166,12 +179,51 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
-    ) -> Response[MeOut]:
+    ) -> Response[Any]:
         """Sign in; a wrong password and an unknown email get the same 401. Failures back off
-        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`."""
+        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`.
+        With two-factor sign-in on, no session yet: 202 and a `pendingToken` for `/login/code`."""
         # Two steps: who the credentials prove, then a session for them. A second factor
         # (or an SSO callback, which proves a user its own way) goes between the two.
         user = await _password_holder(data, client_address(request, ctx), db_session, ctx)
+        if await two_factor.has_two_factor(db_session, user.id):
+            token = await two_factor.create_pending_login(
+                db_session, user.id, ttl=timedelta(seconds=ctx.settings.two_factor_pending_s)
+            )
+            return Response(
+                TwoFactorNeededOut(two_factor_required=True, pending_token=token), status_code=202
+            )
+        return await _signed_in(db_session, ctx, user, 200)
+
+    @post("/login/code", status_code=200, guards=[json_only])
+    async def login_code(
+        self,
+        data: JSONBody[LoginCodeIn],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """The second step of a sign-in with two factors: the login's `pendingToken` (202 of
+        `/login`) and a code from the authenticator app, or a recovery code. A wrong code is
+        401; wrong codes back off per account (429 with `Retry-After`)."""
+        pending = await two_factor.get_pending_login(db_session, data.pending_token)
+        if pending is None:
+            raise Unauthorized(
+                "the sign-in has expired: enter your password again", field="pendingToken"
+            )
+        user_id = str(pending.user_id)
+        await ctx.login_limits.check_code(user_id)
+        row = await two_factor.get_two_factor(db_session, pending.user_id)
+        user = await users.get_user(db_session, pending.user_id)
+        if row is None or row.confirmed_at is None or user is None:
+            raise Unauthorized("the sign-in has expired: enter your password again")
+        if not await check_second_factor(db_session, pending.user_id, row, data.code):
+            await ctx.login_limits.code_failed(user_id)
+            log.info("login_code_failed", user_id=user_id)
+            raise Unauthorized("wrong or already used code", field="code")
+        if not await two_factor.finish_pending_login(db_session, pending):
+            raise Unauthorized("the sign-in has expired: enter your password again")
+        await ctx.login_limits.code_succeeded(user_id)
+        log.info("login_code_succeeded", user_id=user_id)
         return await _signed_in(db_session, ctx, user, 200)
 
     @post("/logout", status_code=204)
