@@ -98,7 +98,7 @@ function App() {
           The invitation could not be accepted: {inviteError}
         </p>
       )}
-      <Shell me={me} onSignOut={() => setMe(null)} />
+      <Shell me={me} onSignOut={() => setMe(null)} onMeChanged={() => void refresh()} />
     </>
   );
 }

@@ -17,6 +17,27 @@ export function AuthPage({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [mailed, setMailed] = useState<string | null>(null);
+  const [pending, setPending] = useState<string | null>(null);
+
+  async function sendCode(event: Event) {
+    event.preventDefault();
+    const form = new FormData(event.target as HTMLFormElement);
+    setBusy(true);
+    setError(null);
+    try {
+      await api("POST", "/api/auth/login/code", {
+        pendingToken: pending,
+        code: String(form.get("code")).trim(),
+      });
+      navigate("/", true);
+      onDone();
+    } catch (e) {
+      if (e instanceof ApiError && e.field === "pendingToken") setPending(null);
+      setError(e instanceof ApiError ? e.message : "Something went wrong; try again.");
+    } finally {
+      setBusy(false);
+    }
+  }
 
   async function submit(event: Event) {
     event.preventDefault();
@@ -34,7 +55,15 @@ export function AuthPage({
         setMailed(sent.email);
         return;
       }
-      await api("POST", `/api/auth/${mode}`, body);
+      const answer = await api<{ twoFactorRequired?: boolean; pendingToken?: string }>(
+        "POST",
+        "/api/auth/login",
+        body,
+      );
+      if (answer.twoFactorRequired && answer.pendingToken) {
+        setPending(answer.pendingToken);
+        return;
+      }
       navigate("/", true);
       onDone();
     } catch (e) {
@@ -45,6 +74,29 @@ export function AuthPage({
   }
 
   const login = mode === "login";
+  if (pending) {
+    return (
+      <main class="auth">
+        <h1 class="brand">Traytic</h1>
+        <form class="card" onSubmit={sendCode}>
+          <h2>Two-factor sign-in</h2>
+          <p class="muted">Enter the code from your authenticator app, or a recovery code.</p>
+          <label>
+            Authentication code
+            <input name="code" required autoComplete="one-time-code" inputMode="numeric" />
+          </label>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <button type="submit" disabled={busy}>
+            Verify
+          </button>
+        </form>
+      </main>
+    );
+  }
   if (mailed) {
     return (
       <main class="auth">
