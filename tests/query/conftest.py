@@ -154,6 +154,20 @@ class Api:
         self.client.cookies.clear()
         return await signup_token(self.client, email, password)
 
+    async def account_from_cookies(self, response: httpx.Response) -> Account:
+        """The session a redirect set (single sign-on); who it is comes from `/me`."""
+        account = Account(
+            email="",
+            user_id="",
+            org_id="",
+            session=response.cookies["traytic_session"],
+            csrf=response.cookies["traytic_csrf"],
+        )
+        me = (await self.call("GET", "/api/auth/me", account)).json()
+        account.email, account.user_id = me["user"]["email"], me["user"]["id"]
+        account.org_id = me["organisations"][0]["id"]
+        return account
+
     def account_from(self, response: httpx.Response) -> Account:
         body = response.json()
         return Account(

@@ -1,7 +1,7 @@
 /** Log in and sign up. Logging in sets the session cookie, then the app reloads who is signed
  * in; signing up mails a link (the same answer whether the address has an account or not),
  * and the link's page makes the account and signs in. */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { navigate, onLinkClick } from "../router";
 
@@ -17,7 +17,19 @@ export function AuthPage({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [mailed, setMailed] = useState<string | null>(null);
-  const [pending, setPending] = useState<string | null>(null);
+  // Single sign-on sends a person who has two-factor sign-in on back here with the pending
+  // login in the fragment (never sent to a server): the code step takes it from there.
+  const [pending, setPending] = useState<string | null>(() => {
+    const token = new URLSearchParams(location.hash.slice(1)).get("twoFactor");
+    if (token) history.replaceState(null, "", location.pathname);
+    return token;
+  });
+  const [sso, setSso] = useState<{ enabled: boolean; name: string } | null>(null);
+  useEffect(() => {
+    api<{ enabled: boolean; name: string }>("GET", "/api/auth/oidc")
+      .then(setSso)
+      .catch(() => setSso(null));
+  }, []);
 
   async function sendCode(event: Event) {
     event.preventDefault();
@@ -151,6 +163,12 @@ export function AuthPage({
         <button type="submit" disabled={busy}>
           {login ? "Log in" : "Sign up"}
         </button>
+        {sso?.enabled && (
+          // A full navigation: the provider's page, then back to the callback.
+          <a class="button sso" href="/api/auth/oidc/start" data-sso>
+            Sign in with {sso.name}
+          </a>
+        )}
         <p class="muted">
           {login ? "No account yet? " : "Already have an account? "}
           <a

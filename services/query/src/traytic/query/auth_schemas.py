@@ -51,3 +51,10 @@ class RecoveryCodesOut(Wire):
     """Shown once: only their hashes are kept."""
 
     recovery_codes: list[str]
+
+
+class SsoProviderOut(Wire):
+    """For the login page: show "Sign in with <name>" when `enabled`."""
+
+    enabled: bool
+    name: str

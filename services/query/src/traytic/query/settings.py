@@ -66,6 +66,23 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     """Wrong second-factor codes allowed per account before each further one waits (1 s,
     doubling up to 15 minutes): guessing a 6-digit code takes years, not minutes."""
 
+    oidc_issuer: str = ""
+    """Single sign-on with OpenID Connect: the provider's issuer URL (its discovery document is
+    `<issuer>/.well-known/openid-configuration`); empty turns single sign-on off. Register
+    `<public_url>/api/auth/oidc/callback` as the redirect URI at the provider."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    """The client's credentials at the provider (a secret: set it from a secret store)."""
+    oidc_name: str = "SSO"
+    """What the login page calls the provider: "Sign in with <name>"."""
+    oidc_scopes: str = "openid email profile"
+    oidc_create_accounts: bool = True
+    """A person the provider vouches for (with a verified email) who has no account gets one;
+    off: only existing accounts may sign in this way."""
+    oidc_domain_orgs: list[str] = msgspec.field(default_factory=list)
+    """`domain=org-slug[:role]` rules: people signing in with an email of `domain` join that
+    organisation with that role (viewer unless said), e.g. `example.com=acme:viewer`."""
+
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """`TRAYTIC_TRUSTED_PROXIES`, the gateway's rule: addresses or CIDRs of the proxies in front,
     whose `X-Forwarded-For` names the client (login limits, rate limits, stream caps)."""

@@ -13,6 +13,7 @@ from traytic.query.endpoints.goal_stats import GoalStatsController
 from traytic.query.endpoints.goals import FunnelController, GoalController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
+from traytic.query.endpoints.oidc import OidcController
 from traytic.query.endpoints.organisations import OrganisationController
 from traytic.query.endpoints.segments import SegmentController
 from traytic.query.endpoints.sites import SiteController
@@ -26,6 +27,7 @@ from traytic.query.mcp.mount import mcp_endpoint
 CONTROLLERS: list[ControllerRouterHandler] = [
     AuthController,
     TwoFactorController,
+    OidcController,
     OrganisationController,
     MemberController,
     InvitationController,

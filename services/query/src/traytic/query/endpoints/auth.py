@@ -54,17 +54,23 @@ async def _me_for_user(
     )
 
 
+async def start_session(db_session: AsyncSession, ctx: QueryContext, user: User) -> str:
+    """A login session for `user`; the token for the cookie."""
+    _, token = await login_sessions.create_login_session(
+        db_session,
+        user.id,
+        ttl=timedelta(seconds=ctx.settings.session_lifetime_s),
+    )
+    return token
+
+
 async def _signed_in(
     db_session: NamedDependency[AsyncSession],
     ctx: NamedDependency[QueryContext],
     user: NamedDependency[User],
     status_code: int,
 ) -> Response[MeOut]:
-    _, token = await login_sessions.create_login_session(
-        db_session,
-        user.id,
-        ttl=timedelta(seconds=ctx.settings.session_lifetime_s),
-    )
+    token = await start_session(db_session, ctx, user)
     response = Response(await _me_for_user(db_session, user), status_code=status_code)
     set_session_cookies(response, token, ctx.settings)
     return response
