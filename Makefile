@@ -27,7 +27,7 @@ ifeq ($(NPM),)
 	@echo "npm not found: /script.js will answer 404 until the tracker is built"
 else
 	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run build
-	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js sdk/js/dist/script.vitals.js $(SCRIPT_DEST)/
+	mkdir -p $(SCRIPT_DEST) && cp sdk/js/dist/script.js sdk/js/dist/script.vitals.js sdk/js/dist/script.extras.js $(SCRIPT_DEST)/
 endif
 
 dashboard: ## build the dashboard (web/) into the query service's static files (needs npm)

@@ -24,10 +24,13 @@ def locator() -> Iterator[GeoLocator]:
     found.close()
 
 
+MONTH_EVENTS = 50_000
+
+
 @pytest.fixture(scope="module")
 def month(locator: GeoLocator) -> list[SampleBeacon]:
     people = generate(
-        "st_demo", "http://localhost", locator, events=50_000, days=30, end=END, seed=3
+        "st_demo", "http://localhost", locator, events=MONTH_EVENTS, days=30, end=END, seed=3
     )
     return [beacon for person in people for beacon in person.beacons]
 
@@ -49,7 +52,7 @@ def test_the_same_seed_gives_the_same_traffic(locator: GeoLocator) -> None:
 
 def test_about_the_asked_number_of_events_all_in_the_window(month: list[SampleBeacon]) -> None:
     total = sum(len(b.events) for b in month)
-    assert 50_000 <= total <= 50_000 * 1.01
+    assert MONTH_EVENTS <= total <= MONTH_EVENTS * 1.01
     first = datetime.fromtimestamp(END, UTC).date().toordinal() - 29
     assert all(b.at <= END for b in month)
     assert all(datetime.fromtimestamp(b.at, UTC).date().toordinal() >= first for b in month)
@@ -66,9 +69,13 @@ def test_the_rhythm_launch_weekends_and_nights(month: list[SampleBeacon]) -> Non
     weekend = [per_day[d] for d in full if d.weekday() >= 5]
     weekdays = [per_day[d] for d in full if d.weekday() < 5]
     assert sum(weekend) / len(weekend) < 0.8 * sum(weekdays) / len(weekdays)
-    # Europe and the Americas asleep: 01:00-05:00 UTC is the quietest stretch.
+    # Europe and the Americas asleep: the quietest four hours start between 00:00 and 04:00
+    # UTC, with under half the views of the busiest four.
     by_hour = Counter(datetime.fromtimestamp(b.at, UTC).hour for b, _ in _views(month))
-    assert sum(by_hour[h] for h in range(1, 5)) < sum(by_hour[h] for h in range(13, 17)) / 2
+    stretch = {start: sum(by_hour[(start + h) % 24] for h in range(4)) for start in range(24)}
+    quietest = min(stretch, key=lambda start: stretch[start])
+    assert 0 <= quietest <= 4, stretch
+    assert stretch[quietest] < max(stretch.values()) / 2
 
 
 def test_the_mix_sources_campaigns_countries_devices_events(
@@ -94,8 +101,11 @@ def test_the_mix_sources_campaigns_countries_devices_events(
     assert all(word in agents for word in ("iPhone", "Android", "Windows", "Macintosh", "iPad"))
     kinds = Counter(e["type"] for b in month for e in b.events)
     assert kinds["pageview"] > kinds["event"] > kinds["error"] > 0 and kinds["vital"] > 0
+    # Every page view but the last of a visit that never left it reports its engagement.
+    assert 0.8 * kinds["pageview"] < kinds["engagement"] <= kinds["pageview"]
     names = Counter(e["name"] for b in month for e in b.events if e["type"] == "event")
     assert {"signup", "pricing_toggle", "copy_snippet", "cta_click"} <= set(names)
+    assert {"Outbound Link: Click", "File Download", "404"} <= set(names)
     vitals = {
         (urlsplit(e["url"]).path, e["name"])
         for b in month

@@ -10,7 +10,7 @@ from traytic.consumer.enrich.visitor import event_id
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identified
 from traytic.consumer.rows import MAX_ERROR_MESSAGE, build_rows
-from traytic.core.events import CustomEvent, ErrorEvent, Pageview, Vital
+from traytic.core.events import CustomEvent, Engagement, ErrorEvent, Pageview, Vital
 
 NOON = 1_767_268_800
 
@@ -31,8 +31,9 @@ def test_each_event_becomes_one_row_with_its_beacons_facts(enricher: Enricher) -
             ),
             CustomEvent(name="signup", url="https://example.com/", props={"n": 3, "ok": True}),
             Vital(name="LCP", value=1830.5, url="https://example.com/blog"),
-            ErrorEvent(message="E" * 5000, url="https://example.com/"),
+            ErrorEvent(message="E" * 5000, url="https://example.com/", source="https://x/a.js:1:2"),
             Pageview(url="https://example.com/next", referrer="https://example.com/blog"),
+            Engagement(url="https://example.com/blog?x=1", engaged_ms=41_250, scroll_depth=87),
         ],
         at=NOON + 0.7,
         ip="81.2.69.142",
@@ -41,7 +42,7 @@ def test_each_event_becomes_one_row_with_its_beacons_facts(enricher: Enricher) -
         screen=1280,
     )
     built = build_rows([Identified("m1", 2, sent, 11, 22, NOON - 60)], enricher)
-    pageview, custom, vital, error, navigation = built.rows
+    pageview, custom, vital, error, navigation, engagement = built.rows
     assert built.visits == {("st_test", 22): NOON - 60}
     for index, row in enumerate(built.rows):
         assert (row.site_id, row.ts, row.visitor_id, row.session_id) == ("st_test", NOON, 11, 22)
@@ -69,6 +70,14 @@ def test_each_event_becomes_one_row_with_its_beacons_facts(enricher: Enricher) -
     assert custom.referrer == "" and custom.channel == ""  # only pageviews carry a referral
     assert (vital.type, vital.name, vital.value) == ("vital", "LCP", 1830.5)
     assert error.type == "error" and error.name == "E" * MAX_ERROR_MESSAGE
+    assert error.error_source == "https://x/a.js:1:2"
+    # Engagement is a vital-like row of its page (migration 0015 says why).
+    assert (engagement.type, engagement.name, engagement.pathname) == (
+        "vital",
+        "engagement",
+        "/blog",
+    )
+    assert (engagement.engaged_ms, engagement.scroll_depth, engagement.value) == (41_250, 87, 0.0)
     # A navigation inside the site is no referral at all, as for other event types.
     assert (navigation.referrer, navigation.referrer_source, navigation.channel) == ("", "", "")
 

@@ -13,7 +13,7 @@ from tests.db.factories import make_organisation
 from traytic.core.errors import InvalidInput
 from traytic.db import Database
 from traytic.db.models import Delivery, DeliveryStatus
-from traytic.db.repositories import alerts, deliveries, recipients, reports, sites
+from traytic.db.repositories import alerts, deliveries, goals, recipients, reports, sites
 from traytic.db.repositories.alerts import AlertSpec
 from traytic.db.repositories.recipients import RecipientSpec
 from traytic.db.repositories.reports import ReportSpec
@@ -30,6 +30,9 @@ async def _site(db: Database) -> str:
         return site.id
 
 
+GOAL = uuid.UUID(int=7)
+
+
 @pytest.mark.parametrize(
     ("spec", "field"),
     [
@@ -38,7 +41,16 @@ async def _site(db: Database) -> str:
         (AlertSpec(name="", kind="drop", threshold=1.5), "threshold"),
         (AlertSpec(name="", kind="drop", threshold=float("nan")), "threshold"),
         (AlertSpec(name="", kind="surge", threshold=5), "kind"),
-        (AlertSpec(name="", kind="goal", threshold=5), "kind"),
+        (AlertSpec(name="", kind="goal", threshold=5), "goalId"),
+        (AlertSpec(name="", kind="goal", threshold=0, goal_id=GOAL), "threshold"),
+        (AlertSpec(name="", kind="goal", threshold=2.5, goal_id=GOAL), "threshold"),
+        (AlertSpec(name="", kind="goal", threshold=5, goal_id=GOAL, window_s=90), "windowMinutes"),
+        (AlertSpec(name="", kind="goal", threshold=5, goal_id=GOAL, window_s=60), "windowMinutes"),
+        (
+            AlertSpec(name="", kind="goal", threshold=5, goal_id=GOAL, window_s=8 * 86_400),
+            "windowMinutes",
+        ),
+        (AlertSpec(name="", kind="spike", threshold=5, goal_id=GOAL), "goalId"),
         (AlertSpec(name="", kind="spike", threshold=5, cooldown_s=5), "cooldown_s"),
         (AlertSpec(name="x" * 101, kind="spike", threshold=5), "name"),
     ],
@@ -181,3 +193,34 @@ async def test_outbox_writes_once_and_takes_over_a_dead_sender(db: Database) -> 
         assert not await deliveries.claim_deliveries(
             session, owner="x", now=later + LEASE * 3, lease=LEASE, limit=10
         )
+
+
+async def test_a_goal_alert_counts_a_goal_of_its_own_site(db: Database) -> None:
+    site_id, other_id = await _site(db), await _site(db)
+    async with db.session() as session:
+        goal = await goals.create_goal(session, site_id, name="Buy", kind="event", match="buy")
+        theirs = await goals.create_goal(session, other_id, name="Buy", kind="event", match="buy")
+        spec = AlertSpec(name="", kind="goal", threshold=3, goal_id=goal.id, window_s=1800)
+        alert = await alerts.create_alert(session, site_id, spec, created_by_id=None)
+        assert (alert.metric, alert.goal_id, alert.window_s, alert.below) == (
+            "conversions",
+            goal.id,
+            1800,
+            False,
+        )
+        assert alert.name == "At least 3 conversions in 30 minutes"
+        with pytest.raises(InvalidInput) as caught:
+            await alerts.create_alert(
+                session,
+                site_id,
+                AlertSpec(name="", kind="goal", threshold=3, goal_id=theirs.id),
+                created_by_id=None,
+            )
+        assert caught.value.field == "goalId"
+        alert.firing = True
+        await alerts.update_alert(session, alert, {"below": True})
+        assert alert.below and not alert.firing  # a changed rule starts clean
+        with pytest.raises(InvalidInput):
+            await alerts.update_alert(session, alert, {"goal_id": theirs.id})
+        await alerts.update_alert(session, alert, {"kind": "spike", "goal_id": None})
+        assert (alert.goal_id, alert.metric) == (None, "visitors")

@@ -73,5 +73,21 @@ async def test_goals_and_funnels_from_the_shell(tmp_path: Path) -> None:
         assert code == 0, err
         async with db.session() as session:
             assert [g.name for g in await goals.list_goals(session, site.id)] == ["Pro"]
+
+        code, _, err = await asyncio.to_thread(
+            run, "alert", "create", "--site", site.id, "--kind", "goal", "--goal", pro.strip(),
+            "--threshold", "1", "--below", "--window-minutes", "1440", "--email", "ops@example.com",
+        )  # fmt: skip
+        assert code == 0, err
+        code, shown, _ = await asyncio.to_thread(run, "alert", "list", "--site", site.id)
+        assert f"goal < 1 in 1440 min of goal {pro.strip()}" in shown, shown
+        code, _, err = await asyncio.to_thread(
+            run, "alert", "create", "--site", site.id, "--kind", "goal", "--threshold", "1"
+        )
+        assert code == 2 and "needs the goal" in err, err
+        code, _, err = await asyncio.to_thread(
+            run, "goal", "delete", "--site", site.id, pro.strip()
+        )
+        assert code == 2 and "counts this goal" in err, err
     finally:
         await db.dispose()

@@ -8,11 +8,13 @@ warehouse when its live message arrives: the consumer publishes live only after 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import nats
 import pytest
 
@@ -27,7 +29,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--host-resolver-rules=MAP site.test 127.0.0.1, MAP gateway.test 127.0.0.1",
+    "--host-resolver-rules=MAP site.test 127.0.0.1, MAP gateway.test 127.0.0.1,"
+    " MAP elsewhere.test 127.0.0.1",
     # Headless Chromium says "HeadlessChrome" and would be filtered as a bot, rightly. The flag,
     # unlike a per-page override, also covers beacons sent while the page unloads.
     f"--user-agent={CHROME_UA}",
@@ -57,6 +60,18 @@ def site(dev: DevProcess) -> Iterator[int]:
 <script defer src="{script}" data-site-id="{dev.site_id}"></script>
 <h1>Slow</h1><button onclick="const t = performance.now(); while (performance.now() - t < 150) {{}}">slow</button>
 <a id="next" href="/pricing">pricing</a>""",
+        # 4000 px tall in an 800 px viewport: scrolled to 2400 px, the deepest point seen is 80%.
+        "/article": f"""<!doctype html><title>article</title>
+<style>body {{ margin: 0 }} #long {{ height: 4000px }}</style>
+<script defer src="{script}" data-site-id="{dev.site_id}" data-vitals="false"
+  data-outbound-links data-file-downloads data-track-errors></script>
+<script>addEventListener("load", () => setTimeout(() => null.boom, 300));</script>
+<div id="long"><a id="file" href="/files/report.pdf?v=2" onclick="return false">report</a>
+<a id="out" href="http://elsewhere.test:{{port}}/landing">elsewhere</a></div>""",
+        "/landing": "<!doctype html><title>elsewhere</title><p>another site</p>",
+        "/missing": f"""<!doctype html><title>not found</title>
+<script defer src="{script}" data-site-id="{dev.site_id}" data-vitals="false" data-not-found></script>
+<p>Nothing here.</p>""",
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -64,8 +79,10 @@ def site(dev: DevProcess) -> Iterator[int]:
             pass
 
         def do_GET(self) -> None:
-            body = pages.get(self.path.split("?", 1)[0], "").encode()
-            self.send_response(200 if body else 404)
+            path = self.path.split("?", 1)[0]
+            page = pages.get(path, "").replace("{port}", str(self.server.server_address[1]))
+            body = page.encode()
+            self.send_response(404 if not body or path == "/missing" else 200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -133,8 +150,10 @@ async def test_page_view_event_and_vitals_reach_the_warehouse(dev: DevProcess, s
         "Email",
     )
     assert any(e.type == "event" and e.name == "signup" for e in received)
-    vitals = {e.name: e.value for e in received if e.type == "vital"}
-    assert len(vitals) == sum(e.type == "vital" for e in received)  # once per page view
+    # Engagement (on by default) is stored as a vital-like row of its page (migration 0015).
+    measured = [e for e in received if e.type == "vital" and e.name != "engagement"]
+    vitals = {e.name: e.value for e in measured}
+    assert len(vitals) == len(measured)  # once per page view
     assert {"LCP", "CLS", "TTFB", "FCP"} <= set(vitals) <= {"LCP", "CLS", "INP", "TTFB", "FCP"}
     # Real measurements of a page served from this machine, in milliseconds since navigation.
     assert 0 < vitals["TTFB"] <= vitals["FCP"] <= vitals["LCP"] < 30_000
@@ -157,3 +176,81 @@ async def test_inp_of_a_slow_click_reaches_the_warehouse(dev: DevProcess, site: 
     assert len(inp) == 1, received
     assert 150 <= inp[0].value < 5_000
     assert inp[0].pathname == "/slow"
+
+
+async def test_engagement_scroll_links_errors_and_404s_reach_the_stats(
+    dev: DevProcess, site: int
+) -> None:
+    """What Chromium did (its clock, its scroll, its clicks) against what the stats API answers
+    once the consumer has stored it."""
+    timing: dict[str, float] = {}
+
+    async def visit(page: Any) -> None:
+        await page.goto(f"http://site.test:{site}/article")
+        # Engaged time runs from when script.extras.js started: no sooner than it arrived.
+        arrived = await page.wait_for_function(
+            """() => {
+                const [entry] = performance.getEntriesByType("resource")
+                    .filter((e) => e.name.endsWith("/script.extras.js"));
+                return entry && window.traytic && entry.responseEnd;
+            }"""
+        )
+        timing["arrived"] = await arrived.json_value()
+        await page.mouse.wheel(0, 1200)
+        await page.wait_for_timeout(700)
+        await page.evaluate("window.scrollTo(0, 2400)")
+        await page.wait_for_timeout(1500)
+        await page.evaluate("window.scrollTo(0, 0)")  # the deepest point stays 80%
+        await page.wait_for_timeout(300)
+        await page.click("#file")
+        timing["left"] = await page.evaluate("performance.now()")
+        await page.click("#out")
+        await page.wait_for_url("**/landing")
+        await page.goto(f"http://site.test:{site}/missing")
+        await page.wait_for_function("() => window.traytic && window.traytic._t")
+        await page.wait_for_timeout(1200)  # the tracker's batching delay: the 404 leaves
+
+    want = {"pageview", "event", "error", "vital", "engagement"}
+    received = await collect_live(dev, visit, want)
+    names = {e.name for e in received if e.type == "event"}
+    assert {"File Download", "Outbound Link: Click"} <= names, received
+    deadline = asyncio.get_running_loop().time() + 15
+    while "404" not in names and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.2)
+        names |= {row["name"] for row in dev_stats(dev, "events", "period=24h")["events"]}
+
+    report = dev_stats(dev, "engagement", "period=24h")
+    [article] = [p for p in report["pages"] if p["value"] == "/article"]
+    assert article["views"] == 1
+    assert article["scrollDepth"] == 80
+    # Engaged from the extras' start (after `arrived`) until the page was hidden, just after
+    # `left` (the outbound click navigates); nothing idle or hidden in between.
+    engaged_ms = article["timeOnPage"] * 1000
+    assert timing["left"] - timing["arrived"] - 500 <= engaged_ms, (engaged_ms, timing)
+    assert engaged_ms <= timing["left"] - timing["arrived"] + 2000, (engaged_ms, timing)
+    site_url = f"http://site.test:{site}"
+    assert [(r["value"], r["events"]) for r in report["downloads"]] == [
+        (f"{site_url}/files/report.pdf", 1)
+    ]
+    assert [(r["value"], r["events"]) for r in report["outboundLinks"]] == [
+        (f"http://elsewhere.test:{site}/landing", 1)
+    ]
+    assert [(r["value"], r["events"]) for r in report["notFound"]] == [(f"{site_url}/missing", 1)]
+    [error] = dev_stats(dev, "errors", "period=24h")["errors"]
+    assert (error["page"], error["errors"], error["visitors"]) == ("/article", 1, 1)
+    assert "null" in error["message"] and "boom" in error["message"]
+    assert error["source"].startswith(f"{site_url}/article:")
+    pages = dev_stats(dev, "pages", "period=24h")["pages"]
+    [row] = [p for p in pages if p["value"] == "/article"]
+    assert (row["timeOnPage"], row["scrollDepth"]) == (article["timeOnPage"], 80)
+
+
+def dev_stats(dev: DevProcess, report: str, query: str) -> Any:
+    info = json.loads((dev.log.parent / dev.log.stem / "dev.json").read_text())
+    response = httpx.get(
+        f"{dev.url}/api/events/{dev.site_id}/{report}?{query}",
+        headers={"Authorization": f"Bearer {info['api_key']}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -81,6 +81,23 @@ BAD_BODIES = {
     ),
     "NaN literal": prop_body(b"NaN"),
     "screen past double": b'{"siteId":"__SITE__","screen":-1e400,"events":[]}',
+    "NUL escape in an error source": (
+        b'{"siteId":"__SITE__","events":[{"type":"error","message":"m","url":"u",'
+        b'"source":"a.js\\u0000:1:1"}]}'
+    ),
+    "error source past the url limit": (
+        b'{"siteId":"__SITE__","events":[{"type":"error","message":"m","url":"u","source":"'
+        + b"s" * 20_000
+        + b'"}]}'
+    ),
+    "engaged time past a day": (
+        b'{"siteId":"__SITE__","events":[{"type":"engagement","url":"u",'
+        b'"engagedMs":86400001,"scrollDepth":0}]}'
+    ),
+    "scroll depth past 100": (
+        b'{"siteId":"__SITE__","events":[{"type":"engagement","url":"u",'
+        b'"engagedMs":1,"scrollDepth":101}]}'
+    ),
 }
 
 

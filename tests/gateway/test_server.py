@@ -182,7 +182,7 @@ async def test_forwarded_for_is_believed_from_trusted_proxy(
     assert received.ip == expected
 
 
-@pytest.mark.parametrize("path", ["/script.js", "/script.vitals.js"])
+@pytest.mark.parametrize("path", ["/script.js", "/script.vitals.js", "/script.extras.js"])
 async def test_script_js_is_cacheable_or_explains_itself(
     http: httpx.AsyncClient, path: str
 ) -> None:

@@ -115,7 +115,8 @@ async def test_admins_write_viewers_and_keys_read_strangers_get_404(api: Api) ->
     ("path", "body", "field"),
     [
         ("alerts", {**ALERT, "threshold": 0}, "threshold"),
-        ("alerts", {**ALERT, "kind": "goal"}, "kind"),
+        ("alerts", {**ALERT, "kind": "goal"}, "goalId"),
+        ("alerts", {**ALERT, "kind": "surge"}, "kind"),
         ("alerts", {**ALERT, "threshold": "lots"}, "threshold"),
         ("alerts", {**ALERT, "cooldownMinutes": 0}, "cooldownS"),
         ("alerts", {"kind": "drop", "threshold": 2}, "threshold"),
@@ -153,6 +154,45 @@ async def test_bad_input_is_a_400_naming_the_field(
     assert response.json()["field"] == field
     listed = await api.call("GET", f"{_sites(owner, site)}/{path}", owner)
     assert listed.json() == []
+
+
+async def test_goal_alerts_name_a_goal_of_their_own_site(api: Api) -> None:
+    owner, stranger = await api.signup(), await api.signup()
+    site, theirs = await api.create_site(owner), await api.create_site(stranger, "other.com")
+    base = _sites(owner, site)
+
+    async def goal(account: Account, where: str) -> str:
+        made = await api.call(
+            "POST", f"{where}/goals", account, json={"name": "Buy", "kind": "event", "match": "buy"}
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    ours, strangers = await goal(owner, base), await goal(stranger, _sites(stranger, theirs))
+    body = {**ALERT, "kind": "goal", "threshold": 3, "goalId": ours, "windowMinutes": 30}
+    created = await api.call("POST", f"{base}/alerts", owner, json=body)
+    assert created.status_code == 201, created.text
+    alert = created.json()
+    assert (alert["goalId"], alert["windowMinutes"], alert["below"]) == (ours, 30, False)
+    assert alert["name"] == "At least 3 conversions in 30 minutes"
+    url = f"{base}/alerts/{alert['id']}"
+    patched = await api.call("PATCH", url, owner, json={"below": True, "windowMinutes": 1440})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["below"], patched.json()["windowMinutes"]) == (True, 1440)
+    for wrong, field in (
+        ({"goalId": strangers}, "goalId"),
+        ({"windowMinutes": 4}, "windowMinutes"),
+        ({"threshold": 0}, "threshold"),
+    ):
+        refused = await api.call("PATCH", url, owner, json=wrong)
+        assert (refused.status_code, refused.json()["field"]) == (400, field), refused.text
+        refused = await api.call("POST", f"{base}/alerts", owner, json={**body, **wrong})
+        assert (refused.status_code, refused.json()["field"]) == (400, field), refused.text
+    # A goal an alert counts is not deleted from under it: the alert goes first.
+    in_use = await api.call("DELETE", f"{base}/goals/{ours}", owner)
+    assert in_use.status_code == 409 and "alert" in in_use.json()["message"], in_use.text
+    assert (await api.call("DELETE", url, owner)).status_code == 204
+    assert (await api.call("DELETE", f"{base}/goals/{ours}", owner)).status_code == 204
 
 
 @settings(

@@ -154,6 +154,62 @@ async def test_goal_and_funnel_access(api: Api, shop: dict[str, Any]) -> None:
     assert (await api.call("DELETE", f"{goals_url}/{signup['id']}", owner)).status_code == 204
 
 
+async def test_every_goal_route_answers_each_kind_of_caller(api: Api, shop: dict[str, Any]) -> None:
+    """Readers (owner, viewer, API key) read every route; only the owner writes; another
+    organisation gets 404 from every route, by session and by key, as for a missing id."""
+    owner, site = shop["owner"], shop["site"]
+    org = f"/api/orgs/{owner.org_id}/sites/{site['id']}"
+    pricing, signup = shop["goals"]["pricing"]["id"], shop["goals"]["signup"]["id"]
+    made = await api.call(
+        "POST", f"{org}/funnels", owner, json={"name": "Matrix", "steps": [pricing, signup]}
+    )
+    assert made.status_code == 201, made.text
+    funnel = made.json()["id"]
+    viewer, stranger = await api.signup(), await api.signup()
+    await api.add_member(owner, viewer, "viewer")
+    stranger_key = (await api.create_key(stranger))["key"]
+    reads = [
+        f"{org}/goals",
+        f"{org}/goals/{pricing}",
+        f"{org}/funnels",
+        f"{org}/funnels/{funnel}",
+        f"/api/events/{site['id']}/goals?{RANGE}",
+        f"/api/events/{site['id']}/funnels/{funnel}?{RANGE}",
+    ]
+    writes = [
+        ("POST", f"{org}/goals", {"name": "New", "kind": "event", "match": "new"}),
+        ("PATCH", f"{org}/goals/{pricing}", {"name": "Renamed"}),
+        ("DELETE", f"{org}/goals/{pricing}", None),
+        ("POST", f"{org}/funnels", {"name": "Other", "steps": [signup, pricing]}),
+        ("PATCH", f"{org}/funnels/{funnel}", {"windowMinutes": None}),
+        ("DELETE", f"{org}/funnels/{funnel}", None),
+    ]
+    for url in reads:
+        for who in ({"as_": owner}, {"as_": viewer}, {"key": shop["key"]}):
+            response = await api.call("GET", url, **who)  # type: ignore[arg-type]
+            assert response.status_code == 200, (url, who, response.text)
+        for who in ({"as_": stranger}, {"key": stranger_key}):
+            response = await api.call("GET", url, **who)  # type: ignore[arg-type]
+            assert response.status_code == 404, (url, response.text)
+    for method, url, body in writes:
+        for who in ({"as_": viewer}, {"key": shop["key"]}):
+            denied = await api.call(method, url, json=body, **who)  # type: ignore[arg-type]
+            assert denied.status_code in (401, 403), (method, url, denied.text)
+        hidden = await api.call(method, url, stranger, json=body)
+        assert hidden.status_code == 404, (method, url, hidden.text)
+        # A key never writes: refused before its site is looked up, or not found.
+        keyed = await api.call(method, url, key=stranger_key, json=body)
+        assert keyed.status_code in (401, 403, 404), (method, url, keyed.text)
+    # The owner's writes, in an order that leaves nothing in use.
+    for method, url, body in [writes[0], writes[1], writes[3], writes[4], writes[5]]:
+        done = await api.call(method, url, owner, json=body)
+        assert done.status_code in (200, 201, 204), (method, url, done.text)
+    others = await api.call("GET", f"{org}/funnels", owner)
+    for other in others.json():
+        await api.call("DELETE", f"{org}/funnels/{other['id']}", owner)
+    assert (await api.call(*writes[2][:2], owner)).status_code == 204
+
+
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [

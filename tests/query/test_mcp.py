@@ -19,7 +19,8 @@ from tests.query.test_v2_query import RANGE, chdb_warehouse, site_with_data  # n
 
 TOOLS = {
     "list_sites", "query_stats", "overview", "timeseries", "top_pages", "sources", "locations",
-    "devices", "custom_events", "web_vitals", "live_visitors",
+    "devices", "custom_events", "web_vitals", "live_visitors", "engagement", "errors",
+    "languages", "goal_conversions", "goals_and_funnels", "funnel",
 }  # fmt: skip
 
 
@@ -91,6 +92,40 @@ async def test_tools_answer_what_the_api_answers(
         assert queried["results"] == plain.json()["results"] and queried["results"]
         live = _json(await client.call_tool("live_visitors", {"site_id": site["id"]}))
         assert "visitors" in live
+
+
+async def test_goal_and_funnel_tools_answer_what_the_api_answers(
+    site_with_data: Any,  # noqa: F811 - the fixture
+    api: Api,
+    app: Litestar,
+) -> None:
+    owner, site, key, _ = site_with_data
+    base = f"/api/orgs/{owner.org_id}/sites/{site['id']}"
+    ids = []
+    for name, match in (("Blog", "/blog/**"), ("Pricing", "/pricing")):
+        created = await api.call(
+            "POST", f"{base}/goals", owner, json={"name": name, "kind": "pageview", "match": match}
+        )
+        assert created.status_code == 201, created.text
+        ids.append(created.json()["id"])
+    funnel = await api.call("POST", f"{base}/funnels", owner, json={"name": "F", "steps": ids})
+    assert funnel.status_code == 201, funnel.text
+    async with mcp_client(app, key) as client:
+        defined = _json(await client.call_tool("goals_and_funnels", {"site_id": site["id"]}))
+        assert [g["id"] for g in defined["goals"]] == ids
+        assert [f["id"] for f in defined["funnels"]] == [funnel.json()["id"]]
+        span = {"site_id": site["id"], "date_from": RANGE[0], "date_to": RANGE[1]}
+        query = f"from={RANGE[0]}&to={RANGE[1]}"
+        steps = _json(await client.call_tool("funnel", {**span, "funnel_id": funnel.json()["id"]}))
+        direct = await api.call(
+            "GET", f"/api/events/{site['id']}/funnels/{funnel.json()['id']}?{query}", key=key
+        )
+        assert steps == direct.json() and steps["steps"][0]["visitors"] > 0
+        goals = _json(await client.call_tool("goal_conversions", span))
+        direct = await api.call("GET", f"/api/events/{site['id']}/goals?{query}", key=key)
+        assert goals == direct.json()
+        imported = _json(await client.call_tool("overview", {**span, "imported": True}))
+        assert imported["importsIncluded"] is True
 
 
 async def test_the_callers_key_and_nothing_more(

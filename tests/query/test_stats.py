@@ -21,7 +21,7 @@ RANGE = f"from={FROM}&to={TO}"
 """The generated dataset's days (tests/warehouse/stats/dataset.py: NOW is 2025-03-30)."""
 ENDPOINTS = (
     "overview", "timeseries", "pages", "sources", "countries", "devices", "vitals", "live",
-    "events",
+    "events", "engagement", "errors", "languages",
 )  # fmt: skip
 
 
@@ -81,7 +81,9 @@ async def test_overview_matches_the_rows(site_with_data: tuple[Any, Any, str], a
     assert body["pageviews"] == {"value": now.pageviews, "previous": before.pageviews}
     assert body["visitors"]["value"] == now.visitors
     assert body["bounceRate"]["value"] == pytest.approx(now.bounce_rate)
-    assert set(body) >= {"viewsPerVisit", "visitDuration", "previousRange", "events"}
+    assert set(body) >= {
+        "viewsPerVisit", "visitDuration", "previousRange", "events", "engagedTime",
+    }  # fmt: skip
 
 
 async def test_timeseries_has_every_hour(site_with_data: tuple[Any, Any, str], api: Api) -> None:
@@ -120,17 +122,36 @@ async def test_bad_parameters_are_400_naming_them(
     assert response.json()["field"] == field, response.text
 
 
-async def test_access(site_with_data: tuple[Any, Any, str], api: Api) -> None:
+@pytest.mark.parametrize("endpoint", ["engagement", "errors", "languages"])
+async def test_the_engagement_reports_refuse_bad_parameters_and_hold_no_lock(
+    site_with_data: tuple[Any, Any, str], api: Api, endpoint: str
+) -> None:
+    # Several 400s in a row, then a write: a 400 raised while the request's dependencies were
+    # resolved once left its database session open, and on SQLite the next write met its lock.
     owner, site, key = site_with_data
-    url = f"/api/events/{site['id']}/overview"
+    for query in ("limit=0", "period=1y", "limit=many"):
+        url = f"/api/events/{site['id']}/{endpoint}?{query}"
+        response = await api.call("GET", url, key=key)
+        assert response.status_code == 400, response.text
+        assert response.json()["field"] in query, response.text
+    renamed = await api.call(
+        "PATCH", f"/api/orgs/{owner.org_id}/sites/{site['id']}", owner, json={"name": "renamed"}
+    )
+    assert renamed.status_code == 200, renamed.text
+
+
+@pytest.mark.parametrize("endpoint", ["overview", "engagement", "errors", "languages"])
+async def test_access(site_with_data: tuple[Any, Any, str], api: Api, endpoint: str) -> None:
+    owner, site, key = site_with_data
+    url = f"/api/events/{site['id']}/{endpoint}"
     assert (await api.call("GET", url)).status_code == 401
-    assert (await api.call("GET", "/api/events/st_nothing/overview")).status_code == 401
+    assert (await api.call("GET", f"/api/events/st_nothing/{endpoint}")).status_code == 401
     assert (await api.call("GET", url, key="tk_wrong")).status_code == 401
     assert (await api.call("GET", url, owner)).status_code == 200
 
     stranger = await api.signup()
     foreign_key = (await api.create_key(stranger))["key"]
-    unknown = await api.call("GET", "/api/events/st_nothing/overview", key=foreign_key)
+    unknown = await api.call("GET", f"/api/events/st_nothing/{endpoint}", key=foreign_key)
     foreign = await api.call("GET", url, key=foreign_key)
     assert unknown.status_code == foreign.status_code == 404
     assert unknown.json() == foreign.json()
@@ -142,7 +163,7 @@ async def test_access(site_with_data: tuple[Any, Any, str], api: Api) -> None:
 
     deleted = await api.create_site(owner, domain="gone.example")
     await api.call("DELETE", f"/api/orgs/{owner.org_id}/sites/{deleted['id']}", owner)
-    gone = await api.call("GET", f"/api/events/{deleted['id']}/overview", key=key)
+    gone = await api.call("GET", f"/api/events/{deleted['id']}/{endpoint}", key=key)
     assert gone.status_code == 404
 
 

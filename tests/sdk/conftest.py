@@ -19,6 +19,20 @@ from tests.sdk.local_servers import Collector, Request, Site, serve
 
 DIST = Path(__file__).resolve().parents[2] / "sdk" / "js" / "dist"
 CHROMIUM = "/usr/bin/chromium"
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+"""A desktop Chrome: headless Chromium says "HeadlessChrome", which the gateway counts as a bot."""
+
+
+def app_browser_args(host_rules: str) -> list[str]:
+    """Chromium's arguments for a scratch app on test hostnames (`MAP shop.test 127.0.0.1`)."""
+    from tests.web.conftest import ARGS
+
+    return [*ARGS, f"--host-resolver-rules={host_rules}", f"--user-agent={CHROME_UA}"]
+
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -89,7 +103,7 @@ def collector(built_script: Path) -> Iterator[Collector]:
 
         def do_GET(self) -> None:
             name = self.path.split("?", 1)[0].lstrip("/")
-            if name not in {"script.js", "script.vitals.js"}:
+            if name not in {"script.js", "script.vitals.js", "script.extras.js"}:
                 self.send_error(404)
                 return
             body = (DIST / name).read_bytes()

@@ -27,10 +27,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Request, async_playwright
 from tests.data import MAXMIND
-from tests.e2e.conftest import allow_hostnames, start_dev
-from tests.sdk.conftest import CHROMIUM
-from tests.web.conftest import ARGS as BROWSER_ARGS
-from tests.web.conftest import Dev
+from tests.sdk.conftest import CHROMIUM, app_browser_args
+from tests.web.conftest import Dev, running_dev
 
 from traytic.core.embedded_nats import free_port
 
@@ -38,15 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 SDK = REPO / "sdk" / "js"
 NEXT_APP = Path(__file__).parent / "next_app"
 LONDON = "81.2.69.142"  # in MaxMind's test database: GB, England, London
-CHROME_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-ARGS = [
-    *BROWSER_ARGS,
-    "--host-resolver-rules=MAP shop.test 127.0.0.1",
-    f"--user-agent={CHROME_UA}",  # not "HeadlessChrome", which the gateway counts as a bot
-]
+ARGS = app_browser_args("MAP shop.test 127.0.0.1")
 
 
 def _npm() -> str:
@@ -79,20 +69,14 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    settings = {
+        "TRAYTIC_GEOIP_PATH": str(MAXMIND / "GeoIP2-City-Test.mmdb"),
+        # the Next.js server proxies the beacons: its X-Forwarded-For names the visitor
+        "TRAYTIC_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
+    }
     data_dir = tmp_path_factory.mktemp("npm-dev") / "data"
-    process = start_dev(
-        data_dir,
-        {
-            "TRAYTIC_GEOIP_PATH": str(MAXMIND / "GeoIP2-City-Test.mmdb"),
-            # the Next.js server proxies the beacons: its X-Forwarded-For names the visitor
-            "TRAYTIC_TRUSTED_PROXIES": "127.0.0.1/32,::1/128",
-        },
-    )
-    try:
-        allow_hostnames(process, ["shop.test"])
-        yield Dev(process, json.loads((data_dir / "dev.json").read_text()))
-    finally:
-        process.stop()
+    with running_dev(data_dir, ["shop.test"], settings) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +182,7 @@ async def test_the_quick_start_counts_pages_and_events_through_the_first_party_p
 
 
 async def test_the_proxy_serves_the_gateways_tracker(next_app: str, dev: Dev) -> None:
-    for name in ("script.js", "script.vitals.js"):
+    for name in ("script.js", "script.vitals.js", "script.extras.js"):
         first_party = f"{next_app.replace('shop.test', '127.0.0.1')}/{name}"
         with urllib.request.urlopen(first_party, timeout=10) as proxied:
             body = proxied.read()

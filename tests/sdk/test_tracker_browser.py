@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from tests.sdk.local_servers import Collector, Site
 
-from traytic.core.events import CustomEvent, ErrorEvent, Pageview, Vital
+from traytic.core.events import CustomEvent, Engagement, ErrorEvent, Pageview, Vital
 
 SITE_ID = "st_browser"
 
@@ -75,6 +75,10 @@ def vitals_by_name(collector: Collector) -> dict[str, float]:
 
 
 def html(collector: Collector, attrs: str = "", head: str = "", body: str = "") -> str:
+    """A page with the plain script; engagement (on by default) is off unless `attrs` name it,
+    so that the tests of other features see only their own events."""
+    if "data-engagement" not in attrs:
+        attrs += ' data-engagement="false"'
     return f"""<!doctype html>
 <html><head><title>t</title>{head}
 <script defer src="{collector.origin}/script.js" data-site-id="{SITE_ID}" {attrs}></script>
@@ -340,7 +344,56 @@ def test_errors_are_reported_with_data_track_errors(
 ):
     url = site.page("/errors", html(collector, "data-track-errors"))
     open_page(page, url)
+    wait_for_extras(page)
     page.evaluate(code)
 
     events = collector.wait_for_events(2)
-    assert events[1] == ErrorEvent(message=message, url=url)
+    assert isinstance(events[1], ErrorEvent)
+    assert (events[1].message, events[1].url) == (message, url)
+
+
+def wait_for_extras(page: Any) -> None:
+    """Until script.extras.js (engagement, links, errors: loaded after script.js) has run."""
+    page.wait_for_function(
+        """() => performance.getEntriesByType("resource")
+            .some((e) => e.name.endsWith("/script.extras.js") && e.responseEnd > 0)"""
+    )
+    page.wait_for_timeout(50)  # fetched, then run on the next task
+
+
+def test_engagement_links_and_downloads_from_data_attributes(
+    page: Any, site: Site, collector: Collector
+):
+    links = """<div style="height: 3200px">
+      <a id="book" href="/files/guide.EPUB?session=1" onclick="return false">guide</a>
+      <a id="pdf" href="/files/a.pdf" onclick="return false">not an extension asked for</a>
+      <a id="out" href="https://elsewhere.example/page?ref=x" onclick="return false">out</a>
+    </div>"""
+    attrs = 'data-vitals="false" data-engagement data-outbound-links data-file-downloads="epub"'
+    url = site.page("/read", html(collector, attrs, body=links))
+    open_page(page, url)
+    wait_for_extras(page)
+    page.evaluate("window.scrollTo(0, 1600)")
+    # The deepest point, as this browser lays the page out: the bottom of the viewport.
+    depth = page.evaluate(
+        "Math.round((scrollY + innerHeight) / document.documentElement.scrollHeight * 100)"
+    )
+    page.wait_for_timeout(400)
+    for link in ("#book", "#pdf", "#out"):
+        page.click(link)
+    page.evaluate("history.pushState({}, '', '/read/next')")  # leaving the page: its engagement
+    page.evaluate(HIDE)
+
+    collector.wait_for(lambda c: sum(isinstance(e, Engagement) for e in c.events()) >= 2)
+    origin = url.rsplit("/", 1)[0]
+    clicks = [(e.name, e.props) for e in collector.events() if isinstance(e, CustomEvent)]
+    assert clicks == [
+        ("File Download", {"url": f"{origin}/files/guide.EPUB"}),
+        ("Outbound Link: Click", {"url": "https://elsewhere.example/page"}),
+    ]
+    # One for the page left by the route change, one for the next page when it was hidden.
+    read, following = [e for e in collector.events() if isinstance(e, Engagement)]
+    assert 50 < depth < 100
+    assert (read.url, read.scroll_depth) == (url, depth)
+    assert 400 <= read.engaged_ms < 30_000
+    assert following.url == f"{url}/next"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from traytic.core.errors import ConfigurationError
 from traytic.warehouse import EventRow, Warehouse, WarehouseSettings, open_warehouse
 from traytic.warehouse.cluster import MigrationPlan
 from traytic.warehouse.errors import WarehouseError
+from traytic.warehouse.imports import DailyFigures, ImportStore, Sums
 from traytic.warehouse.migrate import (
     SCHEMA_MIGRATIONS,
     add_columns,
@@ -257,6 +259,10 @@ async def test_distributed_tables_work_on_a_single_real_server(single_shard_serv
             "session_events_mv": "MaterializedView",
             "sessions": "Distributed",
             "sessions_local": "ReplacingMergeTree",
+            "imported_stats": "Distributed",
+            "imported_stats_local": "MergeTree",
+            "imports": "Distributed",
+            "imports_local": "ReplacingMergeTree",
         }
         rows = [make_row(1, event_id=42), make_row(2, event_id=43, type="event", name="signup")]
         await store.insert_events(rows)
@@ -272,6 +278,17 @@ async def test_distributed_tables_work_on_a_single_real_server(single_shard_serv
             {"site": rows[0].site_id},
         )
         assert [int(quarters[0]["pageviews"]), int(quarters[0]["events"])] == [1, 1]
+        # Imports: written through the Distributed tables, their old rows deleted on the
+        # local ones (a mutation ON CLUSTER), read back through the Distributed ones.
+        imports = ImportStore(store)
+        figures = DailyFigures()
+        figures.add("visitors", date(2020, 1, 1), "", Sums(visitors=3, visits=4, pageviews=5))
+        for _ in range(2):
+            job = await imports.start("st_cluster", "plausible", "export.zip")
+            job = await imports.write(job, figures, "UTC")
+        assert job.status == "done" and await imports.visible_runs("st_cluster") == (job.run,)
+        assert await imports.delete("st_cluster", "plausible")
+        assert await imports.visible_runs("st_cluster") == ()
     finally:
         await store.drop_database()
         await store.close()

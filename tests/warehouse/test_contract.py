@@ -161,7 +161,13 @@ async def test_rows_read_back_equal_in_every_column(warehouse: Warehouse) -> Non
             revenue_currency="EUR",
         ),
         make_row(2, type="vital", name="LCP", value=1830.5, country="", city=""),
-        make_row(3, type="error", name="TypeError: x is undefined\n  at f (app.js:1)"),
+        make_row(
+            3,
+            type="error",
+            name="TypeError: x is undefined\n  at f (app.js:1)",
+            error_source="https://x.com/app.js:1:7",
+        ),
+        make_row(4, type="vital", name="engagement", engaged_ms=2**32 - 1, scroll_depth=100),
     ]
     await warehouse.insert_events(rows)
     stored = await warehouse.query("SELECT * FROM events ORDER BY ts")
@@ -183,6 +189,9 @@ async def test_every_insert_format_round_trips(warehouse: Warehouse, fmt: str) -
         value=-1.5,
         revenue_micros=10**18,
         revenue_currency="NGN",
+        engaged_ms=41_250,
+        scroll_depth=87,
+        error_source="a'b\\c\td.js:1:2",
     )
     await warehouse.insert_events([row], fmt=fmt)  # type: ignore[call-arg]
     assert [as_row(r) for r in await warehouse.query("SELECT * FROM events")] == [row]

@@ -95,3 +95,9 @@ async def test_reports_zip_holds_every_report(warehouse: Warehouse) -> None:
     days = list(csv.DictReader(io.StringIO(archive.read("visitors.csv").decode())))
     assert [int(d["visitors"]) for d in days] == [b.visitors for b in series.buckets]
     assert sum(int(d["pageviews"]) for d in days) > 0
+    errors = await Stats(warehouse).errors(QUERY)
+    read = list(csv.DictReader(io.StringIO(archive.read("errors.csv").decode())))
+    assert [(r["message"], r["page"], int(r["errors"])) for r in read] == [
+        (e.message, e.page, e.errors) for e in errors.errors
+    ]
+    assert read, "the dataset holds errors"

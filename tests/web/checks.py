@@ -8,7 +8,10 @@ from playwright.async_api import Page, expect
 
 from tests.web.conftest import Dev
 
-KPIS = ("visitors", "visits", "pageviews", "viewsPerVisit", "bounceRate", "visitDuration")
+KPIS = (
+    "visitors", "visits", "pageviews", "viewsPerVisit", "bounceRate", "visitDuration",
+    "engagedTime",
+)  # fmt: skip
 
 # Each panel's first tab: the report and its list.
 PANELS = {

@@ -6,19 +6,22 @@ serves `web/dist` from a checkout, so the tests build it themselves when npm is 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import re
 import shutil
 import subprocess
 import time
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from tests.e2e.conftest import DevProcess, start_dev
+from tests.e2e.conftest import DevProcess, allow_hostnames, start_dev
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -88,15 +91,26 @@ class Dev:
             time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
-    _ensure_built()
-    data_dir = tmp_path_factory.mktemp("web") / "data"
-    process = start_dev(data_dir)
+@contextlib.contextmanager
+def running_dev(
+    data_dir: Path, hostnames: Sequence[str] = (), settings: Mapping[str, str] | None = None
+) -> Iterator[Dev]:
+    """`traytic dev` in `data_dir` (with `settings`), its demo site taking beacons from test
+    pages on `hostnames`; stopped on exit."""
+    process = start_dev(data_dir, settings)
     try:
+        if hostnames:
+            allow_hostnames(process, hostnames)
         yield Dev(process, json.loads((data_dir / "dev.json").read_text()))
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
+    _ensure_built()
+    with running_dev(tmp_path_factory.mktemp("web") / "data") as running:
+        yield running
 
 
 @pytest.fixture
@@ -117,3 +131,25 @@ async def log_in(browser: Browser, dev: Dev) -> Page:
     await page.get_by_role("button", name="Log in").click()
     await page.wait_for_url("**/sites/st_*")
     return page
+
+
+async def invitation_link(dev: Dev, email: str) -> str:
+    """The newest invitation link `traytic dev` printed, once it printed one for `email`."""
+    for _ in range(50):
+        log = dev.process.log_text()
+        found = re.findall(r"/invite#token=(\S+)", log)
+        if found and email in log:
+            return f"/invite#token={found[-1]}"
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no invitation link was printed for {email}")
+
+
+async def signup_link(dev: Dev, email: str) -> str:
+    """The sign-up link `traytic dev` printed for `email` (console mail mode)."""
+    pattern = re.compile(rf"{re.escape(email)}: confirm with \S+(/signup/confirm#token=\S+)")
+    for _ in range(50):
+        found = pattern.findall(dev.process.log_text())
+        if found:
+            return str(found[-1])
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no sign-up link was printed for {email}")

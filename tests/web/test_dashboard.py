@@ -136,3 +136,55 @@ async def test_the_briefs_live_stream_example_works_as_written(browser: Browser,
     [event] = [e for e in received if e["pathname"] == marker][:1]
     assert event["type"] == "pageview" and event["browser"] == "Chrome"
     assert not {"ip", "userAgent", "visitorId"} & set(event)
+
+
+async def test_engagement_links_and_errors_panels_show_what_was_sent(
+    browser: Browser, dev: Dev
+) -> None:
+    # One visitor reads /blog/engaged twice (42 s in all, 90% deep), leaves by a link, downloads
+    # a file and meets an error: beacons as the tracker sends them.
+    url = "http://localhost/blog/engaged"
+    engagement = {"type": "engagement", "url": url}
+    await asyncio.to_thread(
+        dev.beacon,
+        [
+            {**engagement, "engagedMs": 30_000, "scrollDepth": 40},
+            {**engagement, "engagedMs": 12_000, "scrollDepth": 90},
+            {"type": "event", "name": "Outbound Link: Click", "url": url,
+             "props": {"url": "https://github.com/traytic"}},
+            {"type": "event", "name": "File Download", "url": url,
+             "props": {"url": "http://localhost/guide.pdf"}},
+            {"type": "error", "message": "TypeError: boom", "url": url, "source": "x.js:1:2"},
+        ],
+        150,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not dev.stats("engagement", "period=30d")["pages"]:
+        assert time.monotonic() < deadline, "the engagement did not reach the warehouse"
+        await asyncio.sleep(0.2)
+    report = dev.stats("engagement", "period=30d")
+    assert [(p["value"], p["timeOnPage"], p["scrollDepth"]) for p in report["pages"]] == [
+        ("/blog/engaged", 42, 90)
+    ]
+
+    page = await log_in(browser, dev)
+    await expect_kpis(page, dev.stats("overview", "period=30d"))
+    panel = page.locator('[data-panel="engagement"]')
+    row = panel.locator('tr[data-page="/blog/engaged"]')
+    await expect(row.locator("td").nth(1)).to_have_attribute("data-value", "42")
+    await expect(row).to_contain_text("42s")
+    await expect(row).to_contain_text("90%")
+    await panel.get_by_role("tab", name="Outbound links").click()
+    await expect(panel.locator(".row")).to_have_count(1)
+    await expect(panel.locator(".row")).to_contain_text("https://github.com/traytic")
+    await panel.get_by_role("tab", name="Downloads").click()
+    await expect(panel.locator(".row")).to_contain_text("http://localhost/guide.pdf")
+    errors = page.locator('[data-panel="errors"]')
+    await expect(errors.locator('li[data-error="TypeError: boom"]')).to_contain_text(
+        "/blog/engaged"
+    )
+    # A click on the error filters the dashboard to the visits that met it.
+    await errors.get_by_role("button", name=re.compile("^TypeError: boom")).click()
+    await page.wait_for_url("**error=TypeError**")
+    await expect(page.locator(".chip")).to_contain_text("Met error: TypeError: boom")
+    await expect_kpis(page, dev.stats("overview", "period=30d&error=TypeError%3A%20boom"))

@@ -4,14 +4,13 @@ gets no controls they may not use."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import urllib.error
 import urllib.request
 
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Dev, log_in
+from tests.web.conftest import Dev, invitation_link, log_in, signup_link
 
 
 async def test_a_new_site_shows_its_snippet(browser: Browser, dev: Dev) -> None:
@@ -95,14 +94,7 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await page.get_by_role("button", name="Invite").click()
     await expect(page.get_by_role("status")).to_contain_text("viewer@example.org")
 
-    link = ""
-    for _ in range(50):
-        found = re.search(r"/invite#token=(\S+)", dev.process.log_text())
-        if found:
-            link = f"/invite#token={found.group(1)}"
-            break
-        await asyncio.sleep(0.1)
-    assert link, "the invitation link was not printed"
+    link = await invitation_link(dev, "viewer@example.org")
 
     context = await browser.new_context(base_url=dev.url)
     viewer = await context.new_page()
@@ -113,17 +105,7 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await viewer.get_by_label("Password").fill("a long passphrase for tests")
     await viewer.get_by_role("button", name="Sign up").click()
     await expect(viewer.get_by_role("status")).to_contain_text("Check your email")
-    confirm = ""
-    for _ in range(50):
-        found = re.search(
-            r"viewer@example.org: confirm with \S+(/signup/confirm#token=\S+)",
-            dev.process.log_text(),
-        )
-        if found:
-            confirm = found.group(1)
-            break
-        await asyncio.sleep(0.1)
-    assert confirm, "the sign-up link was not printed"
+    confirm = await signup_link(dev, "viewer@example.org")
     await viewer.goto(confirm)
     await viewer.get_by_role("button", name="Create my account").click()
 

@@ -1,9 +1,13 @@
 """Full-page PNGs of the dashboard's main views into docs/screenshots/ (light and dark, desktop
 and phone width), against a fresh `traytic dev` filled by `traytic demo` (30 days, seeded); the
-alert and report pages (with a spike alert that fired, through a local SMTP server); and a weekly
-report email as a mail client shows it, sent by the real scheduler over a stored dataset.
+alert and report pages (with a spike alert that fired, through a local SMTP server); the goals:
+their settings page, the dashboard's Goals panel and a funnel page (goals made through the
+settings form over the demo's traffic, plus purchases with revenue sent through `/collect`); and
+a weekly report email as a mail client shows it, sent by the real scheduler over a stored
+dataset.
 
     uv run python web/scripts/screenshots.py      # after `npm run build` in web/ (make screenshots)
+    uv run python web/scripts/screenshots.py goals    # only some: views, alerts, goals, email
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -43,7 +47,13 @@ def fill(data_dir: Path) -> None:
     )
 
 
+PARTS = ("views", "alerts", "goals", "email")
+
+
 def main() -> None:
+    parts = set(sys.argv[1:]) or set(PARTS)
+    if parts - set(PARTS):
+        sys.exit(f"parts are {', '.join(PARTS)}")
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, smtp_server(Path(tmp)) as smtp:
         data_dir = Path(tmp) / "data"
@@ -60,13 +70,18 @@ def main() -> None:
         try:
             dev = Dev(process, json.loads((data_dir / "dev.json").read_text()))
             fill(data_dir)
-            shoot(dev)
-            shoot_alerts(dev, smtp.mailbox.wait_for)
+            if "views" in parts:
+                shoot(dev)
+            if "alerts" in parts:
+                shoot_alerts(dev, smtp.mailbox.wait_for)
+            if "goals" in parts:
+                shoot_goals(dev)
         finally:
             process.stop()
-        email = Path(tmp) / "email.html"
-        email.write_text(report_email_html(Path(tmp)))
-        shoot_email(email)
+        if "email" in parts:
+            email = Path(tmp) / "email.html"
+            email.write_text(report_email_html(Path(tmp)))
+            shoot_email(email)
 
 
 def shoot(dev: Dev) -> None:
@@ -95,9 +110,36 @@ def shoot(dev: Dev) -> None:
                         page.get_by_role("button", name="Properties of signup").click()
                     page.wait_for_timeout(500)
                     page.screenshot(path=OUT / f"{name}-{scheme}-{device}.png", full_page=True)
+                    if name == "dashboard" and device == "desktop":
+                        shoot_engagement(page, scheme)
                 context.close()
         browser.close()
     print(f"saved to {OUT.relative_to(REPO)}")
+
+
+def _logged_in(browser: Browser, dev: Dev) -> tuple[BrowserContext, Page]:
+    """A desktop-sized context logged in as the demo's owner, on the site's dashboard."""
+    context = browser.new_context(base_url=dev.url, viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(dev.email)
+    page.get_by_label("Password").fill(dev.password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/sites/**")
+    return context, page
+
+
+def shoot_engagement(page: Any, scheme: str) -> None:
+    """The panels of issue 18 on their own (the README's table): time on page in light, outbound
+    links in dark, errors in both."""
+    panel = page.locator('[data-panel="engagement"]')
+    if scheme == "light":
+        panel.screenshot(path=OUT / "engagement-light-desktop.png")
+    else:
+        panel.get_by_role("tab", name="Outbound links").click()
+        page.wait_for_timeout(200)
+        panel.screenshot(path=OUT / "outbound-dark-desktop.png")
+    page.locator('[data-panel="errors"]').screenshot(path=OUT / f"errors-{scheme}-desktop.png")
 
 
 def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
@@ -105,13 +147,7 @@ def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
     sent, one address refused) and a weekly report with recipients in two zones."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(base_url=dev.url, viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email").fill(dev.email)
-        page.get_by_label("Password").fill(dev.password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/sites/**")
+        context, page = _logged_in(browser, dev)
         page.goto(f"/settings/sites/{dev.site_id}/alerts")
         form = page.get_by_role("form", name="New alert")
         form.get_by_label("Visitors at once", exact=True).fill("5")
@@ -145,6 +181,80 @@ def shoot_alerts(dev: Dev, wait_for_mail: Any) -> None:
                 page.wait_for_load_state("networkidle")
                 page.wait_for_timeout(300)
                 page.screenshot(path=OUT / f"{name}-{scheme}-desktop.png", full_page=True)
+        context.close()
+        browser.close()
+
+
+GOALS = (
+    ("Pricing", "pageview", "/pricing", None),
+    ("Signup page", "pageview", "/signup", None),
+    ("Signup", "event", "signup", None),
+    ("Pro signup", "event", "signup", ("plan", "pro")),
+    ("Purchase", "revenue", "purchase", None),
+)
+PURCHASES = ((29.9, "EUR"), (29.9, "EUR"), (99.0, "EUR"), (32.5, "USD"), (29.9, "EUR"))
+
+
+def shoot_goals(dev: Dev) -> None:
+    """Goals and a funnel made through the settings page, the site reporting in euros, a few
+    purchases with revenue; then the settings page, the Goals panel and the funnel page."""
+    for n, (amount, currency) in enumerate(PURCHASES):
+        dev.beacon(
+            [
+                {"type": "pageview", "url": "http://localhost/pricing"},
+                {
+                    "type": "event",
+                    "name": "purchase",
+                    "url": "http://localhost/pricing",
+                    "props": {"plan": "pro"},
+                    "revenue": {"amount": amount, "currency": currency},
+                },
+            ],
+            170 + n,
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context, page = _logged_in(browser, dev)
+        page.goto(f"/settings/sites/{dev.site_id}")
+        page.get_by_label("Reporting currency").fill("EUR")
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.get_by_role("status").wait_for()
+        page.goto(f"/settings/sites/{dev.site_id}/goals")
+        form = page.get_by_role("form", name="Add a goal")
+        for name, kind, match, prop in GOALS:
+            form.get_by_label("Kind").select_option(kind)
+            form.get_by_label("Name", exact=True).fill(name)
+            form.get_by_label("Path pattern" if kind == "pageview" else "Event name").fill(match)
+            if prop is not None:
+                form.get_by_label("Prop (optional)").fill(prop[0])
+                form.get_by_label("equal to").fill(prop[1])
+            form.get_by_role("button", name="Add goal").click()
+            page.wait_for_selector(f"tr[data-goal='{name}']")
+        form = page.get_by_role("form", name="Add a funnel")
+        form.get_by_label("Name", exact=True).fill("Signup funnel")
+        form.get_by_role("button", name="Add a step").click()
+        for step, goal in enumerate(("Pricing", "Signup page", "Signup"), start=1):
+            form.get_by_label(f"Step {step}", exact=True).select_option(label=goal)
+        form.get_by_role("button", name="Add funnel").click()
+        funnel = page.locator("tr[data-funnel='Signup funnel']")
+        funnel.wait_for()
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            page.goto(f"/settings/sites/{dev.site_id}/goals")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=OUT / f"goal-settings-{scheme}-desktop.png", full_page=True)
+            page.goto(f"/sites/{dev.site_id}?period=30d")
+            panel = page.locator("[data-panel='goals'] table")
+            panel.wait_for()
+            page.wait_for_timeout(500)
+            page.locator("[data-panel='goals']").screenshot(
+                path=OUT / f"goals-panel-{scheme}-desktop.png"
+            )
+            page.get_by_role("link", name="Signup funnel").click()
+            page.get_by_role("table", name="Visitors at each step").wait_for()
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(500)
+            page.screenshot(path=OUT / f"funnel-{scheme}-desktop.png", full_page=True)
         context.close()
         browser.close()
 

@@ -11,7 +11,7 @@ export class ApiError extends Error {
   }
 }
 
-function csrfToken(): string {
+export function csrfToken(): string {
   const match = document.cookie.match(/(?:^|;\s*)traytic_csrf=([^;]*)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
@@ -72,6 +72,8 @@ export interface Site {
   allowLocalhost: boolean;
   /** Beacons from hosting and cloud networks are dropped. */
   filterDatacenter: boolean;
+  /** ISO 4217 code revenue is reported in. */
+  currency: string;
 }
 export interface ApiKey {
   id: string;
@@ -105,6 +107,10 @@ export interface Overview {
   bounceRate: Metric;
   visitDuration: Metric;
   events: Metric;
+  /** Mean engaged seconds per visit (visible, active time the tracker measured). */
+  engagedTime: Metric;
+  /** With `imported=true`: whether imported data was added (never with filters). */
+  importsIncluded?: boolean;
 }
 export interface Bucket {
   start: string;
@@ -128,6 +134,31 @@ export interface Row {
   visits?: number;
   pageviews?: number;
   conversions?: Conversions;
+  /** Pages only: mean engaged seconds and deepest scroll (percent) per view. */
+  timeOnPage?: number;
+  scrollDepth?: number;
+}
+export interface LinkRow {
+  value: string;
+  events: number;
+  visitors: number;
+}
+export interface EngagementReport {
+  pages: { value: string; views: number; timeOnPage: number; scrollDepth: number }[];
+  outboundLinks: LinkRow[];
+  downloads: LinkRow[];
+  notFound: LinkRow[];
+}
+export interface ErrorsReport {
+  errors: {
+    message: string;
+    page: string;
+    source: string;
+    errors: number;
+    visitors: number;
+    firstSeen: string;
+    lastSeen: string;
+  }[];
 }
 export interface CustomEvent {
   name: string;

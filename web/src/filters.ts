@@ -29,6 +29,7 @@ export const FILTER_LABELS: Record<string, string> = {
   event: "Event",
   prop: "Property",
   goal: "Converted goal",
+  error: "Met error",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -55,6 +56,9 @@ export function statsQuery(query: URLSearchParams): string {
   const range = customRange(query);
   const params = new URLSearchParams(range ?? { period: period(query) });
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return params.toString();
 }
 
@@ -91,6 +95,9 @@ export function previousQuery(
   const hourly = period(query) === "24h";
   if (hourly) params.set("interval", "hour");
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  const segment = query.get("segment");
+  if (segment) params.set("segment", segment);
+  if (query.get("imported") === "1") params.set("imported", "true");
   return {
     query: params.toString(),
     keep: hourly

@@ -1,6 +1,6 @@
 /**
  * `@traytic/analytics/next/config`: `withTraytic(nextConfig)` serves Traytic first-party. It adds
- * rewrites so that the site's own `/collect`, `/script.js` and `/script.vitals.js` are proxied to
+ * rewrites so that the site's own `/collect`, `/script.js`, `/script.vitals.js` and `/script.extras.js` are proxied to
  * the Traytic host: `<Analytics siteId="..." />` then needs no `endpoint` (its default is the
  * page's `/collect`), beacons stay same-origin, and blockers that match analytics hosts let them
  * through. It imports nothing from React or Next.js, so `next.config.*` can load it in Node.
@@ -64,12 +64,14 @@ export function trayticRewrites(options: WithTrayticOptions = {}): Rewrite[] {
   const host = trayticHost(options);
   const collect = options.collectPath ?? "/collect";
   const script = options.scriptPath ?? "/script.js";
-  // script.js loads `script.vitals.js` from its own directory (new URL("script.vitals.js", src))
-  const vitals = `${script.slice(0, script.lastIndexOf("/") + 1)}script.vitals.js`;
+  // script.js loads `script.vitals.js` and `script.extras.js` from its own directory
+  // (new URL("script.vitals.js", src)).
+  const dir = script.slice(0, script.lastIndexOf("/") + 1);
   return [
     { source: collect, destination: `${host}/collect` },
     { source: script, destination: `${host}/script.js` },
-    { source: vitals, destination: `${host}/script.vitals.js` },
+    { source: `${dir}script.vitals.js`, destination: `${host}/script.vitals.js` },
+    { source: `${dir}script.extras.js`, destination: `${host}/script.extras.js` },
   ];
 }
 

@@ -1,7 +1,8 @@
 /**
  * The plain `script.js`: `<script defer src="https://host/script.js" data-site-id="...">`.
  * Reads its `data-*` attributes, replays `traytic.track()` calls made before it loaded, and loads
- * `script.vitals.js` from beside itself unless `data-vitals="false"`.
+ * `script.vitals.js` from beside itself unless `data-vitals="false"`, and `script.extras.js`
+ * (engaged time, scroll depth, outbound links, downloads, errors, 404s) when one of them is on.
  */
 
 import { createTracker } from "./tracker";
@@ -23,15 +24,22 @@ const tracker = createTracker({
   respectDnt: data.respectDnt !== "false",
   hashPaths: on(data.hashPaths),
   hashRouting: on(data.hashRouting),
-  trackErrors: on(data.trackErrors),
   allowLocalhost: on(data.allowLocalhost),
 });
 
-w.traytic = { track: tracker.track, pageview: tracker.pageview, _v: tracker.vital };
+w.traytic = { track: tracker.track, pageview: tracker.pageview, _v: tracker.vital, _t: tracker, _o: data };
 for (const args of queued) tracker.track(...(Array.prototype.slice.call(args) as Parameters<typeof tracker.track>));
 
-if (tracker.enabled && data.vitals !== "false") {
-  const vitals = document.createElement("script");
-  vitals.src = new URL("script.vitals.js", script.src).href;
-  document.head.appendChild(vitals);
+const load = (file: string): void => {
+  const child = document.createElement("script");
+  child.src = new URL(file, script.src).href;
+  document.head.appendChild(child);
+};
+if (tracker.enabled && data.vitals !== "false") load("script.vitals.js");
+// script-extras.ts reads the attributes it serves from `_o`.
+if (
+  tracker.enabled &&
+  (data.engagement !== "false" || on(data.outboundLinks) || on(data.fileDownloads) || on(data.trackErrors) || on(data.notFound))
+) {
+  load("script.extras.js");
 }

@@ -21,8 +21,6 @@ export interface TrackerOptions {
   hashRouting?: boolean;
   /** Count page views on History API navigations (`pushState`, `replaceState`, back/forward). Default `true`. */
   spa?: boolean;
-  /** Report uncaught errors and unhandled promise rejections. Default `false`. */
-  trackErrors?: boolean;
   /** Also send from `localhost`, `127.0.0.1` and `file:` pages (for trying it out). Default `false`. */
   allowLocalhost?: boolean;
 }
@@ -42,16 +40,30 @@ export interface Tracker {
   vital(name: VitalName, value: number): void;
   /** Send whatever is queued now. */
   flush(): void;
+  /** The current page's URL as the tracker reports it (hashed, without the fragment). */
+  url(): string;
+  /** Queue a wire event; `hold` keeps it until the page is hidden (or the queue fills). */
+  send(event: WireEvent, hold?: boolean): void;
+  /** Call `listener` when a route change is about to count a new page (the old one is left). */
+  onLeave(listener: () => void): void;
 }
 
 /** How long events wait for company before a beacon leaves (page hide sends at once). */
 export const FLUSH_DELAY_MS = 1000;
 /** Events per beacon, well under the gateway's batch limit. */
 export const MAX_EVENTS_PER_BEACON = 25;
-const MAX_MESSAGE_LENGTH = 500;
 
 const noop = () => {};
-const DISABLED: Tracker = { enabled: false, track: noop, pageview: noop, vital: noop, flush: noop };
+const DISABLED: Tracker = {
+  enabled: false,
+  track: noop,
+  pageview: noop,
+  vital: noop,
+  flush: noop,
+  url: noop as () => string,
+  send: noop,
+  onLeave: noop,
+};
 
 /** POST one body, preferring `sendBeacon` (survives unload, no preflight for a string body). */
 export function send(endpoint: string, body: string): void {
@@ -96,6 +108,7 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
   let lastUrl = "";
   let vitalsUrl = "";
+  const leaving: Array<() => void> = [];
 
   const currentUrl = (): string => {
     let path = location.pathname;
@@ -127,6 +140,7 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
     if (url === lastUrl) return;
     // A route change reads like a full navigation: the previous page is the referrer.
     const referrer = lastUrl || document.referrer;
+    if (lastUrl) for (const listener of leaving) listener();
     lastUrl = url;
     vitalsUrl = vitalsUrl || url;
     push(referrer ? { type: "pageview", url, referrer } : { type: "pageview", url });
@@ -136,6 +150,9 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
     enabled: true,
     pageview,
     flush,
+    url: currentUrl,
+    send: push,
+    onLeave: (listener) => leaving.push(listener),
     track(name, props, options) {
       // Absent fields are left out by JSON.stringify.
       if (name)
@@ -177,21 +194,6 @@ export function createTracker(options: TrackerOptions, transport = send): Tracke
     }
     addEventListener("popstate", pageview);
     if (hashRouting) addEventListener("hashchange", pageview);
-  }
-
-  if (options.trackErrors) {
-    const report = (message: unknown): void => {
-      push({
-        type: "error",
-        message: String(message || "Error").slice(0, MAX_MESSAGE_LENGTH),
-        url: currentUrl(),
-      });
-    };
-    addEventListener("error", (event) => report(event.message));
-    addEventListener("unhandledrejection", (event) => {
-      const reason = event.reason as { message?: unknown } | undefined;
-      report(reason && reason.message ? reason.message : reason);
-    });
   }
 
   pageview();

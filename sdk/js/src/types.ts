@@ -57,10 +57,27 @@ export interface WireError {
   message: string;
   /** Non-empty. */
   url: string;
+  /** Where it was thrown: the script's URL without query or fragment, `:line:column`. */
+  source?: string | null;
+}
+
+/**
+ * How long the visitor was engaged with a page and how far they scrolled, sent when the page is
+ * hidden or left. `engagedMs` counts only time since the previous engagement event of the same
+ * page; `scrollDepth` is the deepest point so far.
+ */
+export interface WireEngagement {
+  type: "engagement";
+  /** Non-empty: the page's URL as its pageview sent it. */
+  url: string;
+  /** Visible and active milliseconds, an integer from 0 to 86400000 (a day). */
+  engagedMs: number;
+  /** The deepest point reached, percent of the page's height: an integer from 0 to 100. */
+  scrollDepth: number;
 }
 
 /** Everything a beacon can carry, told apart by `type`. */
-export type WireEvent = WirePageview | WireCustomEvent | WireVital | WireError;
+export type WireEvent = WirePageview | WireCustomEvent | WireVital | WireError | WireEngagement;
 
 /** The body of `POST /collect`. */
 export interface Beacon {

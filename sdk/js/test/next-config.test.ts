@@ -6,6 +6,7 @@ const ours = [
   { source: "/collect", destination: `${HOST}/collect` },
   { source: "/script.js", destination: `${HOST}/script.js` },
   { source: "/script.vitals.js", destination: `${HOST}/script.vitals.js` },
+  { source: "/script.extras.js", destination: `${HOST}/script.extras.js` },
 ];
 
 afterEach(() => {
@@ -58,7 +59,7 @@ describe("withTraytic", () => {
 
   it("serves the tracker under another path, with the vitals beside it", () => {
     const rewrites = trayticRewrites({ host: HOST, collectPath: "/p/e", scriptPath: "/p/s.js" });
-    expect(rewrites.map((r) => r.source)).toEqual(["/p/e", "/p/s.js", "/p/script.vitals.js"]);
+    expect(rewrites.map((r) => r.source)).toEqual(["/p/e", "/p/s.js", "/p/script.vitals.js", "/p/script.extras.js"]);
     expect(rewrites.map((r) => r.destination)).toEqual(ours.map((r) => r.destination));
   });
 });

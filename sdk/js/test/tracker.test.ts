@@ -246,30 +246,13 @@ describe("privacy", () => {
   });
 
   it("writes no cookie and no storage", () => {
-    const { tracker } = start({ trackErrors: true });
+    const { tracker } = start();
     tracker.track("x", { a: 1 });
     tracker.vital("INP", 40);
     setVisibility("hidden");
     expect(document.cookie).toBe("");
     expect(localStorage.length).toBe(0);
     expect(sessionStorage.length).toBe(0);
-  });
-});
-
-describe("errors", () => {
-  it("reports uncaught errors and rejections only with trackErrors", () => {
-    const quiet = start();
-    const { events } = start({ trackErrors: true });
-    window.dispatchEvent(new ErrorEvent("error", { message: "TypeError: boom" }));
-    const rejection = new Event("unhandledrejection") as Event & { reason: unknown };
-    rejection.reason = new Error("network down");
-    window.dispatchEvent(rejection);
-    vi.advanceTimersByTime(FLUSH_DELAY_MS);
-    expect(events().slice(1)).toEqual([
-      { type: "error", message: "TypeError: boom", url: "https://example.com/start?utm_source=news" },
-      { type: "error", message: "network down", url: "https://example.com/start?utm_source=news" },
-    ]);
-    expect(quiet.events().map((e) => e.type)).toEqual(["pageview"]);
   });
 });
 

@@ -55,7 +55,17 @@ function eventFault(event: unknown, at: string): Fault {
         required("url", nonEmpty)
       );
     case "error":
-      return required("message", nonEmpty) ?? required("url", nonEmpty);
+      return (
+        required("message", nonEmpty) ??
+        required("url", nonEmpty) ??
+        required("source", (v) => v === undefined || v === null || typeof v === "string")
+      );
+    case "engagement": {
+      const int = (max: number) => (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+      return (
+        required("url", nonEmpty) ?? required("engagedMs", int(86_400_000)) ?? required("scrollDepth", int(100))
+      );
+    }
     default:
       return `${at}.type`;
   }

@@ -9,31 +9,35 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.cli.sites import live_site, migrated_database
 from traytic.core.errors import InvalidInput
-from traytic.core.settings import load_settings
-from traytic.db import Database
-from traytic.db.errors import NotFound
-from traytic.db.migrate import migrate
-from traytic.db.models import Recipient, Site
+from traytic.db.models import Recipient
 from traytic.db.repositories import alerts, deliveries, recipients, reports
 from traytic.db.repositories.alerts import AlertSpec
 from traytic.db.repositories.recipients import RecipientSpec
 from traytic.db.repositories.reports import ReportSpec
-from traytic.db.settings import DbSettings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    alert = commands.add_parser("alert", help="traffic alerts (spike, drop) of a site")
+    alert = commands.add_parser("alert", help="traffic and goal alerts (spike, drop, goal)")
     alert_commands = alert.add_subparsers(dest="alert_command", required=True, metavar="ACTION")
     create = alert_commands.add_parser("create", help="create an alert and print its id")
-    create.add_argument("--kind", required=True, choices=["spike", "drop"])
+    create.add_argument("--kind", required=True, choices=["spike", "drop", "goal"])
     create.add_argument(
         "--threshold",
         required=True,
         type=float,
-        help="spike: visitors at once; drop: a share of the usual level, e.g. 0.5",
+        help="spike: visitors at once; drop: a share of the usual level, e.g. 0.5;"
+        " goal: conversions in the window",
     )
     create.add_argument("--cooldown-minutes", type=int, default=60)
+    create.add_argument("--goal", help="goal: the goal id whose conversions are counted")
+    create.add_argument(
+        "--window-minutes", type=int, default=60, help="goal: minutes counted (5 to 10080)"
+    )
+    create.add_argument(
+        "--below", action="store_true", help="goal: fire below the threshold, not at it"
+    )
     _common(create)
     _lists(alert_commands)
 
@@ -107,14 +111,10 @@ async def run_report_command(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace, action: str, *, alert: bool) -> int:
-    db_settings = load_settings(DbSettings)
-    await migrate(db_settings)
-    db = Database.from_settings(db_settings)
+    db = await migrated_database()
     try:
         async with db.session() as session:
-            site = await session.get(Site, args.site)
-            if site is None or site.deleted_at is not None:
-                raise NotFound(f"no site {args.site!r}", field="--site")
+            site = await live_site(session, args.site)
             if action == "create":
                 wanted = recipients.check_recipients(_wanted(args), site.time_zone)
                 if alert:
@@ -123,6 +123,9 @@ async def _run(args: argparse.Namespace, action: str, *, alert: bool) -> int:
                         kind=args.kind,
                         threshold=args.threshold,
                         cooldown_s=args.cooldown_minutes * 60,
+                        goal_id=_id(args.goal) if args.goal else None,
+                        below=args.below,
+                        window_s=args.window_minutes * 60,
                     )
                     made = await alerts.create_alert(session, site.id, spec, created_by_id=None)
                     rows = await recipients.set_recipients(session, wanted, alert_id=made.id)
@@ -170,10 +173,14 @@ async def _list(session: AsyncSession, site_id: str, *, alert: bool) -> None:
     if alert:
         for row in await alerts.list_alerts(session, site_id):
             state = "firing" if row.firing else "quiet"
+            rule = {
+                "spike": f"> {row.threshold:g}",
+                "drop": f"< {row.threshold:.0%}",
+                "goal": f"{'<' if row.below else '>='} {row.threshold:g}"
+                f" in {row.window_s // 60} min of goal {row.goal_id}",
+            }.get(row.kind, "")
             _print(
-                f"{row.id}  {row.kind} > {row.threshold:g}  {row.name}  ({state})"
-                if row.kind == "spike"
-                else f"{row.id}  {row.kind} < {row.threshold:.0%}  {row.name}  ({state})",
+                f"{row.id}  {row.kind} {rule}  {row.name}  ({state})",
                 await recipients.list_recipients(session, alert_id=row.id),
             )
     else:

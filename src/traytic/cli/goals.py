@@ -7,14 +7,10 @@ import argparse
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from traytic.cli.sites import live_site, migrated_database
 from traytic.core.errors import InvalidInput
-from traytic.core.settings import load_settings
-from traytic.db import Database
-from traytic.db.errors import NotFound
-from traytic.db.migrate import migrate
 from traytic.db.models import Goal, Site
 from traytic.db.repositories import goals
-from traytic.db.settings import DbSettings
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -68,14 +64,10 @@ def _prop(value: str | None) -> tuple[str | None, str | None]:
 
 
 async def run_goal_command(args: argparse.Namespace) -> int:
-    db_settings = load_settings(DbSettings)
-    await migrate(db_settings)
-    db = Database.from_settings(db_settings)
+    db = await migrated_database()
     try:
         async with db.session() as session:
-            site = await session.get(Site, args.site)
-            if site is None or site.deleted_at is not None:
-                raise NotFound(f"no site {args.site!r}", field="--site")
+            site = await live_site(session, args.site)
             if args.command == "goal":
                 await _goal(session, site, args)
             else:

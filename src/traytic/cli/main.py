@@ -95,11 +95,13 @@ def _parser() -> argparse.ArgumentParser:
 
     from traytic.cli.alerts import add_commands
     from traytic.cli.goals import add_commands as add_goal_commands
+    from traytic.cli.imports import add_command as add_import
     from traytic.cli.mcp import add_command as add_mcp
 
     add_commands(commands)
     add_goal_commands(commands)
     add_mcp(commands)
+    add_import(commands)
     return parser
 
 
@@ -154,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from traytic.cli.goals import run_goal_command
 
             return asyncio.run(run_goal_command(args))
+        if args.command == "import":
+            from traytic.cli.imports import run_import_command
+
+            return asyncio.run(run_import_command(args))
         if args.command in ("alert", "report"):
             from traytic.cli.alerts import run_alert_command, run_report_command
 

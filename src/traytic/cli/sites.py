@@ -9,13 +9,16 @@ import uuid
 from collections.abc import AsyncIterator
 
 from nats.js.kv import KeyValue
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core import bus
 from traytic.core.errors import InvalidInput
 from traytic.core.settings import load_settings
 from traytic.core.sites import SITE_DECODER, SiteRecord
 from traytic.db import Database
+from traytic.db.errors import NotFound
 from traytic.db.migrate import migrate
+from traytic.db.models import Site
 from traytic.db.repositories import organisations
 from traytic.db.settings import DbSettings
 from traytic.query import provision
@@ -33,6 +36,22 @@ async def _connected() -> AsyncIterator[tuple[Database, KeyValue]]:
     finally:
         await bus.close(nc)
         await db.dispose()
+
+
+async def migrated_database() -> Database:
+    """The relational database of the settings, migrated (the CLI runs before any service may
+    have); dispose of it when done."""
+    db_settings = load_settings(DbSettings)
+    await migrate(db_settings)
+    return Database.from_settings(db_settings)
+
+
+async def live_site(session: AsyncSession, site_id: str) -> Site:
+    """The site `--site` names, unless deleted: a 404 naming the option otherwise."""
+    site = await session.get(Site, site_id)
+    if site is None or site.deleted_at is not None:
+        raise NotFound(f"no site {site_id!r}", field="--site")
+    return site
 
 
 async def _organisation(db: Database, slug: str | None) -> uuid.UUID:

@@ -51,6 +51,10 @@ SITE = "example.com"
         ("https://chatgpt.com/", "ChatGPT", "AI"),
         ("https://www.perplexity.ai/search/x", "Perplexity", "AI"),
         ("https://gemini.google.com/app", "Gemini", "AI"),
+        ("https://claude.ai/chat/abc", "Claude", "AI"),
+        ("https://copilot.microsoft.com/", "Copilot", "AI"),
+        ("https://chat.mistral.ai/chat", "Mistral Le Chat", "AI"),
+        ("https://grok.com/", "Grok", "AI"),
         ("https://blog.other.org/post", "blog.other.org", "Referral"),
         ("https://www.other.org/", "other.org", "Referral"),
     ],
@@ -186,3 +190,19 @@ def test_cleaning_is_idempotent(referrer: str) -> None:
         assert clean_referrer(once.url) == once
     else:
         assert once.host == ""
+
+
+def test_every_ai_assistant_host_is_the_ai_channel() -> None:
+    """The one list of assistants (sources.py): each host, with `www.` or not, and its name as
+    `utm_source` (ChatGPT tags its links `utm_source=chatgpt.com`) land in the channel AI."""
+    from traytic.consumer.enrich.sources import SOURCES_BY_HOST
+
+    hosts = [host for host, source in SOURCES_BY_HOST.items() if source.kind == "ai"]
+    assert len(hosts) >= 12
+    for host in hosts:
+        for url in (f"https://{host}/", f"https://www.{host}/x?q=1"):
+            result = attribute_referral(url, SITE)
+            assert result.channel == "AI", (url, result)
+            assert result.source == SOURCES_BY_HOST[host].name
+        tagged = attribute_referral("", SITE, host, "")
+        assert (tagged.source, tagged.channel) == (SOURCES_BY_HOST[host].name, "AI"), host

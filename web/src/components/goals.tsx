@@ -43,16 +43,23 @@ export function Goals({
   const goals = report?.goals ?? [];
   const currency = report?.money.currency ?? "USD";
   const max = Math.max(1, ...goals.map((g) => g.uniqueConversions.value));
+  const manage = `/settings/sites/${siteId}/goals`;
   return (
     <section class="card panel goals" aria-labelledby="goals-title" data-panel="goals">
       <div class="panel-head">
         <h2 id="goals-title">Goals</h2>
+        {orgId && (
+          <a href={manage} onClick={(e) => onLinkClick(e, manage)} class="small">
+            Manage goals and funnels
+          </a>
+        )}
       </div>
       {report === null ? (
         <p class="muted">Loading…</p>
       ) : goals.length === 0 ? (
         <p class="muted">
-          No goals yet. Add one in the site's settings, with <code>traytic goal create</code> or the API.
+          No goals yet. Add one under <i>Manage goals and funnels</i> (admins), with{" "}
+          <code>traytic goal create</code> or the API.
         </p>
       ) : (
         <table class="goal-table">

@@ -1,4 +1,4 @@
-/** The overview's six numbers, each with its change against the previous period. */
+/** The overview's seven numbers, each with its change against the previous period. */
 import { useEffect } from "preact/hooks";
 import type { Metric, Overview } from "../api";
 import {
@@ -9,7 +9,7 @@ import {
   formatPercent,
 } from "../format";
 
-type MetricKey = Exclude<keyof Overview, "range" | "previousRange">;
+type MetricKey = Exclude<keyof Overview, "range" | "previousRange" | "importsIncluded">;
 
 const CARDS: { key: MetricKey; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
   { key: "visitors", label: "Visitors", format: formatCompact },
@@ -18,6 +18,7 @@ const CARDS: { key: MetricKey; label: string; format: (n: number) => string; low
   { key: "viewsPerVisit", label: "Views per visit", format: formatDecimal },
   { key: "bounceRate", label: "Bounce rate", format: formatPercent, lowerIsBetter: true },
   { key: "visitDuration", label: "Visit duration", format: formatDuration },
+  { key: "engagedTime", label: "Engaged time", format: formatDuration },
 ];
 
 /** Marked once per page load when the first numbers are on screen: the first meaningful paint,

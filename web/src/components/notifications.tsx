@@ -1,7 +1,7 @@
 /** A site's traffic alerts and scheduled reports, their recipients (email, Slack, webhook) and
  * the messages sent, waiting or failed. Viewers read; admins and owners change them. */
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, type Organisation, type Site } from "../api";
+import { api, ApiError, type GoalDef, type Organisation, type Site } from "../api";
 import { formatInteger } from "../format";
 
 interface Recipient {
@@ -16,15 +16,29 @@ interface Recipient {
 interface Alert {
   id: string;
   name: string;
-  kind: "spike" | "drop";
+  kind: Kind;
   threshold: number;
   cooldownMinutes: number;
+  goalId?: string | null;
+  windowMinutes?: number | null;
+  below?: boolean | null;
   enabled: boolean;
   firing: boolean;
   lastValue: number | null;
   lastFiredAt: string | null;
   recipients: Recipient[];
 }
+type Kind = "spike" | "drop" | "goal";
+
+/** What an alert watches, in words. */
+function rule(a: Alert, goals: GoalDef[]): string {
+  if (a.kind === "spike") return `more than ${formatInteger(a.threshold)} visitors at once`;
+  if (a.kind === "drop") return `below ${Math.round(a.threshold * 100)}% of a usual day`;
+  const goal = goals.find((g) => g.id === a.goalId)?.name ?? "a goal";
+  const side = a.below ? "fewer than" : "at least";
+  return `${goal}: ${side} ${formatInteger(a.threshold)} conversions in ${a.windowMinutes} min`;
+}
+
 interface Report {
   id: string;
   name: string;
@@ -149,15 +163,25 @@ export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site;
     `/api/orgs/${org.id}/sites/${site.id}/alerts`,
     "alert",
   );
-  const [kind, setKind] = useState<"spike" | "drop">("spike");
+  const [kind, setKind] = useState<Kind>("spike");
+  const [goals] = useList<GoalDef>(`/api/orgs/${org.id}/sites/${site.id}/goals`);
   const create = add((data) => {
     const raw = Number(data.get("threshold"));
+    const goal =
+      kind === "goal"
+        ? {
+            goalId: String(data.get("goalId")) || null,
+            windowMinutes: Number(data.get("windowMinutes")),
+            below: data.get("below") === "on",
+          }
+        : {};
     return {
       kind,
       name: String(data.get("name")).trim(),
       threshold: kind === "drop" ? raw / 100 : raw,
       cooldownMinutes: Number(data.get("cooldown")),
       recipients: recipientsOf(data),
+      ...goal,
     };
   });
 
@@ -165,8 +189,9 @@ export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site;
     <section class="card" aria-labelledby="alerts-title">
       <h2 id="alerts-title">Traffic alerts</h2>
       <p class="muted">
-        A message when more people are on the site at once than you expect, or when today is far
-        quieter than usual for this weekday (a broken tracker looks like that too).
+        A message when more people are on the site at once than you expect, when today is far
+        quieter than usual for this weekday (a broken tracker looks like that too), or when a
+        goal's conversions reach a level, or stop.
       </p>
       {alerts?.length === 0 && <p class="muted">No alerts yet.</p>}
       {alerts && alerts.length > 0 && (
@@ -186,9 +211,7 @@ export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site;
                 <tr data-alert={a.name}>
                   <td>{a.name}</td>
                   <td>
-                    {a.kind === "spike"
-                      ? `more than ${formatInteger(a.threshold)} visitors at once`
-                      : `below ${Math.round(a.threshold * 100)}% of a usual day`}
+                    {rule(a, goals ?? [])}
                     <div class="muted small">at most one message per {a.cooldownMinutes} min</div>
                   </td>
                   <td>
@@ -216,15 +239,38 @@ export function Alerts({ org, site, canWrite }: { org: Organisation; site: Site;
           <h3>New alert</h3>
           <label>
             Kind
-            <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as "spike" | "drop")}>
+            <select name="kind" value={kind} onChange={(e) => setKind((e.target as HTMLSelectElement).value as Kind)}>
               <option value="spike">Spike: visitors at once above</option>
               <option value="drop">Drop: today below a share of a usual weekday</option>
+              <option value="goal">Goal: a goal's conversions in a window</option>
             </select>
           </label>
+          {kind === "goal" && (
+            <label>
+              Goal
+              <select name="goalId" aria-label="Goal" required>
+                <option value="">Choose a goal</option>
+                {(goals ?? []).map((g) => (
+                  <option value={g.id}>{g.name}</option>
+                ))}
+              </select>
+            </label>
+          )}
           <label>
-            {kind === "spike" ? "Visitors at once" : "Share of the usual level (%)"}
-            <input key={kind} name="threshold" type="number" min={1} max={kind === "drop" ? 99 : undefined} required defaultValue={kind === "spike" ? "100" : "50"} />
+            {kind === "spike" ? "Visitors at once" : kind === "drop" ? "Share of the usual level (%)" : "Conversions"}
+            <input key={kind} name="threshold" type="number" min={1} max={kind === "drop" ? 99 : undefined} required defaultValue={kind === "spike" ? "100" : kind === "drop" ? "50" : "1"} />
           </label>
+          {kind === "goal" && (
+            <>
+              <label>
+                Counted over the last (minutes) <input name="windowMinutes" type="number" required defaultValue="60" />
+              </label>
+              <label class="toggle">
+                <input type="checkbox" name="below" /> Send when conversions fall below the threshold
+                (instead of reaching it)
+              </label>
+            </>
+          )}
           <label>
             Name <input name="name" placeholder="optional" />
           </label>

@@ -1,12 +1,13 @@
 /** A breakdown with tabs (pages, sources, locations, devices, events); a row click filters by it. */
 import { useEffect, useState } from "preact/hooks";
 import { stats, type CustomEvent, type Row } from "../api";
-import { countryName, formatCompact, formatInteger, formatPercent } from "../format";
+import { countryName, formatCompact, formatDuration, formatInteger, formatPercent } from "../format";
 import { Tabs } from "./tabs";
 
 interface Tab {
   label: string;
   field: string;
+  /** The filter a row click sets; empty for a dimension the stats cannot filter by. */
   filter: string;
   metric?: "visitors" | "pageviews";
 }
@@ -58,6 +59,11 @@ export const PANELS: PanelSpec[] = [
     ],
   },
   {
+    title: "Languages",
+    report: "languages",
+    tabs: [{ label: "Languages", field: "languages", filter: "" }],
+  },
+  {
     title: "Events",
     report: "events",
     tabs: [{ label: "Custom events", field: "events", filter: "event" }],
@@ -70,14 +76,20 @@ interface Line {
   filter: [string, string] | null;
   /** With a goal filter: the share of the row's visitors who converted it. */
   rate?: number;
+  /** Pages: time on page and scroll depth, when the tracker measured them. */
+  detail?: string;
 }
 
 function lines(tab: Tab, data: Record<string, unknown>): Line[] {
   return ((data[tab.field] as Row[]) ?? []).map((row) => ({
     label: row.value === "" ? "(none)" : tab.filter === "country" ? countryName(row.value) : row.value,
     count: row.visitors,
-    filter: row.value === "" ? null : [tab.filter, row.value],
+    filter: row.value === "" || !tab.filter ? null : [tab.filter, row.value],
     rate: row.conversions?.conversionRate,
+    detail:
+      row.timeOnPage === undefined
+        ? undefined
+        : `${formatDuration(row.timeOnPage)} · ${formatPercent((row.scrollDepth ?? 0) / 100)} scrolled`,
   }));
 }
 
@@ -167,6 +179,11 @@ function Rows({ heading, rows, onFilter }: { heading: string; rows: Line[]; onFi
               >
                 <span class="bar" style={{ width: `${(row.count / max) * 100}%` }} />
                 <span class="row-label">{row.label}</span>
+                {row.detail && (
+                  <span class="row-rate muted" title="Time on page · scroll depth">
+                    {row.detail}
+                  </span>
+                )}
                 {row.rate !== undefined && (
                   <span class="row-rate muted" title="Converted">
                     {formatPercent(row.rate)}

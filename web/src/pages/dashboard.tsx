@@ -1,11 +1,14 @@
-/** A site's dashboard: period, filters, KPI cards, the chart, breakdown panels, live and vitals. */
+/** A site's dashboard: period, filters, KPI cards, the chart, breakdown panels, engagement,
+ * errors, live and vitals. */
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, stats, type Overview, type Site, type Timeseries } from "../api";
 import { Chart } from "../components/chart";
+import { Engagement, Errors } from "../components/engagement";
 import { Goals } from "../components/goals";
 import { Kpis } from "../components/kpis";
 import { Live } from "../components/live";
 import { Panel, PANELS } from "../components/panel";
+import { Segments } from "../components/segments";
 import { Snippet } from "../components/snippet";
 import { Vitals } from "../components/vitals";
 import {
@@ -110,6 +113,22 @@ export function Dashboard({
           />{" "}
           Compare
         </label>
+        <label class="toggle" title="Add the history imported from other tools (whole days)">
+          <input
+            type="checkbox"
+            checked={query.get("imported") === "1"}
+            onChange={(e) => setQuery("imported", (e.target as HTMLInputElement).checked ? "1" : null)}
+          />{" "}
+          Imported data
+        </label>
+        <a
+          class="export"
+          href={`/api/events/${encodeURIComponent(site.id)}/export?${apiQuery}`}
+          download
+          title="Every report of this view as CSV files in a ZIP"
+        >
+          Export CSV
+        </a>
         {range && (
           <span class="range">
             <input
@@ -131,6 +150,15 @@ export function Dashboard({
           </span>
         )}
       </div>
+      {!readOnly && site.organisationId && (
+        <Segments
+          orgId={site.organisationId}
+          siteId={site.id}
+          selected={query.get("segment")}
+          filters={filters}
+          onChange={(changes) => navigate(path + withParams(query, changes))}
+        />
+      )}
       {filters.length > 0 && (
         <ul class="chips" aria-label="Filters">
           {filters.map(([key, value]) => (
@@ -151,6 +179,11 @@ export function Dashboard({
       {error && (
         <p class="error" role="alert">
           {error}
+        </p>
+      )}
+      {overview?.importsIncluded === false && (
+        <p class="muted small" role="status">
+          Imported data is left out: it holds daily totals, which filters cannot narrow.
         </p>
       )}
       <Kpis overview={overview} />
@@ -181,6 +214,12 @@ export function Dashboard({
                 onFilter={(changes) => navigate(path + withParams(query, changes))}
               />
             ))}
+            <Engagement siteId={site.id} apiQuery={apiQuery} />
+            <Errors
+              siteId={site.id}
+              apiQuery={apiQuery}
+              onFilter={(changes) => navigate(path + withParams(query, changes))}
+            />
           </div>
           <Vitals siteId={site.id} apiQuery={apiQuery} />
         </>

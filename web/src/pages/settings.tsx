@@ -3,9 +3,11 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type ApiKey, type Organisation, type Site } from "../api";
 import { Billing } from "../components/billing";
 import { Members } from "../components/members";
+import { GoalSettings } from "../components/goal-settings";
 import { Alerts, Deliveries, Reports } from "../components/notifications";
 import { Snippet } from "../components/snippet";
 import { navigate, onLinkClick, useLocation } from "../router";
+import { Imports } from "../components/imports";
 import { SiteSettings } from "./site-settings";
 
 export function Settings({
@@ -36,7 +38,7 @@ export function Settings({
       </main>
     );
   }
-  const section = path.match(/^\/settings\/sites\/[^/]+\/(alerts|reports)$/)?.[1];
+  const section = path.match(/^\/settings\/sites\/[^/]+\/(alerts|reports|goals)$/)?.[1];
   if (site && section) {
     // The alert and report pages of a site: what is set up, and what was sent.
     const back = `/settings/sites/${site.id}`;
@@ -45,12 +47,14 @@ export function Settings({
         <a href={back} onClick={(e) => onLinkClick(e, back)}>
           ← {site.name || site.domain}
         </a>
-        {section === "alerts" ? (
+        {section === "goals" ? (
+          <GoalSettings org={org} site={site} canWrite={canWrite} />
+        ) : section === "alerts" ? (
           <Alerts org={org} site={site} canWrite={canWrite} />
         ) : (
           <Reports org={org} site={site} canWrite={canWrite} />
         )}
-        <Deliveries org={org} site={site} />
+        {section !== "goals" && <Deliveries org={org} site={site} />}
       </main>
     );
   }
@@ -61,6 +65,7 @@ export function Settings({
           ← {org.name}
         </a>
         <SiteSettings org={org} site={site} canWrite={canWrite} onSitesChanged={onSitesChanged} />
+        {canWrite && <Imports org={org} site={site} />}
       </main>
     );
   }

@@ -1,5 +1,5 @@
-/** One site's settings: name, domain, time zone, public sharing; links to its alerts and
- * reports; and deleting it. */
+/** One site's settings: name, domain, time zone, reporting currency, public sharing; links to
+ * its goals and funnels, alerts and reports; and deleting it. */
 import { useState } from "preact/hooks";
 import { api, ApiError, type Organisation, type Site } from "../api";
 import { navigate, onLinkClick } from "../router";
@@ -41,6 +41,7 @@ export function SiteSettings({
           .filter((host) => host !== ""),
         allowLocalhost: data.get("allowLocalhost") === "on",
         filterDatacenter: data.get("filterDatacenter") === "on",
+        currency: String(data.get("currency")).trim().toUpperCase(),
       });
       await onSitesChanged();
       setMessage("Saved.");
@@ -75,6 +76,22 @@ export function SiteSettings({
               ))}
             </select>
           </label>
+          <label>
+            Reporting currency{" "}
+            <input
+              name="currency"
+              value={site.currency}
+              required
+              pattern="[A-Za-z]{3}"
+              maxLength={3}
+              size={4}
+              aria-describedby="currency-help"
+            />
+          </label>
+          <p id="currency-help" class="muted small">
+            Revenue goals report in this currency (ISO 4217, e.g. EUR), converted from whatever
+            currency each purchase was paid in with the exchange rates the operator set.
+          </p>
           <label class="toggle">
             <input type="checkbox" name="public" checked={site.public} /> Public: anyone with the
             link can read the dashboard
@@ -115,6 +132,10 @@ export function SiteSettings({
         </fieldset>
       </form>
       <p class="links">
+        <a href={`/settings/sites/${site.id}/goals`} onClick={(e) => onLinkClick(e, `/settings/sites/${site.id}/goals`)}>
+          Goals and funnels
+        </a>{" "}
+        ·{" "}
         <a href={`/settings/sites/${site.id}/alerts`} onClick={(e) => onLinkClick(e, `/settings/sites/${site.id}/alerts`)}>
           Traffic alerts
         </a>{" "}

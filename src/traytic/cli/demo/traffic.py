@@ -6,7 +6,8 @@ weekends, a little more each week; a launch on a Tuesday about two weeks ago bri
 from Hacker News, Product Hunt and a Twitter campaign that fades over three days; two
 newsletter days bring their tagged clicks. Each visit follows the site's links; the beacons
 carry page views (the landing page's referrer and campaign tags), custom events with props, Web
-Vitals when the page is hidden, and the odd uncaught error, batched as the tracker batches them.
+Vitals and engagement (engaged time, scroll depth) when the page is left, outbound link clicks
+and downloads, the odd dead link (a 404) and uncaught error, batched as the tracker batches them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,16 @@ VITALS_SHARE = 0.35
 """Page views whose Web Vitals reach the server: many leave before the page is hidden in a way
 that lets a beacon out, and a month of every one would crowd out the page views of the demo."""
 """Visits started in the last few minutes, so the live view has someone on the site."""
+DEAD_LINK = "/docs/v1/setup"
+DEAD_LINK_SHARE = 0.01
+"""Visits that land on a page which is gone (an old link elsewhere): its 404 page reports it."""
+OUTBOUND = (
+    ("/docs", 0.06, "https://github.com/traytic/traytic"),
+    ("/blog/", 0.05, "https://news.ycombinator.com/item"),
+    ("/features", 0.03, "https://github.com/traytic/traytic"),
+)
+DOWNLOADS = (("/docs", 0.03, "/downloads/traytic-self-hosting.pdf"),)
+"""(page prefix, chance a view ends with that click, the link's URL or path)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +211,8 @@ class TrafficGenerator:
         rng = self._rng
         far = country.code not in NEAR
         path = weighted(rng, source.landings)
+        if rng.random() < DEAD_LINK_SHARE:
+            path = DEAD_LINK
         referrer = source.referrer
         query = f"?{source.utm}" if source.utm else ""
         at = start
@@ -209,13 +222,19 @@ class TrafficGenerator:
             view: dict[str, Any] = {"type": "pageview", "url": url + query}
             if referrer:
                 view["referrer"] = referrer
+            if path == DEAD_LINK:
+                yield at, [*hidden, view, self._event("404", url, url)]
+                break
             yield at, [*hidden, view]
             reading = path.startswith(("/docs", "/blog/"))  # people read docs and posts longer
             dwell = min(600.0, max(3.0, rng.lognormvariate(3.8 if reading else 3.2, 0.9)))
             clicked = self._interactions(path, url)
             if clicked:
                 yield at + dwell * rng.uniform(0.2, 0.8), clicked
-            hidden = []
+            left = self._link_clicked(path)
+            if left:
+                yield at + dwell, [left]
+            hidden = [self._engagement(url + query, dwell, reading)]
             for name in measured if rng.random() < VITALS_SHARE else ():
                 if name == "INP" and not clicked and rng.random() < 0.4:
                     continue  # INP needs an interaction: most visitors scroll or click
@@ -223,11 +242,37 @@ class TrafficGenerator:
                 hidden.append({"type": "vital", "name": name, "value": value, "url": url})
             at += dwell
             leave, links = NAVIGATION.get(path, (1.0, ()))
-            if not links or rng.random() < leave:
+            if not links or rng.random() < leave or (left and left["name"] != "File Download"):
                 break
             referrer, query, path = url + query, "", weighted(rng, links)
         if hidden:
             yield at, hidden
+
+    def _event(self, name: str, url: str, target: str) -> dict[str, Any]:
+        return {"type": "event", "name": name, "url": url, "props": {"url": target}}
+
+    def _link_clicked(self, path: str) -> dict[str, Any] | None:
+        """An outbound link or a download clicked on this page, as the tracker sends it."""
+        url = f"{self._origin}{path}"
+        for prefix, chance, target in DOWNLOADS:
+            if path.startswith(prefix) and self._rng.random() < chance:
+                return self._event("File Download", url, f"{self._origin}{target}")
+        for prefix, chance, target in OUTBOUND:
+            if path.startswith(prefix) and self._rng.random() < chance:
+                return self._event("Outbound Link: Click", url, target)
+        return None
+
+    def _engagement(self, url: str, dwell: float, reading: bool) -> dict[str, Any]:
+        """The page's engaged time (a part of the dwell: tabs switched, idle spells) and how
+        far down it was read."""
+        rng = self._rng
+        depth = rng.betavariate(3.0, 1.6) if reading else rng.betavariate(2.0, 1.8)
+        return {
+            "type": "engagement",
+            "url": url,
+            "engagedMs": int(dwell * 1000 * rng.uniform(0.45, 0.95)),
+            "scrollDepth": max(10, min(100, round(depth * 100))),
+        }
 
     def _interactions(self, path: str, url: str) -> list[dict[str, Any]]:
         rng = self._rng

@@ -5,14 +5,20 @@ the same site, days and time zone."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from traytic.alerts.schedule import Period
 from traytic.warehouse.stats import Stats, StatsQuery
+from traytic.warehouse.stats import goals as goal_statements
+from traytic.warehouse.stats.conversions import GoalStats
+from traytic.warehouse.stats.goals import Target
+from traytic.warehouse.stats.matching import Goal
 from traytic.warehouse.stats.params import local_midnight
-from traytic.warehouse.stats.results import Overview, Row, Timeseries
+from traytic.warehouse.stats.results import Goals, Overview, Row, Timeseries
+from traytic.warehouse.stats.revenue import Conversion
 
 TOP = 5
 """Rows of each top list in a report."""
@@ -30,9 +36,21 @@ class ReportFigures:
     pages: list[Row]
     sources: list[Row]
     countries: list[Row]
+    goals: Goals | None = None
+    """`GET .../goals` for the same days, when the site has goals."""
 
 
-async def report_figures(stats: Stats, site_id: str, period: Period, tz: str) -> ReportFigures:
+async def report_figures(
+    stats: Stats,
+    site_id: str,
+    period: Period,
+    tz: str,
+    *,
+    goals: Sequence[Goal] = (),
+    conversion: Conversion | None = None,
+) -> ReportFigures:
+    """The report's numbers; with `goals`, their conversions too (revenue through
+    `conversion`, the site's reporting currency)."""
     query = StatsQuery.build(site_id, date_from=period.first, date_to=period.last, tz=tz, limit=TOP)
     overview, timeseries, pages, sources, countries = await asyncio.gather(
         stats.overview(query),
@@ -41,6 +59,9 @@ async def report_figures(stats: Stats, site_id: str, period: Period, tz: str) ->
         stats.sources(query),
         stats.countries(query),
     )
+    converted = None
+    if goals:
+        converted = await GoalStats(stats, conversion or Conversion()).goals(query, goals)
     return ReportFigures(
         period=period,
         tz=tz,
@@ -49,7 +70,19 @@ async def report_figures(stats: Stats, site_id: str, period: Period, tz: str) ->
         pages=pages.pages,
         sources=sources.sources,
         countries=countries.countries,
+        goals=converted,
     )
+
+
+async def goal_conversions(
+    stats: Stats, site_id: str, goal: Goal, *, tz: str, now: datetime, window_s: int
+) -> int:
+    """A goal's conversions (matching events, as `totalConversions` counts them) in the
+    `window_s` seconds before `now`."""
+    query = StatsQuery(site_id=site_id, start=now - timedelta(seconds=window_s), end=now, tz=tz)
+    statement = goal_statements.overview(query, Target((goal,)), Conversion())
+    rows = await stats.warehouse.query(statement.sql, statement.params)
+    return sum(int(row["conversions"]) for row in rows if int(row["is_current"]) == 1)
 
 
 async def current_visitors(stats: Stats, site_id: str, tz: str, now: datetime) -> int:

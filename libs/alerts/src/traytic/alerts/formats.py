@@ -36,3 +36,8 @@ def period_label(first: date, last: date) -> str:
     if first.month != last.month:
         return f"{first.day} {first:%B} to {last.day} {last:%B %Y}"
     return f"{first.day} to {last.day} {last:%B %Y}"
+
+
+def money(amount: float, currency: str) -> str:
+    """`1,234.50 EUR`: the code rather than a symbol, which several currencies share."""
+    return f"{amount:,.2f} {currency}"

@@ -21,17 +21,25 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.alerts import render, rules, schedule
-from traytic.alerts.figures import ReportFigures, current_visitors, day_to_date, report_figures
+from traytic.alerts.figures import (
+    ReportFigures,
+    current_visitors,
+    day_to_date,
+    goal_conversions,
+    report_figures,
+)
 from traytic.alerts.render import AlertContext, Rendered, ReportContext, SiteInfo
 from traytic.alerts.settings import AlertsSettings
 from traytic.db import Database
-from traytic.db.models import Alert, AlertKind, Channel, Delivery, Recipient, Report, Site
+from traytic.db.models import Alert, AlertKind, Channel, Delivery, Goal, Recipient, Report, Site
 from traytic.db.repositories import alerts as alert_repository
 from traytic.db.repositories import deliveries, recipients
+from traytic.db.repositories import goals as goal_repository
 from traytic.db.repositories import reports as report_repository
 from traytic.db.repositories.leases import holds, release
 from traytic.db.tokens import unsubscribe_token
-from traytic.warehouse.stats import Stats
+from traytic.warehouse.stats import Stats, matching
+from traytic.warehouse.stats.revenue import Conversion
 
 log = structlog.get_logger()
 
@@ -121,6 +129,7 @@ class Planner:
             recipient = await session.get(Recipient, recipient_id)
             report = await session.get(Report, recipient.report_id) if recipient else None
             site = await session.get(Site, report.site_id) if report else None
+            goals = await goal_repository.list_goals(session, site.id) if site else []
         if recipient is None or report is None or site is None:
             return 0
         zone = ZoneInfo(recipient.time_zone)
@@ -146,8 +155,15 @@ class Planner:
             )
         cache_key = (site.id, due.period, recipient.time_zone)
         if cache_key not in cache:
+            # Revenue in the site's currency; this process holds no exchange rates (the query
+            # service does), so revenue sent in another currency is named as not converted.
             cache[cache_key] = await report_figures(
-                self.stats, site.id, due.period, recipient.time_zone
+                self.stats,
+                site.id,
+                due.period,
+                recipient.time_zone,
+                goals=[matching.Goal.of(goal) for goal in goals],
+                conversion=Conversion(site.currency, {site.currency: 1.0}),
             )
         context = ReportContext(
             site=SiteInfo(site.id, site.domain, site.name),
@@ -231,6 +247,7 @@ class Planner:
         async with self.db.session() as session:
             alert = await session.get(Alert, alert_id)
             site = await session.get(Site, alert.site_id) if alert else None
+            goal = await session.get(Goal, alert.goal_id) if alert and alert.goal_id else None
             listed: Sequence[Recipient] = (
                 await recipients.list_recipients(session, alert_id=alert_id) if alert else []
             )
@@ -242,6 +259,20 @@ class Planner:
         if alert.kind == AlertKind.SPIKE.value:
             value = float(await current_visitors(self.stats, site.id, site.time_zone, now))
             condition = rules.spike_condition(int(value), alert.threshold)
+        elif alert.kind == AlertKind.GOAL.value:
+            if goal is None:  # deleted with its goal by the cascade; nothing left to count
+                await self._after_check(alert_id, owner, None)
+                return 0
+            count = await goal_conversions(
+                self.stats,
+                site.id,
+                matching.Goal.of(goal),
+                tz=site.time_zone,
+                now=now,
+                window_s=alert.window_s,
+            )
+            value = float(count)
+            condition = rules.goal_condition(count, alert.threshold, below=alert.below)
         else:
             figures = await day_to_date(
                 self.stats, site.id, site.time_zone, now, self.settings.alerts_drop_weeks
@@ -273,6 +304,9 @@ class Planner:
                 fired_at=now,
                 tz=site.time_zone,
                 dashboard_url=render.dashboard_url(self.settings.public_url, site.id),
+                goal=(str(goal.id), goal.name) if goal is not None else None,
+                below=alert.below,
+                window_s=alert.window_s,
             )
             for recipient in listed:
                 if recipient.unsubscribed_at is not None:

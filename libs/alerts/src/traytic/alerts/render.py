@@ -20,8 +20,8 @@ import msgspec
 
 from traytic.alerts.chart import bar_chart
 from traytic.alerts.figures import ReportFigures
-from traytic.alerts.formats import change, duration, integer, percent, period_label
-from traytic.warehouse.stats.results import Row
+from traytic.alerts.formats import change, duration, integer, money, percent, period_label
+from traytic.warehouse.stats.results import GoalConversions, Row
 
 JSON = msgspec.json.Encoder(order="sorted")
 
@@ -69,6 +69,10 @@ class AlertContext:
     fired_at: datetime
     tz: str
     dashboard_url: str
+    goal: tuple[str, str] | None = None
+    """Goal alerts: the goal's id and name."""
+    below: bool = False
+    window_s: int = 0
 
 
 def dashboard_url(public_url: str, site_id: str, **query: str) -> str:
@@ -104,6 +108,32 @@ def _lists(figures: ReportFigures) -> list[tuple[str, list[Row]]]:
         ("Top sources", [_named(row, "Direct") for row in figures.sources]),
         ("Top countries", [_named(row, "Unknown") for row in figures.countries]),
     ]
+
+
+def _goal_lines(figures: ReportFigures) -> list[str]:
+    """One line per goal: conversions, the change, the rate and (revenue goals) revenue."""
+    if figures.goals is None:
+        return []
+    currency = figures.goals.money.currency
+    lines = []
+    for goal in figures.goals.goals:
+        line = _goal_cells(goal, currency)
+        lines.append(f"  {goal.name}  " + " · ".join(line))
+    if figures.goals.money.unconverted:
+        codes = ", ".join(figures.goals.money.unconverted)
+        lines.append(f"  (revenue in {codes} has no exchange rate here and counts 0)")
+    return lines
+
+
+def _goal_cells(goal: GoalConversions, currency: str) -> list[str]:
+    unique = goal.unique_conversions
+    cells = [
+        f"{integer(unique.value)} converted ({change(unique.value, unique.previous)})",
+        f"{percent(goal.conversion_rate.value)} of visitors",
+    ]
+    if goal.revenue is not None:
+        cells.append(money(goal.revenue.value, currency))
+    return cells
 
 
 def _named(row: Row, empty: str) -> Row:
@@ -149,6 +179,8 @@ def report_email(context: ReportContext, unsubscribe_url: str) -> Rendered:
     for title, rows in _lists(figures):
         lines += ["", f"{title}:"]
         lines += [f"  {_row_label(row)}  {integer(row.visitors)}" for row in rows] or ["  none"]
+    if goal_lines := _goal_lines(figures):
+        lines += ["", "Goals:", *goal_lines]
     lines += [
         "",
         f"Open the dashboard: {context.dashboard_url}",
@@ -203,6 +235,7 @@ def _report_html(context: ReportContext, when: str, note: str, unsubscribe_url: 
             f"<tr><th {_CELL.format(align='left')}></th>"
             f"<th {_CELL.format(align='right')}>Visitors</th></tr>{body}</table>"
         )
+    tables += _goals_html(figures)
     late = (
         f'<p style="background:#fff4e0;padding:8px 12px;border-radius:6px">{e(note)}</p>'
         if note
@@ -226,6 +259,27 @@ def _report_html(context: ReportContext, when: str, note: str, unsubscribe_url: 
         '<p style="color:#6b6b76;font-size:12px">Sent by Traytic. '
         f'<a href="{e(unsubscribe_url)}" style="color:#6b6b76">Unsubscribe</a> '
         "from this report.</p></div></body></html>"
+    )
+
+
+def _goals_html(figures: ReportFigures) -> str:
+    if figures.goals is None or not figures.goals.goals:
+        return ""
+    e = html.escape
+    currency = figures.goals.money.currency
+    body = "".join(
+        f"<tr><td {_CELL.format(align='left')}>{e(goal.name)}</td>"
+        + "".join(
+            f"<td {_CELL.format(align='right')}>{e(cell)}</td>"
+            for cell in _goal_cells(goal, currency)
+        )
+        + "</tr>"
+        for goal in figures.goals.goals
+    )
+    return (
+        '<h2 style="font-size:15px;margin:24px 0 4px">Goals</h2>'
+        '<table role="presentation" width="100%" cellspacing="0" '
+        f'style="border-collapse:collapse;font-size:14px">{body}</table>'
     )
 
 
@@ -266,6 +320,9 @@ def report_slack(context: ReportContext) -> Rendered:
                 "text": {"type": "mrkdwn", "text": f"*{title}*\n{listed or 'none'}"},
             }
         )
+    if goal_lines := _goal_lines(figures):
+        listed = _slack_escape("\n".join(line.strip() for line in goal_lines))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Goals*\n{listed}"}})
     blocks.append(_slack_button(context.dashboard_url))
     return Rendered(subject, JSON.encode({"text": subject, "blocks": blocks}).decode())
 
@@ -301,6 +358,7 @@ def report_webhook(context: ReportContext, key: str) -> Rendered:
             "pages": msgspec.to_builtins(figures.pages),
             "sources": msgspec.to_builtins(figures.sources),
             "countries": msgspec.to_builtins(figures.countries),
+            "goals": msgspec.to_builtins(figures.goals) if figures.goals is not None else None,
         },
         "url": context.dashboard_url,
     }
@@ -310,8 +368,24 @@ def report_webhook(context: ReportContext, key: str) -> Rendered:
 # ---- alerts
 
 
+def _window(seconds: int) -> str:
+    minutes = seconds // 60
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return "24 hours" if days == 1 else f"{days} days"
+    if minutes % 60 == 0:
+        return "hour" if minutes == 60 else f"{minutes // 60} hours"
+    return f"{minutes} minutes"
+
+
 def alert_subject(context: AlertContext) -> str:
     site = context.site.label
+    if context.kind == "goal":
+        name = context.goal[1] if context.goal else "a goal"
+        return (
+            f"Goal {name} on {site}: {integer(context.value)} conversions"
+            f" in the last {_window(context.window_s)}"
+        )
     if context.kind == "spike":
         return f"Traffic spike on {site}: {integer(context.value)} visitors now"
     usual = context.usual or 0.0
@@ -325,6 +399,14 @@ def alert_subject(context: AlertContext) -> str:
 def _alert_lines(context: AlertContext) -> list[str]:
     local = context.fired_at.astimezone(ZoneInfo(context.tz))
     when = f"{local:%A %d %B %Y, %H:%M} ({context.tz})"
+    if context.kind == "goal":
+        name = context.goal[1] if context.goal else "the goal"
+        side = "below" if context.below else "at or above"
+        return [
+            f"{name} converted {integer(context.value)} times on {context.site.label} in the last "
+            f"{_window(context.window_s)}: {side} your threshold of {integer(context.threshold)}.",
+            f"Noticed {when}.",
+        ]
     if context.kind == "spike":
         return [
             f"{integer(context.value)} people are on {context.site.label} right now "
@@ -397,6 +479,15 @@ def alert_webhook(context: AlertContext, key: str) -> Rendered:
             "value": context.value,
             "usual": context.usual,
             "firedAt": context.fired_at.isoformat(),
+            **(
+                {
+                    "goal": {"id": context.goal[0], "name": context.goal[1]},
+                    "below": context.below,
+                    "windowMinutes": context.window_s // 60,
+                }
+                if context.goal is not None
+                else {}
+            ),
         },
         "url": context.dashboard_url,
     }

@@ -3,11 +3,6 @@
 A crossing is the condition turning true. It sends one message unless the alert sent one within
 its cool-down; while the condition stays true nothing more is sent, and once it clears the next
 crossing may send again. So a spike that flickers around the threshold sends one message.
-
-Goal alerts (conversions of a goal above or below a threshold in a window) have no rule here
-yet: goals do not have conversions in the stats API. When they do, a `GoalConversions` reader
-and a `goal_condition` join `spike_condition` and `drop_condition`, and
-`traytic.db.repositories.alerts.SUPPORTED_KINDS` gains `goal`.
 """
 
 from __future__ import annotations
@@ -53,3 +48,8 @@ def drop_condition(figures: DayToDate, share: float, *, min_usual: float, min_ho
     if figures.hours < min_hours or not figures.previous or figures.usual < min_usual:
         return False
     return figures.today < share * figures.usual
+
+
+def goal_condition(conversions: int, threshold: float, *, below: bool) -> bool:
+    """A goal's conversions in the window reached the threshold (or, `below`, fell under it)."""
+    return conversions < threshold if below else conversions >= threshold

@@ -75,9 +75,29 @@ class ErrorEvent(
 
     message: Annotated[str, msgspec.Meta(min_length=1)]
     url: Url
+    source: str | None = None
+    """Where it was thrown: the script's URL without query or fragment, `:line:column`. The
+    tracker never sends a stack (its frames can carry the page's data)."""
 
 
-Event = Pageview | CustomEvent | Vital | ErrorEvent
+MAX_ENGAGED_MS = 86_400_000
+"""A day: more engaged time than that from one page is not a person reading."""
+
+
+class Engagement(
+    msgspec.Struct, tag="engagement", tag_field="type", rename="camel", frozen=True, gc=False
+):
+    """How long a page was visible with the visitor active, and how far they scrolled: sent
+    when the page is hidden or left. `engaged_ms` is the time since the previous engagement
+    event of the same page view (so a page's times add up); `scroll_depth` is the deepest
+    point so far, in percent of the page's height."""
+
+    url: Url
+    engaged_ms: Annotated[int, msgspec.Meta(ge=0, le=MAX_ENGAGED_MS)]
+    scroll_depth: Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+Event = Pageview | CustomEvent | Vital | ErrorEvent | Engagement
 """The tagged union of everything a beacon can carry, told apart by `type`."""
 
 

@@ -72,6 +72,7 @@ _TS_TYPE = struct.Struct("<Ib")
 _IDS = struct.Struct("<QQQ")
 _F64 = struct.Struct("<d")
 _I64 = struct.Struct("<q")
+_ENGAGEMENT = struct.Struct("<IB")
 
 
 def _varint(n: int) -> bytes:
@@ -107,6 +108,8 @@ def encode_row_binary(rows: Sequence[EventRow]) -> bytes:
         buffer += _F64.pack(row.value)
         buffer += _I64.pack(row.revenue_micros)
         _string(buffer, row.revenue_currency)
+        buffer += _ENGAGEMENT.pack(row.engaged_ms, row.scroll_depth)
+        _string(buffer, row.error_source)
     return bytes(buffer)
 
 

@@ -39,6 +39,7 @@ RETENTION_TABLES: dict[str, str] = {
     "traffic_quarters": "quarter",
     "daily_stats": "toDateTime(day, 'UTC')",
     "sessions": "started",
+    "imported_stats": "toDateTime(day, 'UTC')",
 }
 """Table → the expression of its row time (a `DateTime`, e.g. `toDateTime(day, 'UTC')` for a
 `Date` column). Every table with per-site rows belongs here; one that does not exist yet is

@@ -9,6 +9,9 @@ from __future__ import annotations
 import msgspec
 
 EVENT_TYPES = ("pageview", "event", "vital", "error")
+ENGAGEMENT = "engagement"
+"""The `name` of the `vital` rows that hold a page's engaged time and scroll depth (the
+tracker's `engagement` events; migration 0015 says why they are not a type of their own)."""
 
 
 class EventRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
@@ -65,6 +68,12 @@ class EventRow(msgspec.Struct, array_like=True, frozen=True, gc=False):
     """Revenue a custom event carried, in millionths of `revenue_currency` (0: none)."""
     revenue_currency: str = ""
     """Its ISO 4217 code, upper case; empty when the event carried no revenue."""
+    engaged_ms: int = 0
+    """Engagement rows (type `vital`, name `ENGAGEMENT`): visible, active milliseconds."""
+    scroll_depth: int = 0
+    """Engagement rows: the deepest point reached, percent of the page's height (0 to 100)."""
+    error_source: str = ""
+    """Error rows: the script and line it was thrown at (no query string, no stack)."""
 
 
 COLUMNS: tuple[str, ...] = tuple(

@@ -14,11 +14,12 @@ from typing import NamedTuple
 from traytic.consumer.enrich.visitor import UINT64, beacon_base
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identified
-from traytic.core.events import CustomEvent, ErrorEvent, Pageview, PropValue, Vital
+from traytic.core.events import CustomEvent, Engagement, ErrorEvent, Pageview, PropValue, Vital
 from traytic.core.revenue import amount_micros
-from traytic.warehouse.rows import EventRow
+from traytic.warehouse.rows import ENGAGEMENT, EventRow
 
 MAX_ERROR_MESSAGE = 1024
+MAX_ERROR_SOURCE = 1024
 
 
 class Built(NamedTuple):
@@ -70,6 +71,9 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
             keys: list[str] = []
             values: list[str] = []
             revenue_micros, revenue_currency = 0, ""
+            kind: str = event.__struct_config__.tag  # type: ignore[assignment]
+            engaged_ms = scroll_depth = 0
+            error_source = ""
             if isinstance(event, Pageview):
                 referral = referral_of(event.referrer or "", page)
             elif isinstance(event, CustomEvent):
@@ -85,12 +89,18 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                 value = event.value
             elif isinstance(event, ErrorEvent):
                 name = event.message[:MAX_ERROR_MESSAGE]
+                error_source = (event.source or "")[:MAX_ERROR_SOURCE]
+            elif isinstance(event, Engagement):
+                # A vital-like measurement of the page (see migration 0015).
+                kind, name = "vital", ENGAGEMENT
+                engaged_ms = event.engaged_ms
+                scroll_depth = event.scroll_depth
             # Positional, in column order (see EventRow): the hot loop of the consumer.
             append(
                 EventRow(
                     site_id,
                     ts,
-                    event.__struct_config__.tag,  # type: ignore[arg-type]
+                    kind,
                     name,
                     (base + index) & UINT64,  # event_id(batch_id, beacon_index, index)
                     visitor,
@@ -120,6 +130,9 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                     value,
                     revenue_micros,
                     revenue_currency,
+                    engaged_ms,
+                    scroll_depth,
+                    error_source,
                 )
             )
     owned = visits.keys() - foreign

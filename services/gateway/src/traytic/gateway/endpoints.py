@@ -34,8 +34,9 @@ async def readyz(state: State) -> dict[str, str | int]:
 
 TRACKER_DIR = "static"
 """Where the tracker's files are in the package (`make tracker` and the image put them there)."""
-TRACKER_FILES = ("script.js", "script.vitals.js")
-"""The plain builds of `sdk/js`: the tracker, and the Web Vitals it loads when they are on."""
+TRACKER_FILES = ("script.js", "script.vitals.js", "script.extras.js")
+"""The plain builds of `sdk/js`: the tracker, and the Web Vitals and engagement it loads when
+they are on."""
 
 
 @cache
@@ -48,7 +49,7 @@ def _tracker_file(name: str) -> tuple[bytes, str] | None:
 
 
 @route(
-    ["/script.js", "/script.vitals.js"],
+    [f"/{name}" for name in TRACKER_FILES],
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
     include_in_schema=False,
     sync_to_thread=False,

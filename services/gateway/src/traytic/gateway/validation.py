@@ -65,6 +65,7 @@ def _refuse_nul(beacon: Beacon) -> None:
                 texts.append((field, value if isinstance(value, str) else None))
         elif isinstance(event, ErrorEvent):
             texts.append(("message", event.message))
+            texts.append(("source", event.source))
         for name, text in texts:
             if text and "\x00" in text:
                 raise InvalidInput(f"{name} contains a NUL character", field=f"{where}.{name}")
@@ -86,6 +87,11 @@ def check_limits(beacon: Beacon, settings: GatewaySettings) -> None:
                 raise InvalidInput(
                     f"message longer than {settings.max_error_message_length} characters",
                     field=f"{where}.message",
+                )
+            if event.source and len(event.source) > settings.max_url_length:
+                raise InvalidInput(
+                    f"source longer than {settings.max_url_length} characters",
+                    field=f"{where}.source",
                 )
         elif (
             isinstance(event, Pageview)

@@ -62,14 +62,22 @@ class RecipientOut(Wire):
 
 class AlertIn(Wire):
     kind: str
-    """`spike` (current visitors above `threshold`) or `drop` (today's visitors so far below
-    `threshold`, a share from 0 to 1, of the usual level for this weekday)."""
+    """`spike` (current visitors above `threshold`), `drop` (today's visitors so far below
+    `threshold`, a share from 0 to 1, of the usual level for this weekday) or `goal` (a goal's
+    conversions in the last `windowMinutes` at least `threshold`, or below it with `below`)."""
     threshold: float
     name: str = ""
     cooldown_minutes: int = 60
     """After a message, none for this long (one crossing sends one message in any case)."""
     enabled: bool = True
     recipients: list[RecipientIn] = []
+    goal_id: uuid.UUID | None = None
+    """Goal alerts: the site's goal whose conversions are counted."""
+    window_minutes: int = 60
+    """Goal alerts: conversions are counted over this many minutes up to each check (5 to
+    10080)."""
+    below: bool = False
+    """Goal alerts: fire when conversions fall below `threshold` instead of reaching it."""
 
 
 class AlertPatch(Wire):
@@ -81,6 +89,9 @@ class AlertPatch(Wire):
     cooldown_minutes: int | UnsetType = UNSET
     enabled: bool | UnsetType = UNSET
     recipients: list[RecipientIn] | UnsetType = UNSET
+    goal_id: uuid.UUID | UnsetType | None = UNSET
+    window_minutes: int | UnsetType = UNSET
+    below: bool | UnsetType = UNSET
 
 
 class AlertOut(Wire):
@@ -98,9 +109,15 @@ class AlertOut(Wire):
     last_fired_at: datetime | None
     recipients: list[RecipientOut]
     created_at: datetime
+    goal_id: uuid.UUID | None = None
+    window_minutes: int | None = None
+    """Goal alerts only."""
+    below: bool | None = None
+    """Goal alerts only."""
 
     @classmethod
     def of(cls, alert: Alert, recipients: list[Recipient], admin: bool) -> AlertOut:
+        goal = alert.kind == "goal"
         return cls(
             id=alert.id,
             site_id=alert.site_id,
@@ -115,6 +132,9 @@ class AlertOut(Wire):
             last_fired_at=alert.last_fired_at,
             recipients=[RecipientOut.of(row, admin) for row in recipients],
             created_at=alert.created_at,
+            goal_id=alert.goal_id,
+            window_minutes=alert.window_s // 60 if goal else None,
+            below=alert.below if goal else None,
         )
 
 

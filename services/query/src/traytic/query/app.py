@@ -22,6 +22,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.types import ASGIApp, Receive, Scope, Send
 from nats.aio.client import Client as NatsClient
 from prometheus_client.core import Metric
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -99,13 +100,38 @@ def provide_context(state: State) -> QueryContext:
     return context
 
 
-async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+_SESSION_KEY = "traytic.db_session"
+
+
+async def provide_db_session(
+    state: State, request: Request[Any, Any, Any]
+) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commit after the handler, then the after-commit effects."""
     db = _running(state).db
     assert db is not None, "the query lifespan has not started"
     async with db.session() as session:
+        request.scope[_SESSION_KEY] = session  # type: ignore[literal-required]
         yield session
     await run_after_commit(session)
+
+
+def close_abandoned_sessions(app: ASGIApp) -> ASGIApp:
+    """Closes the request's session once the response is sent, if its dependency never did.
+
+    Litestar registers a generator dependency's cleanup only after every dependency of the
+    request resolved: when a later one fails (a 400 for a bad parameter), `provide_db_session`
+    is never resumed, and its session kept the connection (and, on SQLite, the database lock
+    that made the next write answer 500) until the garbage collector found it."""
+
+    async def closing(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await app(scope, receive, send)
+        finally:
+            session = scope.pop(_SESSION_KEY, None)  # type: ignore[misc]
+            if session is not None:
+                await session.close()  # a no-op when the dependency closed it
+
+    return closing
 
 
 class Query:
@@ -144,7 +170,11 @@ class Query:
                 "user": Provide(provide_user),
             },
             exception_handlers={TrayticError: _field_on_the_wire},
-            middleware=[request_ids, request_counting("query", metrics_registry)],
+            middleware=[
+                request_ids,
+                request_counting("query", metrics_registry),
+                close_abandoned_sessions,
+            ],
         )
         self.route_handlers: list[Any] = [self.router]
 
@@ -195,6 +225,7 @@ class Query:
             context.live.nc = self.nc
             stack.push_async_callback(registry.close)
             stack.push_async_callback(context.live.close)
+            stack.push_async_callback(context.imports.close)
             registry.kv = await bus.ensure_sites_bucket(self.nc.jetstream(), self.bus_settings)
             self.backoffs.share(
                 await bus.ensure_bucket(

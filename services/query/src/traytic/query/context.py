@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from traytic.http.client_ip import ClientIpResolver
+from traytic.query.import_jobs import ImportTasks
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
@@ -37,6 +38,8 @@ class QueryContext:
 
     rates: ExchangeRates = field(default_factory=ExchangeRates)
     """Revenue is converted with these (kept current by `rates.keep_exchange_rates`)."""
+    imports: ImportTasks = field(default_factory=ImportTasks)
+    """Imports running after their upload answered (closed by the lifespan)."""
 
     async def announce_access_change(self) -> None:
         """After a commit that may take access away: open live streams are re-checked."""

@@ -23,8 +23,7 @@ from traytic.warehouse.stats.revenue import Conversion
 
 
 def stats_goal(goal: Goal) -> matching.Goal:
-    prop = (goal.prop_key, goal.prop_value or "") if goal.prop_key is not None else None
-    return matching.Goal(str(goal.id), goal.name, goal.kind, goal.match, prop)
+    return matching.Goal.of(goal)
 
 
 async def goal_of(session: AsyncSession, site: Site, goal_id: str, field: str) -> matching.Goal:

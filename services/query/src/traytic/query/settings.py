@@ -142,6 +142,12 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     exchange_rates_refresh_s: float = 3600.0
     """How often `exchange_rates_url` is fetched again (a failed fetch keeps the last rates)."""
 
+    import_max_bytes: int = 512 * 2**20
+    """Largest file an import upload may be (a year of Plausible's export is a few MB; Umami's
+    raw events are larger); bigger ones get a 413: import those with `traytic import`."""
+    import_dir: str = ""
+    """Where uploads wait while they are imported (deleted after); empty: the system temp dir."""
+
     @property
     def cookies_secure(self) -> bool:
         """Cookies carry `Secure` wherever people reach Traytic over https."""

@@ -41,6 +41,7 @@ class Permission(StrEnum):
     READ_SEGMENTS = "using saved segments"
     MANAGE_SHARED_SEGMENTS = "changing segments shared with the organisation"
     MANAGE_GOALS = "changing goals and funnels"
+    MANAGE_IMPORTS = "importing data from other tools"
     READ_BILLING = "seeing the plan and usage"
     MANAGE_BILLING = "managing the subscription"
     """Starting a checkout, and the provider's manage link (cancel, change the card)."""
@@ -62,6 +63,7 @@ REQUIRED_ROLE: Mapping[Permission, Role] = {
     Permission.READ_SEGMENTS: Role.VIEWER,
     Permission.MANAGE_SHARED_SEGMENTS: Role.ADMIN,
     Permission.MANAGE_GOALS: Role.ADMIN,
+    Permission.MANAGE_IMPORTS: Role.ADMIN,
     Permission.READ_BILLING: Role.VIEWER,
     Permission.MANAGE_BILLING: Role.ADMIN,
     Permission.REQUIRE_TWO_FACTOR: Role.OWNER,

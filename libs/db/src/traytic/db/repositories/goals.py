@@ -20,7 +20,7 @@ from traytic.core.goals import (
     check_pattern,
 )
 from traytic.db.errors import DuplicateError, InUse, NotFound, is_unique_violation
-from traytic.db.models import Funnel, FunnelStep, Goal, GoalKind
+from traytic.db.models import Alert, Funnel, FunnelStep, Goal, GoalKind
 from traytic.db.validation import check_choice, check_text
 
 MIN_STEPS = 2
@@ -140,7 +140,8 @@ async def update_goal(
 
 
 async def delete_goal(session: AsyncSession, site_id: str, goal_id: object) -> None:
-    """Delete a goal no funnel uses (a funnel's step would lose its meaning)."""
+    """Delete a goal no funnel or alert uses (a funnel's step or an alert's rule would lose
+    its meaning; the owner changes or deletes those first, knowingly)."""
     goal = await get_goal(session, site_id, goal_id)
     used = await session.exec(
         select(Funnel.name)
@@ -151,6 +152,12 @@ async def delete_goal(session: AsyncSession, site_id: str, goal_id: object) -> N
     if names:
         raise InUse(
             f"the funnel {names[0]!r} uses this goal: change or delete the funnel first",
+            field="goalId",
+        )
+    alerts = await session.exec(select(Alert.name).where(col(Alert.goal_id) == goal.id))
+    if named := sorted(set(alerts.all())):
+        raise InUse(
+            f"the alert {named[0]!r} counts this goal: change or delete the alert first",
             field="goalId",
         )
     await session.delete(goal)

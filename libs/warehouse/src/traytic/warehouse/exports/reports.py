@@ -1,11 +1,13 @@
 """Every report of a period, with the stats API's filters, as CSV files in a ZIP: the visitors
 graph, top pages, entry and exit pages, sources, referrers, channels, UTM tags, places, devices,
-custom events and their props, and Web Vitals. Each report is read and written in turn, and the
+custom events and their props, Web Vitals, engagement (time on page, outbound links, downloads,
+404s), languages and errors. Each report is read and written in turn, and the
 ZIP goes out as each file is added (no seeking: data descriptors), so memory holds one report.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import zipfile
@@ -139,8 +141,45 @@ async def _vitals(stats: Stats, query: StatsQuery) -> dict[str, Table]:
     return {"vitals.csv": (header, rows)}
 
 
+async def _engagement(stats: Stats, query: StatsQuery) -> dict[str, Table]:
+    found, languages = await asyncio.gather(stats.engagement(query), stats.languages(query))
+    links = ["url", "events", "visitors"]
+    return {
+        "engagement.csv": (
+            ["page", "views", "time_on_page", "scroll_depth"],
+            (
+                [p.value, p.views, round(p.time_on_page, 3), round(p.scroll_depth, 3)]
+                for p in found.pages
+            ),
+        ),
+        **{
+            f"{kind}.csv": (links, [[r.value, r.events, r.visitors] for r in getattr(found, kind)])
+            for kind in ("outbound_links", "downloads", "not_found")
+        },
+        "languages.csv": _rows(languages.languages, "language"),
+    }
+
+
+async def _errors(stats: Stats, query: StatsQuery) -> dict[str, Table]:
+    found = await stats.errors(query)
+    header = ["message", "page", "source", "errors", "visitors", "first_seen", "last_seen"]
+    rows = (
+        [
+            e.message,
+            e.page,
+            e.source,
+            e.errors,
+            e.visitors,
+            e.first_seen.isoformat(),
+            e.last_seen.isoformat(),
+        ]
+        for e in found.errors
+    )
+    return {"errors.csv": (header, rows)}
+
+
 READERS: tuple[Callable[[Stats, StatsQuery], Awaitable[dict[str, Table]]], ...] = (
-    _visitors, _pages, _sources, _places, _devices, _events, _vitals,
+    _visitors, _pages, _sources, _places, _devices, _events, _vitals, _engagement, _errors,
 )  # fmt: skip
 REPORT_FILES = (
     "visitors.csv", "pages.csv", "entry_pages.csv", "exit_pages.csv", "sources.csv",
@@ -148,7 +187,8 @@ REPORT_FILES = (
     "utm_terms.csv", "utm_contents.csv", "countries.csv", "regions.csv", "cities.csv",
     "devices.csv", "browsers.csv", "browser_versions.csv", "operating_systems.csv",
     "operating_system_versions.csv", "screen_sizes.csv", "custom_events.csv", "custom_props.csv",
-    "vitals.csv",
+    "vitals.csv", "engagement.csv", "outbound_links.csv", "downloads.csv", "not_found.csv",
+    "languages.csv", "errors.csv",
 )  # fmt: skip
 """The files of the ZIP, in order."""
 

@@ -279,15 +279,17 @@ class GoalStats:
 
     async def sources(self, query: StatsQuery, target: Target, sort: str) -> Sources:
         found = await self.breakdowns(query, SOURCE_DIMENSIONS, target, sort)
-        return Sources(range=_range(query.start, query.end, query), **found)
+        return Sources(range=_range(query.start, query.end, query), imports_included=None, **found)
 
     async def countries(self, query: StatsQuery, target: Target, sort: str) -> Countries:
         found = await self.breakdowns(query, GEO_DIMENSIONS, target, sort)
-        return Countries(range=_range(query.start, query.end, query), **found)
+        return Countries(
+            range=_range(query.start, query.end, query), imports_included=None, **found
+        )
 
     async def devices(self, query: StatsQuery, target: Target, sort: str) -> Devices:
         found = await self.breakdowns(query, DEVICE_DIMENSIONS, target, sort)
-        return Devices(range=_range(query.start, query.end, query), **found)
+        return Devices(range=_range(query.start, query.end, query), imports_included=None, **found)
 
     async def pages(self, query: StatsQuery, target: Target, sort: str) -> Pages:
         """Pages ranked by `sort`, with the conversions of the visits that viewed each; entry
@@ -295,19 +297,34 @@ class GoalStats:
         money = target.counts_revenue
         conversion = self.conversion
         plain: Pages
-        plain, page_rows, entry_rows, exit_rows = await asyncio.gather(
-            self.stats.pages(query),
-            self._rows(
-                statements.pages(
-                    query,
-                    target,
-                    conversion,
-                    limit=RATE_SORT_VALUES if sort in ("visitors", "conversionRate") else None,
-                )
-            ),
-            self._rows(statements.session_pages(query, target, conversion, exit=False)),
-            self._rows(statements.session_pages(query, target, conversion, exit=True)),
+        sessions = self._rows(
+            statements.session_pages(query, target, conversion, limit=RATE_SORT_VALUES)
         )
+        if sort == "visitors":
+            # Two steps: the plain list first, then the conversions of its pages alone.
+            plain = await self.stats.pages(query)
+            values = [page.value for page in plain.pages]
+            page_rows, session_rows = await asyncio.gather(
+                self._rows(
+                    statements.pages(query, target, conversion, limit=RATE_SORT_VALUES, only=values)
+                ),
+                sessions,
+            )
+        else:
+            plain, page_rows, session_rows = await asyncio.gather(
+                self.stats.pages(query),
+                self._rows(
+                    statements.pages(
+                        query,
+                        target,
+                        conversion,
+                        limit=RATE_SORT_VALUES if sort == "conversionRate" else None,
+                    )
+                ),
+                sessions,
+            )
+        entry_rows = [row for row in session_rows if row["side"] == "entry"]
+        exit_rows = [row for row in session_rows if row["side"] == "exit"]
         if sort == "visitors":
             found = {row["value"]: row for row in page_rows}
             for shown in plain.pages:

@@ -68,6 +68,13 @@ def filter_clauses(
             f" AND ts >= {{start}} AND ts < {{end}} AND {goal_sql})"
         )
         params.update(goal_params)
+    if filters.error is not None:
+        # The visits that met this error inside the statement's range.
+        clauses.append(
+            "session_id IN (SELECT session_id FROM events WHERE site_id = {site_id:String}"
+            " AND ts >= {start} AND ts < {end} AND type = 'error' AND name = {f_error:String})"
+        )
+        params["f_error"] = filters.error
     if filters.segment is not None:
         clauses.append(filters.segment.sql)
         params.update(filters.segment.params)

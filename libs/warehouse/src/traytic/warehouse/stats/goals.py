@@ -177,22 +177,29 @@ def breakdown(
     limit: int | None = None,
 ) -> Statement:
     """Per dimension value, the conversions of the visits that belong to it (see the module
-    docstring), ranked by `order` (a column of `_BREAKDOWN_FIGURES`); `limit` rows of each
-    dimension at most (when None, the query's page and the rows before it)."""
+    docstring), ranked by `order` (a column of `_CONVERSION_FIGURES`); `limit` rows of each
+    dimension at most (when None, the query's page and the rows before it).
+
+    Dimensions of the converting event itself are counted in one pass over the conversion
+    events; a visit's source needs its visit's row, joined to one row per converting visit."""
     own = [d for d in dimensions if d.column not in VISIT_COLUMNS]
     visit = [d for d in dimensions if d.column in VISIT_COLUMNS]
     columns = sorted({c for d in own for c in (d.column, d.parent) if c})
-    per_visit, params = _per_visit(query, target, conversion, columns=", ".join(columns))
-    source = per_visit
+    carried = "visitor_id, rev, rev_event, known, revenue_currency"
+    figures = _CONVERSION_FIGURES
     if visit:
+        source, params = _per_visit(query, target, conversion, columns=", ".join(columns))
         params["visit_start"] = query.start - VISIT_LOOKBACK
         attributes = ", ".join(sorted({c for d in visit for c in (d.column, d.parent) if c}))
         source = (
             f"(SELECT * FROM (SELECT session_id, {attributes} FROM sessions FINAL"
             " WHERE site_id = {site_id:String} AND started >= {visit_start}"
-            f" AND started < {{end}}) AS visit ALL INNER JOIN {per_visit} AS visit_conversions"
+            f" AND started < {{end}}) AS visit ALL INNER JOIN {source} AS visit_conversions"
             " USING session_id)"
         )
+        carried, figures = "visitor_id, hits, rev, rev_events, unconverted", _BREAKDOWN_FIGURES
+    else:
+        source, params = _rows(query, target, conversion, extra=", " + ", ".join(columns))
     tuples = ", ".join(
         f"tuple('{d.column}', {d.column}, {d.parent or chr(39) * 2})" for d in dimensions
     )
@@ -204,10 +211,9 @@ def breakdown(
     # 18.16's LIMIT BY takes no offset: the caller drops the rows before the page.
     page = f"LIMIT {int(query.offset + query.limit if limit is None else limit)} BY dimension"
     return Statement(
-        "SELECT dimension, value, parent, "
-        + _BREAKDOWN_FIGURES
-        + " FROM (SELECT tupleElement(dim, 1) AS dimension, tupleElement(dim, 2) AS value,"
-        f" tupleElement(dim, 3) AS parent, visitor_id, hits, rev, rev_events, unconverted"
+        f"SELECT dimension, value, parent, {figures}"
+        " FROM (SELECT tupleElement(dim, 1) AS dimension, tupleElement(dim, 2) AS value,"
+        f" tupleElement(dim, 3) AS parent, {carried}"
         f" FROM {source} ARRAY JOIN [{tuples}] AS dim){kept}"
         f" GROUP BY dimension, value, parent ORDER BY dimension, {order} DESC, value, parent"
         f" {page}",
@@ -216,12 +222,22 @@ def breakdown(
 
 
 def pages(
-    query: StatsQuery, target: Target, conversion: Conversion, *, limit: int | None = None
+    query: StatsQuery,
+    target: Target,
+    conversion: Conversion,
+    *,
+    limit: int | None = None,
+    only: Sequence[str] | None = None,
 ) -> Statement:
-    """Per page, the conversions of the visits that viewed it in the range."""
+    """Per page, the conversions of the visits that viewed it in the range; with `only`, of
+    those pages alone (the page a plain list shows: far fewer visit-page pairs to collect)."""
     per_visit, params = _per_visit(query, target, conversion)
     viewed, viewed_params = where(query, types=("pageview",))
     params.update(viewed_params)
+    if only is not None:
+        viewed += " AND pathname IN {only_pages}"
+        params["only_pages"] = (*only, "")  # never empty, never a bare value; no path is ''
+
     page = (
         f"LIMIT {int(query.offset)}, {int(query.limit)}" if limit is None else f"LIMIT {int(limit)}"
     )
@@ -236,25 +252,20 @@ def pages(
 
 
 def session_pages(
-    query: StatsQuery,
-    target: Target,
-    conversion: Conversion,
-    *,
-    exit: bool,
-    limit: int | None = None,
+    query: StatsQuery, target: Target, conversion: Conversion, *, limit: int
 ) -> Statement:
-    """Per entry (exit) page of the converting visits."""
+    """Per entry page (`side` 'entry') and exit page ('exit') of the converting visits, the
+    `limit` with the most converting visitors of each side, in one pass over the visits."""
     per_visit, params = _per_visit(query, target, conversion)
     params["visit_start"] = query.start - VISIT_LOOKBACK
-    column = "exit_page" if exit else "entry_page"
-    page = (
-        f"LIMIT {int(query.offset)}, {int(query.limit)}" if limit is None else f"LIMIT {int(limit)}"
-    )
     return Statement(
-        f"SELECT value, '' AS parent, {_BREAKDOWN_FIGURES} FROM"
-        f" (SELECT session_id, {column} AS value FROM sessions FINAL"
+        "SELECT tupleElement(page, 1) AS side, tupleElement(page, 2) AS value, '' AS parent,"
+        f" {_BREAKDOWN_FIGURES} FROM"
+        " (SELECT session_id, entry_page, exit_page FROM sessions FINAL"
         " WHERE site_id = {site_id:String} AND started >= {visit_start} AND started < {end})"
-        f" AS visit ALL INNER JOIN {per_visit} AS visit_conversions USING session_id"
-        f" GROUP BY value ORDER BY converted DESC, value {page}",
+        " AS visit ARRAY JOIN [tuple('entry', entry_page), tuple('exit', exit_page)] AS page"
+        f" ALL INNER JOIN {per_visit} AS visit_conversions USING session_id"
+        " GROUP BY side, value ORDER BY side, converted DESC, value"
+        f" LIMIT {int(limit)} BY side",
         params,
     )

@@ -28,6 +28,12 @@ class Goal:
     """The path pattern of a `pageview` goal, else the custom event's name."""
     prop: tuple[str, str] | None = None
 
+    @classmethod
+    def of(cls, row: Any) -> Goal:
+        """From a stored goal (`traytic.db.models.Goal`, read by attribute)."""
+        prop = (row.prop_key, row.prop_value or "") if row.prop_key is not None else None
+        return cls(str(row.id), row.name, row.kind, row.match, prop)
+
     @property
     def counts_revenue(self) -> bool:
         return self.kind == "revenue"

@@ -85,8 +85,8 @@ class Condition:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    """Combinable filters (AND): column equalities, a custom event name, a prop key=value, and
-    a goal (the visits that converted it)."""
+    """Combinable filters (AND): column equalities, a custom event name, a prop key=value, a
+    goal (the visits that converted it) and an error message (the visits that met it)."""
 
     columns: tuple[tuple[str, str], ...] = ()
     """(filter name, value) pairs, names from `FILTER_COLUMNS`, sorted by name."""
@@ -94,11 +94,13 @@ class Filters:
     prop: tuple[str, str] | None = None
     goal: Goal | None = None
     segment: Condition | None = None
+    error: str | None = None
 
     @property
     def any(self) -> bool:
         return bool(self.columns) or any(
-            item is not None for item in (self.event, self.prop, self.goal, self.segment)
+            item is not None
+            for item in (self.event, self.prop, self.goal, self.segment, self.error)
         )
 
     @classmethod
@@ -108,6 +110,7 @@ class Filters:
         event: str | None = None,
         prop: str | tuple[str, str] | None = None,
         goal: Goal | None = None,
+        error: str | None = None,
         **columns: str | None,
     ) -> Filters:
         """Filters from keyword values (None: not filtered); `prop` is `key:value` or a pair."""
@@ -130,6 +133,7 @@ class Filters:
             event=_check_text("event", event) if event is not None else None,
             prop=prop_pair,
             goal=goal,
+            error=_check_text("error", error) if error is not None else None,
         )
 
 
@@ -145,6 +149,8 @@ class StatsQuery:
     filters: Filters = field(default_factory=Filters)
     limit: int = 10
     page: int = 1
+    imported: bool = False
+    """Add imported figures (`traytic.warehouse.stats.imported`) where they apply."""
 
     @property
     def offset(self) -> int:
@@ -166,6 +172,7 @@ class StatsQuery:
             filters=self.filters,
             limit=self.limit,
             page=self.page,
+            imported=self.imported,
         )
 
     @classmethod
@@ -182,6 +189,7 @@ class StatsQuery:
         limit: int = 10,
         page: int = 1,
         now: datetime | None = None,
+        imported: bool = False,
     ) -> StatsQuery:
         """Validate the parameters and turn the period (or dates) into a UTC range."""
         zone = check_time_zone(tz)
@@ -218,6 +226,7 @@ class StatsQuery:
             filters=filters or Filters(),
             limit=limit,
             page=page,
+            imported=imported,
         )
 
 

@@ -60,6 +60,7 @@ def visits_from_sessions(query: StatsQuery) -> bool:
         and filters.prop is None
         and filters.goal is None
         and filters.segment is None
+        and filters.error is None
         and all(FILTER_COLUMNS[name] in SESSION_FILTER_COLUMNS for name, _ in filters.columns)
     )
 

@@ -39,6 +39,10 @@ class Overview(Result):
     """Mean seconds between a visit's first and last event."""
     events: Metric
     """Custom events."""
+    engaged_time: Metric
+    """Mean engaged seconds per visit: visible, active time the tracker measured."""
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Bucket(Result):
@@ -58,6 +62,8 @@ class Timeseries(Result):
     range: Range
     interval: str
     buckets: list[Bucket]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Row(Result):
@@ -68,6 +74,10 @@ class Row(Result):
     parent: str | None = None
     """The broader value for nested dimensions: the browser of a version, the country of a city."""
     conversions: Conversions | None = None
+    time_on_page: float | None = None
+    """Pages only: mean engaged seconds per view that reported engagement."""
+    scroll_depth: float | None = None
+    """Pages only: mean deepest scroll per view, percent of the page's height."""
 
 
 class SessionPage(Result):
@@ -82,6 +92,8 @@ class Pages(Result):
     pages: list[Row]
     entry_pages: list[SessionPage]
     exit_pages: list[SessionPage]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Sources(Result):
@@ -95,6 +107,8 @@ class Sources(Result):
     utm_campaigns: list[Row]
     utm_terms: list[Row]
     utm_contents: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Countries(Result):
@@ -102,6 +116,8 @@ class Countries(Result):
     countries: list[Row]
     regions: list[Row]
     cities: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Devices(Result):
@@ -112,6 +128,8 @@ class Devices(Result):
     operating_systems: list[Row]
     os_versions: list[Row]
     screens: list[Row]
+    imports_included: bool | None = None
+    """With `imported=true`: whether imported figures were added (not with filters)."""
 
 
 class Vital(Result):
@@ -172,6 +190,54 @@ class Events(Result):
     events: list[EventName]
 
 
+class PageEngagement(Result):
+    value: str
+    """The page's path."""
+    views: int
+    """Views of it (visit and page) that reported engagement."""
+    time_on_page: float
+    """Mean engaged seconds per view."""
+    scroll_depth: float
+    """Mean deepest scroll per view, percent of the page's height."""
+
+
+class LinkRow(Result):
+    value: str
+    """The URL (without query string or fragment): a link's target, a file, a missing page."""
+    events: int
+    visitors: int
+
+
+class Engagement(Result):
+    range: Range
+    pages: list[PageEngagement]
+    outbound_links: list[LinkRow]
+    downloads: list[LinkRow]
+    not_found: list[LinkRow]
+
+
+class ErrorRow(Result):
+    message: str
+    page: str
+    source: str
+    """Where it was thrown (`https://x.com/app.js:12:7`); empty when the browser did not say."""
+    errors: int
+    visitors: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+class Errors(Result):
+    range: Range
+    errors: list[ErrorRow]
+
+
+class Languages(Result):
+    range: Range
+    languages: list[Row]
+    """Primary language tags from Accept-Language (`en-US`), by visitors."""
+
+
 # ---- conversions (issue 17: goals, funnels and revenue) ------------------------------------
 
 
@@ -225,9 +291,10 @@ class Goals(Result):
     money: Money
 
 
-class GoalOverview(Overview):
+class GoalOverview(Overview, kw_only=True):
     """The overview with a goal's (or all goals') conversions against the previous period."""
 
+    # Keyword-only (msgspec does not inherit it), so they may follow `imports_included`.
     conversions: GoalFigures
     money: Money
 

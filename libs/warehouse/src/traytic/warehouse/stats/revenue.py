@@ -35,10 +35,11 @@ class Conversion:
     def sql(self, prefix: str = "rate") -> tuple[str, dict[str, Any]]:
         """`revenue` (in `currency`, Float64) of an events row, and the params it binds;
         `{prefix}_known` is true for a row whose currency has a rate (or no revenue)."""
-        codes = sorted(self.factors)
+        # Never an empty array: 18.16 types `[]` as Array(Nothing), which `has` refuses.
+        codes = sorted(self.factors) or [""]
         params: dict[str, Any] = {
             f"{prefix}_codes": codes,
-            f"{prefix}_factors": [float(self.factors[code]) for code in codes],
+            f"{prefix}_factors": [float(self.factors.get(code, 0.0)) for code in codes],
         }
         amount = (
             f"revenue_micros / {MICROS}.0 * transform(revenue_currency,"

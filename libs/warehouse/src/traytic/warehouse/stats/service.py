@@ -5,14 +5,17 @@ ratios (`measures.py`), previous periods, empty buckets filled in."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
-from traytic.warehouse.stats import plan, raw, rollups
+from traytic.warehouse.stats import engagement, imported, plan, raw, rollups
 from traytic.warehouse.stats.filters import TRAFFIC
 from traytic.warehouse.stats.grouping import (
     DEVICE_DIMENSIONS,
@@ -22,7 +25,8 @@ from traytic.warehouse.stats.grouping import (
     Dimension,
 )
 from traytic.warehouse.stats.measures import period_figures, ratio
-from traytic.warehouse.stats.params import StatsQuery, local_midnight
+from traytic.warehouse.stats.params import MAX_LIMIT, StatsQuery, local_midnight
+from traytic.warehouse.stats.reading import ReadingStats, stats_range
 from traytic.warehouse.stats.results import (
     Bucket,
     Countries,
@@ -35,7 +39,6 @@ from traytic.warehouse.stats.results import (
     Overview,
     Pages,
     PropValue,
-    Range,
     Row,
     SessionPage,
     Sources,
@@ -54,9 +57,7 @@ VITAL_THRESHOLDS: dict[str, tuple[float, float]] = {
 """web.dev: good up to the first value (included), poor above the second; ms except CLS."""
 
 
-def _range(start: datetime, end: datetime, query: StatsQuery) -> Range:
-    zone = query.zone
-    return Range(start=start.astimezone(zone), end=end.astimezone(zone), tz=query.tz)
+_range = stats_range
 
 
 def bucket_starts(query: StatsQuery) -> list[tuple[int | date, datetime]]:
@@ -72,18 +73,12 @@ def bucket_starts(query: StatsQuery) -> list[tuple[int | date, datetime]]:
     return [(day, max(local_midnight(day, zone), query.start)) for day in days]
 
 
-class Stats:
+class Stats(ReadingStats):
     """Read-only stats of one warehouse; every method takes a validated `StatsQuery`."""
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.warehouse = warehouse
-
-    async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
-        return await self.warehouse.query(statement.sql, statement.params)
-
-    async def _all(self, *statements: Statement) -> list[list[dict[str, Any]]]:
-        """Independent statements at once: a server runs them in parallel (chDB in turn)."""
-        return list(await asyncio.gather(*(self._rows(statement) for statement in statements)))
+        self.imports = imported.ImportedFigures(warehouse)
 
     async def _traffic_and_visits(
         self,
@@ -103,21 +98,38 @@ class Stats:
         return {row[key]: row for row in traffic_rows}, {row[key]: row for row in visit_rows}
 
     async def overview(self, query: StatsQuery) -> Overview:
-        traffic, sessions = await self._traffic_and_visits(
-            query,
-            "is_current",
-            raw_traffic=raw.overview_traffic,
-            rolled_traffic=rollups.overview_traffic,
-            raw_visits=raw.overview_sessions,
-            table_visits=rollups.overview_sessions,
+        (traffic, sessions), engaged_rows = await asyncio.gather(
+            self._traffic_and_visits(
+                query,
+                "is_current",
+                raw_traffic=raw.overview_traffic,
+                rolled_traffic=rollups.overview_traffic,
+                raw_visits=raw.overview_sessions,
+                table_visits=rollups.overview_sessions,
+            ),
+            self._rows(engagement.engaged_time(query)),
         )
-        now = period_figures(traffic.get(1, {}), sessions.get(1, {}))
-        before = period_figures(traffic.get(0, {}), sessions.get(0, {}))
+        engaged = {row["is_current"]: int(row["engaged"]) / 1000 for row in engaged_rows}
+        # Engaged time is the tracker's own measure: per native visit, imports have none.
+        native_visits = {key: int(sessions.get(key, {}).get("visits", 0)) for key in (0, 1)}
         previous = query.previous()
+        current_rows = (traffic.get(1, {}), sessions.get(1, {}))
+        previous_rows = (traffic.get(0, {}), sessions.get(0, {}))
+        if imported.applies(query):
+            daily = await self.imports.daily_totals(query, query, previous)
+            current_rows = imported.added(*current_rows, imported.period_sum(daily, query))
+            previous_rows = imported.added(*previous_rows, imported.period_sum(daily, previous))
+        now = period_figures(*current_rows)
+        before = period_figures(*previous_rows)
         return Overview(
             range=_range(query.start, query.end, query),
             previous_range=_range(previous.start, previous.end, query),
+            imports_included=_note(query),
             **{name: Metric(value=now[name], previous=before[name]) for name in now},
+            engaged_time=Metric(
+                value=ratio(engaged.get(1, 0.0), native_visits[1]),
+                previous=ratio(engaged.get(0, 0.0), native_visits[0]),
+            ),
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
@@ -130,9 +142,15 @@ class Stats:
             table_visits=rollups.timeseries_sessions,
         )
         zone = query.zone
+        daily: dict[Any, dict[str, int]] = {}
+        if imported.applies(query) and query.interval == "day":
+            daily = await self.imports.daily_totals(query, query)
         buckets = []
         for key, start in bucket_starts(query):
-            figures = period_figures(traffic.get(key, {}), sessions.get(key, {}))
+            rows = (traffic.get(key, {}), sessions.get(key, {}))
+            if key in daily:
+                rows = imported.added(*rows, daily[key])
+            figures = period_figures(*rows)
             buckets.append(
                 Bucket(
                     start=start.astimezone(zone),
@@ -146,10 +164,53 @@ class Stats:
                 )
             )
         return Timeseries(
-            range=_range(query.start, query.end, query), interval=query.interval, buckets=buckets
+            range=_range(query.start, query.end, query),
+            interval=query.interval,
+            buckets=buckets,
+            imports_included=_note(query),
         )
 
     async def breakdowns(
+        self,
+        query: StatsQuery,
+        dimensions: Mapping[str, Dimension],
+        *,
+        types: tuple[str, ...] = TRAFFIC,
+    ) -> dict[str, list[Row]]:
+        """The top values of each dimension, imported figures added when asked: then the
+        native top `MAX_LIMIT` values are merged with the imported ones and ranked again."""
+        if not imported.applies(query):
+            return await self._breakdowns(query, dimensions, types=types)
+        native_query = dataclasses.replace(query, limit=MAX_LIMIT, page=1)
+        native, *extra = await asyncio.gather(
+            self._breakdowns(native_query, dimensions, types=types),
+            *(self.imports.values(query, dim.column) for dim in dimensions.values()),
+        )
+        found: dict[str, list[Row]] = {}
+        for (name, dimension), rows in zip(dimensions.items(), extra, strict=True):
+            merged = {(row.value, row.parent or ""): row for row in native[name]}
+            for row in rows:
+                if dimension.skip_empty and not row["value"]:
+                    continue
+                key = (row["value"], row["parent"] if dimension.parent else "")
+                before = merged.get(key) or Row(
+                    value=key[0], parent=key[1] if dimension.parent else None,
+                    visitors=0, visits=0, pageviews=0,
+                )  # fmt: skip
+                merged[key] = msgspec.structs.replace(
+                    before,
+                    visitors=before.visitors + int(row["visitors"]),
+                    visits=before.visits + int(row["visits"]),
+                    pageviews=before.pageviews + int(row["pageviews"]),
+                )
+            ranked = sorted(
+                merged.values(),
+                key=lambda r: (-r.visitors, -r.pageviews, r.value, r.parent or ""),
+            )
+            found[name] = ranked[query.offset : query.offset + query.limit]
+        return found
+
+    async def _breakdowns(
         self,
         query: StatsQuery,
         dimensions: Mapping[str, Dimension],
@@ -199,15 +260,29 @@ class Stats:
         }
 
     async def _session_pages(self, query: StatsQuery, *, exit: bool) -> list[SessionPage]:
-        if plan.visits_from_sessions(query):
-            statement = rollups.session_pages(query, exit=exit)
+        """Entry or exit pages; with imported figures, the native top `MAX_LIMIT` merged with
+        the imported ones and ranked again."""
+        wanted = dataclasses.replace(query, limit=MAX_LIMIT, page=1)
+        adding = imported.applies(query)
+        if not adding:
+            wanted = query
+        if plan.visits_from_sessions(wanted):
+            statement = rollups.session_pages(wanted, exit=exit)
         else:
-            statement = raw.session_pages(query, exit=exit)
+            statement = raw.session_pages(wanted, exit=exit)
+        totals: dict[str, list[int]] = {}
+        for row in await self._rows(statement):
+            totals[row["value"]] = [int(row["visitors"]), int(row["visits"])]
+        if not adding:
+            return [SessionPage(value=v, visitors=t[0], visits=t[1]) for v, t in totals.items()]
+        for row in await self.imports.values(query, "exit_page" if exit else "entry_page"):
+            found = totals.setdefault(row["value"], [0, 0])
+            found[0] += int(row["visitors"])
+            found[1] += int(row["visits"])
+        ranked = sorted(totals.items(), key=lambda item: (-item[1][1], -item[1][0], item[0]))
         return [
-            SessionPage(
-                value=row["value"], visitors=int(row["visitors"]), visits=int(row["visits"])
-            )
-            for row in await self._rows(statement)
+            SessionPage(value=value, visitors=figures[0], visits=figures[1])
+            for value, figures in ranked[query.offset : query.offset + query.limit]
         ]
 
     async def pages(self, query: StatsQuery) -> Pages:
@@ -216,24 +291,39 @@ class Stats:
             self._session_pages(query, exit=False),
             self._session_pages(query, exit=True),
         )
+        listed = pages["pages"]
+        if listed:
+            statement = engagement.page_engagement(query, tuple(row.value for row in listed))
+            read = {row["value"]: row for row in await self._rows(statement)}
+            for row in listed:
+                if row.value in read:
+                    row.time_on_page = float(read[row.value]["time_on_page"])
+                    row.scroll_depth = float(read[row.value]["scroll_depth"])
         return Pages(
             range=_range(query.start, query.end, query),
-            pages=pages["pages"],
+            pages=listed,
             entry_pages=entry,
             exit_pages=exit_,
+            imports_included=_note(query),
         )
 
     async def sources(self, query: StatsQuery) -> Sources:
         found = await self.breakdowns(query, SOURCE_DIMENSIONS)
-        return Sources(range=_range(query.start, query.end, query), **found)
+        return Sources(
+            range=_range(query.start, query.end, query), imports_included=_note(query), **found
+        )
 
     async def countries(self, query: StatsQuery) -> Countries:
         found = await self.breakdowns(query, GEO_DIMENSIONS)
-        return Countries(range=_range(query.start, query.end, query), **found)
+        return Countries(
+            range=_range(query.start, query.end, query), imports_included=_note(query), **found
+        )
 
     async def devices(self, query: StatsQuery) -> Devices:
         found = await self.breakdowns(query, DEVICE_DIMENSIONS)
-        return Devices(range=_range(query.start, query.end, query), **found)
+        return Devices(
+            range=_range(query.start, query.end, query), imports_included=_note(query), **found
+        )
 
     async def vitals(self, query: StatsQuery) -> Vitals:
         overall_rows, route_rows = await self._all(
@@ -305,6 +395,11 @@ class Stats:
                 for row in names
             ],
         )
+
+
+def _note(query: StatsQuery) -> bool | None:
+    """`imports_included` of an answer, when imported figures were asked for."""
+    return imported.applies(query) if query.imported else None
 
 
 def _vital(row: Mapping[str, Any], per_route: bool) -> Vital:

@@ -74,14 +74,20 @@ _TABLE: dict[SourceKind, dict[str, tuple[str, ...]]] = {
         "Kit": ("convertkit.com", "kit.com", "ck.page"),
         "beehiiv": ("beehiiv.com",),
     },
+    # AI assistants: the channel `AI` (referrers.py). The one list of them; add hosts here.
     "ai": {
         "ChatGPT": ("chatgpt.com", "chat.openai.com"),
         "Perplexity": ("perplexity.ai",),
         "Claude": ("claude.ai",),
         "Gemini": ("gemini.google.com", "bard.google.com"),
-        "Copilot": ("copilot.microsoft.com",),
+        "Copilot": ("copilot.microsoft.com", "copilot.cloud.microsoft"),
         "DeepSeek": ("chat.deepseek.com",),
         "Phind": ("phind.com",),
+        "Mistral Le Chat": ("chat.mistral.ai",),
+        "Grok": ("grok.com",),
+        "Meta AI": ("meta.ai",),
+        "Poe": ("poe.com",),
+        "You.com": ("you.com",),
     },
 }
 

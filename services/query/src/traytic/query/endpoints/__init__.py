@@ -11,6 +11,7 @@ from traytic.query.endpoints.dashboard import DASHBOARD_HANDLERS
 from traytic.query.endpoints.exports import ExportController
 from traytic.query.endpoints.goal_stats import GoalStatsController
 from traytic.query.endpoints.goals import FunnelController, GoalController
+from traytic.query.endpoints.imports import ImportController
 from traytic.query.endpoints.invitations import InvitationController, accept_invitation
 from traytic.query.endpoints.members import MemberController
 from traytic.query.endpoints.oidc import OidcController
@@ -37,6 +38,7 @@ CONTROLLERS: list[ControllerRouterHandler] = [
     StatsController,
     ExportController,
     SegmentController,
+    ImportController,
     v2_query,
     readable_sites,
     mcp_endpoint,

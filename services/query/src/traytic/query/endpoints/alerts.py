@@ -90,7 +90,8 @@ class AlertController(Controller):
         access: NamedDependency[OrgAccess],
         db_session: NamedDependency[AsyncSession],
     ) -> AlertOut:
-        """A spike or drop alert and who gets it (checked within the scheduler's next round)."""
+        """A spike, drop or goal alert and who gets it (checked within the scheduler's next
+        round)."""
         access.require(Permission.MANAGE_ALERTS)
         site = await _site(db_session, access, site_id)
         spec = AlertSpec(
@@ -99,6 +100,9 @@ class AlertController(Controller):
             threshold=data.threshold,
             cooldown_s=data.cooldown_minutes * 60,
             enabled=data.enabled,
+            goal_id=data.goal_id,
+            below=data.below,
+            window_s=data.window_minutes * 60,
         )
         wanted = _specs(data.recipients, site)
         alert = await alerts.create_alert(
@@ -134,6 +138,8 @@ class AlertController(Controller):
         changes = _changes(data)
         if "cooldown_minutes" in changes:
             changes["cooldown_s"] = changes.pop("cooldown_minutes") * 60
+        if "window_minutes" in changes:
+            changes["window_s"] = changes.pop("window_minutes") * 60
         await alerts.update_alert(db_session, alert, changes)
         if data.recipients is not msgspec.UNSET:
             wanted = _specs(data.recipients, site)

@@ -1,5 +1,6 @@
 """`/api/events/{siteId}/...`: a site's stats (overview, timeseries, pages, sources, countries,
-devices, vitals, live, events), answered by `traytic.warehouse.stats` on the app's warehouse.
+devices, vitals, live, events, engagement, errors, languages), answered by
+`traytic.warehouse.stats` on the app's warehouse.
 
 Access: an API key of the site's organisation or a session of one of its members; a site marked
 public is readable without credentials (a shared dashboard). A site of another organisation gets
@@ -39,8 +40,11 @@ from traytic.warehouse.stats import Filters, Stats, StatsQuery
 from traytic.warehouse.stats.results import (
     Countries,
     Devices,
+    Engagement,
+    Errors,
     Events,
     GoalOverview,
+    Languages,
     Live,
     Overview,
     Pages,
@@ -185,11 +189,20 @@ async def provide_stats_query(
         str | None,
         Parameter(description="Filter: the visits that converted this goal (its id)."),
     ] = None,
+    error: Annotated[
+        str | None,
+        Parameter(description="Filter: the visits that met this JavaScript error (its message)."),
+    ] = None,
+    imported: Annotated[
+        bool,
+        Parameter(description="Add data imported from other tools (whole days, without filters)."),
+    ] = False,
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
         event=event,
         prop=prop,
+        error=error,
         goal=await goal_of(db_session, site, goal, "goal") if goal is not None else None,
         path=path,
         hostname=hostname,
@@ -222,6 +235,7 @@ async def provide_stats_query(
         filters=filters,
         limit=limit,
         page=page,
+        imported=imported,
     )
 
 
@@ -329,3 +343,26 @@ class StatsController(Controller):
     ) -> Events:
         """Custom events by name with their props' values."""
         return await stats.events(stats_query)
+
+    @get("/engagement")
+    async def engagement(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Engagement:
+        """Time on page and scroll depth per page (mean per view), and the outbound links,
+        file downloads and not-found pages by URL, with events and visitors."""
+        return await stats.engagement(stats_query)
+
+    @get("/errors")
+    async def errors(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Errors:
+        """JavaScript errors grouped by message and page: count, visitors, first and last
+        seen, and where one was thrown."""
+        return await stats.errors(stats_query)
+
+    @get("/languages")
+    async def languages(
+        self, stats: NamedDependency[Stats], stats_query: NamedDependency[StatsQuery]
+    ) -> Languages:
+        """Visitors' primary languages (from Accept-Language) by visitors."""
+        return await stats.languages(stats_query)

@@ -32,7 +32,9 @@ from traytic.query.context import QueryContext
 from traytic.query.endpoints.stats import authorize_reader
 from traytic.query.segment_filters import require_segment_reader
 from traytic.warehouse import Warehouse
+from traytic.warehouse.imports import ImportStore
 from traytic.warehouse.stats.v2 import V2Stats, first_day, parse_query, segment_ids
+from traytic.warehouse.stats.v2.imported import imported_rows
 
 MAX_BODY = 65_536
 _ENCODER = msgspec.json.Encoder()
@@ -121,6 +123,12 @@ async def answer_v2(
     begins = None
     if body.get("date_range") == "all":
         begins = await first_day(warehouse, site.id, site.time_zone)
+        include = body.get("include")
+        if isinstance(include, dict) and include.get("imports") is True:
+            # "all" then starts with the imported history, as Plausible's does.
+            imported = await ImportStore(warehouse).first_day(site.id)
+            if imported is not None:
+                begins = min(begins, imported) if begins is not None else imported
     query = parse_query(
         body,
         site_id=site.id,
@@ -129,7 +137,7 @@ async def answer_v2(
         segments=segment,
         first_day=begins,
     )
-    return await V2Stats(warehouse).run(query)
+    return await V2Stats(warehouse).run(query, lambda wanted: imported_rows(warehouse, wanted))
 
 
 @post(

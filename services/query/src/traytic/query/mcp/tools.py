@@ -26,8 +26,8 @@ INSTRUCTIONS = (
 REPORTS: dict[str, tuple[str, str]] = {
     "overview": (
         "overview",
-        "Visitors, visits, pageviews, views per visit, bounce rate, visit duration and custom"
-        " events, with the previous period's values.",
+        "Visitors, visits, pageviews, views per visit, bounce rate, visit duration, custom"
+        " events and engaged time per visit, with the previous period's values.",
     ),
     "timeseries": ("timeseries", "The overview's metrics per hour or day."),
     "top_pages": ("pages", "Top pages, entry pages and exit pages."),
@@ -39,6 +39,21 @@ REPORTS: dict[str, tuple[str, str]] = {
         "vitals",
         "Core Web Vitals (LCP, INP, CLS, FCP, TTFB): P75, P95 and ratings, site-wide and per"
         " route.",
+    ),
+    "engagement": (
+        "engagement",
+        "Time on page and scroll depth per page; outbound links, file downloads and not-found"
+        " pages by URL.",
+    ),
+    "errors": (
+        "errors",
+        "JavaScript errors by message and page: count, visitors, first and last seen.",
+    ),
+    "languages": ("languages", "Visitors' primary languages (from Accept-Language)."),
+    "goal_conversions": (
+        "goals",
+        "Every goal with its unique and total conversions, conversion rate and revenue, with the"
+        " previous period's values.",
     ),
 }  # fmt: skip
 """Tool name → (stats API report, what it answers)."""
@@ -56,6 +71,10 @@ DIMENSIONS_HELP = (
     " visit:country_name, visit:device..., time:day and the other time buckets."
 )
 FILTERS_HELP = 'Plausible v2 filters, e.g. [["contains", "event:page", ["/blog"]]].'
+Imported = Annotated[
+    bool,
+    Field(description="Add the history imported from Plausible, Umami or GA4 (whole days)."),
+]
 Authorization = Callable[[Context[Any, Any]], str | None]
 SiteId = Annotated[str, Field(description="The site's id (st_...) from list_sites.")]
 Period = Annotated[
@@ -68,7 +87,8 @@ Filters = Annotated[
     Field(
         description="Equality filters: path, hostname, source, referrer, channel, utm_source,"
         " utm_medium, utm_campaign, utm_term, utm_content, country, region, city, device, browser,"
-        " os, screen, event, prop (key:value), segment (a saved segment's id)."
+        " os, screen, event, prop (key:value), error (an error message), segment (a saved"
+        " segment's id)."
     ),
 ]  # fmt: skip
 
@@ -130,12 +150,14 @@ def build_server(
             date_to: Day = None,
             filters: Filters = None,
             limit: Annotated[int, Field(ge=1, le=100, description="Rows per list.")] = 10,
+            imported: Imported = False,
         ) -> dict[str, Any]:
             params: dict[str, Any] = {
                 "period": period,
                 "from": date_from,
                 "to": date_to,
                 "limit": limit,
+                "imported": "true" if imported else None,
             }
             for key, value in (filters or {}).items():
                 params[FILTER_NAMES.get(key, key)] = value
@@ -148,6 +170,36 @@ def build_server(
 
     for name, (report, description) in REPORTS.items():
         report_tool(name, report, description)
+
+    @server.tool(annotations=READ_ONLY)
+    async def goals_and_funnels(ctx: Context[Any, Any], site_id: SiteId) -> dict[str, Any]:
+        """The site's goals and funnels as defined (their ids are what funnel takes)."""
+        me = await call(ctx, "GET", "/api/auth/me")
+        organisation = me["organisations"][0]["id"]
+        base = f"/api/orgs/{organisation}/sites/{quote(site_id, safe='')}"
+        return {
+            "goals": await call(ctx, "GET", f"{base}/goals"),
+            "funnels": await call(ctx, "GET", f"{base}/funnels"),
+        }
+
+    @server.tool(annotations=READ_ONLY)
+    async def funnel(  # noqa: PLR0917 - tools take their arguments by name
+        ctx: Context[Any, Any],
+        site_id: SiteId,
+        funnel_id: Annotated[str, Field(description="A funnel's id from goals_and_funnels.")],
+        period: Period = None,
+        date_from: Day = None,
+        date_to: Day = None,
+    ) -> dict[str, Any]:
+        """Visitors reaching each step of a funnel, conversion and drop-off, against the
+        previous period."""
+        answer: dict[str, Any] = await call(
+            ctx,
+            "GET",
+            f"/api/events/{quote(site_id, safe='')}/funnels/{quote(funnel_id, safe='')}",
+            params={"period": period, "from": date_from, "to": date_to},
+        )
+        return answer
 
     @server.tool(annotations=READ_ONLY)
     async def live_visitors(ctx: Context[Any, Any], site_id: SiteId) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
 from traytic.warehouse.stats.measures import ratio
 from traytic.warehouse.stats.v2.catalog import TIME_DIMENSIONS, VISIT_METRICS
+from traytic.warehouse.stats.v2.imported import skip_reason
 from traytic.warehouse.stats.v2.places import region_names
 from traytic.warehouse.stats.v2.query import V2Query
 from traytic.warehouse.stats.v2.statements import Builder
@@ -26,8 +27,9 @@ from traytic.warehouse.stats.v2.statements import Builder
 MAX_MERGED_ROWS = 100_000
 """Rows an answer merged here may have before sorting: beyond that, narrow the query."""
 Row = dict[str, Any]
-Extra = Callable[[V2Query], Awaitable[list[Row]]]
-"""More rows to add to the native ones (imported data): `d0..` keys and `m_*` sums."""
+Extra = Callable[[V2Query], Awaitable[list[Row] | None]]
+"""More rows to add to the native ones (imported data): `d0..` keys and `m_*` sums; None when
+they do not apply to the query."""
 
 
 def _sums(row: Mapping[str, Any]) -> dict[str, float]:
@@ -138,8 +140,11 @@ class V2Stats:
         meta: dict[str, Any] = {}
         imported: list[Row] = []
         if query.imports and extra is not None:
-            imported = await extra(query)
-            meta["imports_included"] = True
+            added = await extra(query)
+            meta["imports_included"] = added is not None
+            if added is None:
+                meta["imports_skip_reason"] = skip_reason(query)
+            imported = added or []
         if len(statements) == 1 and not imported:
             results, total = await self._in_warehouse(builder, statements[0], query, total_visitors)
         else:
