@@ -50,7 +50,8 @@ async def test_requests_by_route_and_status_and_sse_clients(
         labels = {"service": "query", "method": method, "route": route, "status": status}
         return sample(text, "traytic_http_requests_total", **labels)
 
-    assert requests(after, "POST", "/api/auth/signup", "201") == 1
+    assert requests(after, "POST", "/api/auth/signup", "202") == 1
+    assert requests(after, "POST", "/api/auth/signup/confirm", "201") == 1
     assert requests(after, "POST", "/api/auth/login", "400") == 2
     assert requests(after, "POST", "/api/orgs/{org_id}/sites", "201") == 1
     assert requests(after, "GET", "/api/stream/{site_id}", "200") == 1

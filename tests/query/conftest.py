@@ -4,6 +4,8 @@ unreachable; see tests/db/conftest.py, whose fixtures are reused here)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import secrets
 import uuid
 from collections.abc import AsyncIterator
@@ -86,6 +88,28 @@ class Account:
         return headers
 
 
+async def signup_token(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """The sign-up form (202); returns the token of the link that console mail mode printed.
+    The mail goes out before the response does, so stdout is caught around the call."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        response = await client.post(
+            "/api/auth/signup", json={"email": email, "password": password}
+        )
+    assert response.status_code == 202, response.text
+    links = [line for line in printed.getvalue().splitlines() if "/signup/confirm#token=" in line]
+    assert links, printed.getvalue()
+    return links[-1].rsplit("#token=", 1)[1].strip()
+
+
+async def confirmed_signup(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    """Sign up and follow the emailed link: the 201 that signs the new account in."""
+    token = await signup_token(client, email, password)
+    return await client.post("/api/auth/signup/confirm", json={"token": token})
+
+
 class Api:
     """Requests as a given account (or anonymous, or with an API key) over one test client."""
 
@@ -119,12 +143,30 @@ class Api:
         return await self.client.request(method, url, headers=headers, json=json)
 
     async def signup(self, email: str | None = None, password: str = PASSWORD) -> Account:
+        """As a person signs up: the form (202), then the emailed link (201, signed in)."""
         email = email or f"u{secrets.token_hex(5)}@example.com"
-        response = await self.call(
-            "POST", "/api/auth/signup", json={"email": email, "password": password}
-        )
+        token = await self.request_signup(email, password)
+        response = await self.call("POST", "/api/auth/signup/confirm", json={"token": token})
         assert response.status_code == 201, response.text
         return self.account_from(response)
+
+    async def request_signup(self, email: str, password: str = PASSWORD) -> str:
+        self.client.cookies.clear()
+        return await signup_token(self.client, email, password)
+
+    async def account_from_cookies(self, response: httpx.Response) -> Account:
+        """The session a redirect set (single sign-on); who it is comes from `/me`."""
+        account = Account(
+            email="",
+            user_id="",
+            org_id="",
+            session=response.cookies["traytic_session"],
+            csrf=response.cookies["traytic_csrf"],
+        )
+        me = (await self.call("GET", "/api/auth/me", account)).json()
+        account.email, account.user_id = me["user"]["email"], me["user"]["id"]
+        account.org_id = me["organisations"][0]["id"]
+        return account
 
     def account_from(self, response: httpx.Response) -> Account:
         body = response.json()

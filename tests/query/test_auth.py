@@ -2,32 +2,82 @@
 
 from __future__ import annotations
 
-from tests.query.conftest import PASSWORD, Api
+import contextlib
+import io
+
+from tests.query.conftest import PASSWORD, Api, confirmed_signup
 
 
-async def test_signup_creates_user_and_personal_organisation(api: Api) -> None:
+async def test_signup_mails_a_link_that_creates_the_account(api: Api) -> None:
     response = await api.call(
         "POST",
         "/api/auth/signup",
         json={"email": "Ann@Example.com", "password": PASSWORD, "name": "Ann"},
     )
-    assert response.status_code == 201, response.text
-    body = response.json()
+    assert response.status_code == 202, response.text
+    assert "set-cookie" not in response.headers  # nobody is signed in before the link
+    assert response.json()["email"] == "ann@example.com"
+    # No account yet: the password does not sign in until the link is used.
+    login = {"email": "ann@example.com", "password": PASSWORD}
+    assert (await api.call("POST", "/api/auth/login", json=login)).status_code == 401
+
+    token = await api.request_signup("ann@example.com")
+    confirmed = await api.call("POST", "/api/auth/signup/confirm", json={"token": token})
+    assert confirmed.status_code == 201, confirmed.text
+    body = confirmed.json()
     assert body["kind"] == "user"
     assert body["user"]["email"] == "ann@example.com"
-    assert body["user"]["name"] == "Ann"
     assert [org["role"] for org in body["organisations"]] == ["owner"]
-    assert "passwordHash" not in response.text and PASSWORD not in response.text
-
-    me = await api.call("GET", "/api/auth/me", api.account_from(response))
-    assert me.status_code == 200
+    assert "passwordHash" not in confirmed.text and PASSWORD not in confirmed.text
+    me = await api.call("GET", "/api/auth/me", api.account_from(confirmed))
     assert me.json()["user"]["email"] == "ann@example.com"
+    assert (await api.call("POST", "/api/auth/login", json=login)).status_code == 200
+
+    # The link works once, and the first sign-up's link died with the account's creation.
+    again = await api.call("POST", "/api/auth/signup/confirm", json={"token": token})
+    assert again.status_code == 404 and again.json()["field"] == "token"
+    unknown = await api.call("POST", "/api/auth/signup/confirm", json={"token": "nope"})
+    assert unknown.status_code == 404
+
+
+async def test_signup_answers_alike_for_a_registered_email(api: Api) -> None:
+    """A stranger learns nothing: the same status and body; the address's owner gets a mail
+    saying someone tried, and nothing changed (their password still works, no session)."""
+    await api.signup("dup@example.com")
+    printed = io.StringIO()
+    answers = []
+    with contextlib.redirect_stdout(printed):
+        for email in ("DUP@example.com", "new@example.com"):
+            response = await api.call(
+                "POST", "/api/auth/signup", json={"email": email, "password": "another one!"}
+            )
+            assert "set-cookie" not in response.headers
+            answers.append((response.status_code, sorted(response.json())))
+    assert answers[0] == answers[1] == (202, ["email", "message"])
+    mails = printed.getvalue()
+    assert "dup@example.com, which already has an account" in mails
+    assert "http://localhost:3001/login" in mails
+    assert mails.count("/signup/confirm#token=") == 1  # only the new address got a link
+    old = {"email": "dup@example.com", "password": PASSWORD}
+    assert (await api.call("POST", "/api/auth/login", json=old)).status_code == 200
+
+
+async def test_a_strangers_signup_with_my_address_holds_nothing(api: Api) -> None:
+    """The stranger's link reaches me, not them; mine makes the account with my password,
+    and theirs is void from then on."""
+    strangers = await api.request_signup("mine@example.com", "stranger's password")
+    mine = await api.request_signup("mine@example.com", PASSWORD)
+    made = await api.call("POST", "/api/auth/signup/confirm", json={"token": mine})
+    assert made.status_code == 201
+    late = await api.call("POST", "/api/auth/signup/confirm", json={"token": strangers})
+    assert late.status_code == 404
+    bad = {"email": "mine@example.com", "password": "stranger's password"}
+    assert (await api.call("POST", "/api/auth/login", json=bad)).status_code == 401
 
 
 async def test_cookie_flags(api: Api) -> None:
-    response = await api.call(
-        "POST", "/api/auth/signup", json={"email": "c@example.com", "password": PASSWORD}
-    )
+    token = await api.request_signup("c@example.com")
+    response = await api.call("POST", "/api/auth/signup/confirm", json={"token": token})
     cookies = {c.split("=", 1)[0]: c.lower() for c in response.headers.get_list("set-cookie")}
     session, csrf = cookies["traytic_session"], cookies["traytic_csrf"]
     assert "httponly" in session and "samesite=lax" in session and "path=/" in session
@@ -43,9 +93,7 @@ async def test_secure_cookies_setting(db_settings, bus_settings, clean_database)
 
     app = create_app(fast_settings(secure_cookies=True), db_settings, bus_settings)
     async with AsyncTestClient(app, base_url="https://testserver.local") as client:
-        response = await client.post(
-            "/api/auth/signup", json={"email": "s@example.com", "password": PASSWORD}
-        )
+        response = await confirmed_signup(client, "s@example.com")
     assert response.status_code == 201
     for cookie in response.headers.get_list("set-cookie"):
         assert "secure" in cookie.lower()
@@ -64,21 +112,10 @@ async def test_cookies_are_secure_wherever_the_public_url_is_https(  # type: ign
     assert not settings.secure_cookies
     app = create_app(settings, db_settings, bus_settings)
     async with AsyncTestClient(app) as client:
-        response = await client.post(
-            "/api/auth/signup", json={"email": "https@example.com", "password": PASSWORD}
-        )
+        response = await confirmed_signup(client, "https@example.com")
     assert response.status_code == 201
     cookies = response.headers.get_list("set-cookie")
     assert len(cookies) == 2 and all("; secure" in cookie.lower() for cookie in cookies)
-
-
-async def test_duplicate_email_is_409_naming_email(api: Api) -> None:
-    await api.signup("dup@example.com")
-    response = await api.call(
-        "POST", "/api/auth/signup", json={"email": "DUP@example.com", "password": PASSWORD}
-    )
-    assert response.status_code == 409
-    assert response.json()["field"] == "email"
 
 
 async def test_password_rules_are_400_naming_password(api: Api) -> None:

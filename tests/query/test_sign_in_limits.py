@@ -14,7 +14,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from tests.query.conftest import PASSWORD, fast_settings
+from tests.query.conftest import PASSWORD, confirmed_signup, fast_settings
 from traytic.core.bus import BusSettings
 from traytic.db import DbSettings
 from traytic.query.app import create_app
@@ -76,7 +76,7 @@ async def test_auth_routes_take_json_only_and_no_unknown_fields(
     """A form on another site can post `text/plain` without a preflight: it must not sign
     anyone in (login CSRF)."""
     async with replicas() as (one, _), one("198.51.100.7") as client:
-        assert (await _signup(client, "csrf@example.com")).status_code == 201
+        assert (await confirmed_signup(client, "csrf@example.com")).status_code == 201
         body = f'{{"email": "csrf@example.com", "password": "{PASSWORD}"}}'
         for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
             headers = {"content-type": content_type} if content_type else {}
@@ -90,6 +90,10 @@ async def test_auth_routes_take_json_only_and_no_unknown_fields(
                 headers=headers,
             )
             assert signup.status_code == 415
+            confirm = await client.post(
+                "/api/auth/signup/confirm", content='{"token": "x"}', headers=headers
+            )
+            assert confirm.status_code == 415
         extra: dict[str, Any] = {"email": "csrf@example.com", "password": PASSWORD, "admin": 1}
         unknown = await client.post("/api/auth/login", json=extra)
         assert unknown.status_code == 400
@@ -109,7 +113,7 @@ async def test_a_stranger_cannot_lock_the_owner_out(replicas: Replicas) -> None:
 
 async def _stranger_then_owner(one: Client, two: Client) -> None:
     async with one("198.51.100.1") as owner, one("203.0.113.66") as guesser:
-        assert (await _signup(owner, "victim@example.com")).status_code == 201
+        assert (await confirmed_signup(owner, "victim@example.com")).status_code == 201
         statuses = [
             (await _login(guesser, "victim@example.com", f"guess {n}")).status_code
             for n in range(8)
@@ -134,7 +138,7 @@ async def _stranger_then_owner(one: Client, two: Client) -> None:
 async def test_failures_count_across_replicas(replicas: Replicas) -> None:
     """Three failures spread over two replicas are three, not one and a half per replica."""
     async with replicas() as (one, two), one("192.0.2.5") as a, two("192.0.2.5") as b:
-        assert (await _signup(a, "shared@example.com")).status_code == 201
+        assert (await confirmed_signup(a, "shared@example.com")).status_code == 201
         for client in (a, b, a):
             assert (await _login(client, "shared@example.com", "nope nope")).status_code == 401
         assert (await _login(b, "shared@example.com", PASSWORD)).status_code == 429
@@ -148,8 +152,26 @@ async def test_signups_are_limited_per_address(replicas: Replicas) -> None:
         one("192.0.2.78") as other,
     ):
         for n in range(3):
-            assert (await _signup(first, f"s{n}@example.com")).status_code == 201
+            assert (await _signup(first, f"s{n}@example.com")).status_code == 202
         limited = await _signup(again, "s3@example.com")
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) > 0
-        assert (await _signup(other, "s4@example.com")).status_code == 201
+        assert (await _signup(other, "s4@example.com")).status_code == 202
+
+
+async def test_signups_are_limited_per_email_whether_registered_or_not(
+    replicas: Replicas,
+) -> None:
+    """Every sign-up mails the address: one address cannot be flooded from many clients, and
+    the limit falls alike on a registered address and a new one (it tells nothing)."""
+    async with replicas() as (one, two), one("192.0.2.90") as setup:
+        assert (await confirmed_signup(setup, "taken@example.com")).status_code == 201
+        assert (await _signup(setup, "fresh@example.com")).status_code == 202
+        answers: dict[str, list[int]] = {}
+        for email in ("taken@example.com", "fresh@example.com"):
+            codes = []
+            for n in range(3):  # signup_email_limit=3 an hour: the fourth attempt waits
+                async with (one if n % 2 else two)(f"203.0.113.{n}") as client:
+                    codes.append((await _signup(client, email)).status_code)
+            answers[email] = codes
+        assert answers["taken@example.com"] == answers["fresh@example.com"] == [202, 202, 429]

@@ -21,8 +21,9 @@ from tests.query.test_stream import (  # noqa: F401 - `warehouse` is a fixture, 
     warehouse,
 )
 from traytic.core import bus
-from traytic.db import DbSettings
+from traytic.db import Database, DbSettings
 from traytic.query.app import create_app
+from traytic.query.stream_access import OpenStreams
 from traytic.warehouse import Warehouse
 
 
@@ -140,3 +141,26 @@ async def test_a_stream_ends_when_its_session_does(
         assert not await ended(stream, timeout=0.5)
         assert await ended(stream, timeout=5)  # expired at 2 s, found by the next re-check
         await stream.close()
+
+
+async def test_the_recheck_loop_stops_when_cancelled_as_an_announcement_arrives(
+    nc: Any, bus_settings: bus.BusSettings
+) -> None:
+    """Shutdown right after an access change (a test's teardown, a deploy): the cancellation
+    and the announcement meet in one loop turn. `asyncio.wait_for` on 3.11 kept the event and
+    dropped the cancellation, and the query service's lifespan waited for ever."""
+    streams = OpenStreams(
+        Database.from_settings(DbSettings(database_url="sqlite+aiosqlite://")),
+        bus_settings.namespace,
+    )
+    for _ in range(20):  # the race is per turn: try it many times
+        task = asyncio.create_task(streams.run(nc, interval_s=3600.0))
+        while streams.nc is None:
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.01)  # parked in its wait
+        streams.wanted()
+        task.cancel()
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5.0)
+        assert task.cancelled()
+        streams.nc = None
+    await streams.db.dispose()

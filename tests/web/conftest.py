@@ -142,3 +142,14 @@ async def invitation_link(dev: Dev, email: str) -> str:
             return f"/invite#token={found[-1]}"
         await asyncio.sleep(0.1)
     raise AssertionError(f"no invitation link was printed for {email}")
+
+
+async def signup_link(dev: Dev, email: str) -> str:
+    """The sign-up link `traytic dev` printed for `email` (console mail mode)."""
+    pattern = re.compile(rf"{re.escape(email)}: confirm with \S+(/signup/confirm#token=\S+)")
+    for _ in range(50):
+        found = pattern.findall(dev.process.log_text())
+        if found:
+            return str(found[-1])
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no sign-up link was printed for {email}")

@@ -48,6 +48,7 @@ def test_unbuilt_says_to_run_make(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         "/",
         "/login",
         "/signup",
+        "/signup/confirm",
         "/invite",
         "/settings",
         "/sites/st_1",

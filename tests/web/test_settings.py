@@ -10,7 +10,7 @@ import urllib.request
 
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Dev, invitation_link, log_in
+from tests.web.conftest import Dev, invitation_link, log_in, signup_link
 
 
 async def test_a_new_site_shows_its_snippet(browser: Browser, dev: Dev) -> None:
@@ -104,6 +104,10 @@ async def test_an_invited_viewer_joins_and_cannot_change_settings(
     await viewer.get_by_label("Email").fill("viewer@example.org")
     await viewer.get_by_label("Password").fill("a long passphrase for tests")
     await viewer.get_by_role("button", name="Sign up").click()
+    await expect(viewer.get_by_role("status")).to_contain_text("Check your email")
+    confirm = await signup_link(dev, "viewer@example.org")
+    await viewer.goto(confirm)
+    await viewer.get_by_role("button", name="Create my account").click()
 
     # Opening the link joined nothing: the invited person accepts with a click.
     await expect(viewer.get_by_role("button", name="Accept the invitation")).to_be_visible()

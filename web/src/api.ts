@@ -44,6 +44,8 @@ export interface Organisation {
   slug: string;
   plan: string;
   role: "owner" | "admin" | "viewer";
+  /** Members must use two-factor sign-in to use it (set by an owner). */
+  requireTwoFactor: boolean;
 }
 export interface User {
   id: string;
@@ -54,6 +56,8 @@ export interface Me {
   kind: string;
   user: User | null;
   organisations: Organisation[];
+  /** The signed-in user signs in with a second factor. */
+  twoFactor: boolean;
 }
 export interface Site {
   id: string;

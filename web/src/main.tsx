@@ -5,7 +5,7 @@ import "uplot/dist/uPlot.min.css";
 import "./styles.css";
 import { api, ApiError, type Me } from "./api";
 import { navigate, useLocation } from "./router";
-import { AuthPage } from "./pages/auth";
+import { AuthPage, ConfirmSignupPage } from "./pages/auth";
 import { Shell } from "./pages/shell";
 import { PublicDashboard } from "./pages/public-dashboard";
 
@@ -59,7 +59,10 @@ function App() {
   };
 
   if (me === undefined) return <p class="loading">Loading…</p>;
-  const authPath = path === "/login" || path === "/signup";
+  const authPath = path === "/login" || path === "/signup" || path === "/signup/confirm";
+  if (path === "/signup/confirm" && (me === null || !me.user)) {
+    return <ConfirmSignupPage onDone={refresh} />;
+  }
   if (me === null || !me.user) {
     if (!authPath) {
       navigate("/login", true);
@@ -95,7 +98,7 @@ function App() {
           The invitation could not be accepted: {inviteError}
         </p>
       )}
-      <Shell me={me} onSignOut={() => setMe(null)} />
+      <Shell me={me} onSignOut={() => setMe(null)} onMeChanged={() => void refresh()} />
     </>
   );
 }

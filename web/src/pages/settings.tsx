@@ -74,6 +74,7 @@ export function Settings({
       <h1>{org.name}</h1>
       <Sites org={org} sites={sites} canWrite={canWrite} onSitesChanged={onSitesChanged} />
       <Members org={org} canWrite={canWrite} />
+      {org.role === "owner" && <TwoFactorPolicy org={org} />}
       {canWrite && <Keys org={org} />}
       <Billing org={org} canWrite={canWrite} />
     </main>
@@ -249,6 +250,41 @@ function Keys({ org }: { org: Organisation }) {
         <button type="submit">Create key</button>
       </form>
       {error && <p class="error" role="alert">{error}</p>}
+    </section>
+  );
+}
+
+/** Owners require two-factor sign-in of every member (once they use it themselves). */
+function TwoFactorPolicy({ org }: { org: Organisation }) {
+  const [required, setRequired] = useState(org.requireTwoFactor);
+  const [error, setError] = useState<string | null>(null);
+
+  async function change(event: Event) {
+    const wanted = (event.target as HTMLInputElement).checked;
+    setError(null);
+    try {
+      const out = await api<Organisation>("PATCH", `/api/orgs/${org.id}`, {
+        requireTwoFactor: wanted,
+      });
+      setRequired(out.requireTwoFactor);
+    } catch (e) {
+      (event.target as HTMLInputElement).checked = required;
+      setError(e instanceof ApiError ? e.message : String(e));
+    }
+  }
+
+  return (
+    <section class="card">
+      <h2>Security</h2>
+      <label>
+        <input type="checkbox" checked={required} onChange={change} /> Require two-factor sign-in
+        of every member
+      </label>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
     </section>
   );
 }

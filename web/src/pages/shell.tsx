@@ -3,12 +3,21 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Me, type Site } from "../api";
 import { FunnelPage } from "../components/funnel";
 import { navigate, onLinkClick, useLocation } from "../router";
+import { AccountSettings } from "./account";
 import { Dashboard } from "./dashboard";
 import { Settings } from "./settings";
 
 const ORG_KEY = "traytic.org";
 
-export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+export function Shell({
+  me,
+  onSignOut,
+  onMeChanged,
+}: {
+  me: Me;
+  onSignOut: () => void;
+  onMeChanged: () => void;
+}) {
   const { path } = useLocation();
   const siteMatch = path.match(/^\/sites\/([^/]+)/);
   const funnelMatch = path.match(/^\/sites\/[^/]+\/funnels\/([^/]+)/);
@@ -18,14 +27,18 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   });
   const [sites, setSites] = useState<Site[] | null>(null);
 
+  const current = me.organisations.find((o) => o.id === orgId);
+  // The organisation requires two-factor sign-in and this person has not turned it on: the
+  // API refuses its pages (403), so say why and where to turn it on instead.
+  const blocked = Boolean(current?.requireTwoFactor && !me.twoFactor);
   const loadSites = () =>
-    orgId
+    orgId && !blocked
       ? api<Site[]>("GET", `/api/orgs/${orgId}/sites`).then(setSites)
       : Promise.resolve(setSites([]));
   useEffect(() => {
     setSites(null);
     void loadSites();
-  }, [orgId]);
+  }, [orgId, blocked]);
 
   const site = siteMatch ? sites?.find((s) => s.id === siteMatch[1]) : undefined;
   useEffect(() => {
@@ -84,17 +97,36 @@ export function Shell({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         <nav aria-label="Account" class="account">
           <a
             href="/settings"
-            aria-current={path.startsWith("/settings") ? "page" : undefined}
+            aria-current={path.startsWith("/settings") && path !== "/settings/account" ? "page" : undefined}
             onClick={(e) => onLinkClick(e, "/settings")}
           >
             Settings
+          </a>
+          <a
+            href="/settings/account"
+            aria-current={path === "/settings/account" ? "page" : undefined}
+            onClick={(e) => onLinkClick(e, "/settings/account")}
+          >
+            Account
           </a>
           <button type="button" class="link" onClick={signOut}>
             Log out
           </button>
         </nav>
       </header>
-      {sites === null ? (
+      {path === "/settings/account" ? (
+        <AccountSettings onChanged={onMeChanged} />
+      ) : blocked ? (
+        <main class="page" id="main" tabIndex={-1}>
+          <p class="error" role="alert" data-two-factor-required>
+            {current?.name} requires two-factor sign-in: turn it on in{" "}
+            <a href="/settings/account" onClick={(e) => onLinkClick(e, "/settings/account")}>
+              your account settings
+            </a>{" "}
+            to use this organisation.
+          </p>
+        </main>
+      ) : sites === null ? (
         <p class="loading">Loading…</p>
       ) : path.startsWith("/settings") ? (
         <Settings org={org} sites={sites} onSitesChanged={loadSites} />

@@ -72,6 +72,19 @@ class Forbidden(TrayticError):
     code = "forbidden"
 
 
+class TwoFactorRequired(Forbidden):
+    """The organisation requires two-factor sign-in and the caller has not turned it on."""
+
+    code = "two_factor_required"
+
+
+class Conflict(TrayticError):
+    """The request does not fit the current state (two-factor sign-in already on, say)."""
+
+    status = 409
+    code = "conflict"
+
+
 class CsrfRejected(Forbidden):
     """A write with the session cookie but without the matching `X-CSRF-Token` header."""
 

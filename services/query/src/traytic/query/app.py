@@ -47,6 +47,7 @@ from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
 from traytic.query.mcp.mount import McpMount
+from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.rates import keep_exchange_rates
@@ -267,6 +268,7 @@ class Query:
                 db, timeout_s=settings.registry_timeout_s, retry_s=settings.registry_retry_s
             ),
             mailer=ConsoleMailer(),
+            oidc=OidcClient(settings),
             key_limiter=SlidingWindowLimiter(
                 settings.api_key_rate_limit, settings.api_key_rate_window_s, time.monotonic
             ),

@@ -10,6 +10,7 @@ from traytic.query.import_jobs import ImportTasks
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
 from traytic.query.mail import ConsoleMailer
+from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
 from traytic.query.rates import ExchangeRates
@@ -32,6 +33,8 @@ class QueryContext:
     client_ips: ClientIpResolver
     """The trusted-proxy rule: who the client is behind the proxies (`client_address`)."""
     open_streams: OpenStreams
+    oidc: OidcClient
+    """Single sign-on (off unless `oidc_issuer` and `oidc_client_id` are set)."""
 
     rates: ExchangeRates = field(default_factory=ExchangeRates)
     """Revenue is converted with these (kept current by `rates.keep_exchange_rates`)."""

@@ -7,7 +7,8 @@ Failed logins back off on three keys at once, and the longest wait wins:
 - the account: its own free failures, then waits capped at `login_account_max_wait_s` (seconds,
   not minutes), so guessing from many addresses is slowed to a crawl, while the real user, whom
   a stranger can make wait at most that long, is never locked out.
-A success clears the pair and the account. Sign-ups count per address (every attempt).
+A success clears the pair and the account. Sign-ups count per client address and per email
+address (every attempt).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class LoginLimits:
         )
         self.signup = BackoffRule(
             settings.signup_rate_limit, settings.signup_rate_window_s, 3600.0, 3600.0
+        )
+        self.code = BackoffRule(settings.two_factor_code_limit, 1.0, 900.0, 3600.0)
+        self.signup_email = BackoffRule(
+            settings.signup_email_limit, settings.signup_rate_window_s, 3600.0, 3600.0
         )
 
     def _keys(self, email: str, address: str) -> list[tuple[str, BackoffRule]]:
@@ -54,12 +59,30 @@ class LoginLimits:
         await self.backoffs.clear(pair[0])
         await self.backoffs.clear(account[0])
 
-    async def check_signup(self, address: str) -> None:
-        """Count a sign-up attempt of the address; 429 past `signup_rate_limit` an hour."""
-        key = key_for("signup", address)
-        wait = await self.backoffs.wait(key, self.signup)
+    async def check_signup(self, address: str, email: str) -> None:
+        """Count a sign-up attempt of the client address and of the email address; 429 past
+        `signup_rate_limit` (client) or `signup_email_limit` (email) an hour. The email's count
+        is the same whether it has an account or not, so a 429 tells nothing about that."""
+        keys = [
+            (key_for("signup", address), self.signup, "from this address"),
+            (key_for("signup_email", email.strip().lower()), self.signup_email, "for this email"),
+        ]
+        for key, rule, what in keys:
+            wait = await self.backoffs.wait(key, rule)
+            if wait > 0:
+                raise TooManyAttempts(f"too many sign-ups {what}: try later", retry_after=wait)
+        for key, rule, _ in keys:
+            await self.backoffs.fail(key, rule)
+
+    async def check_code(self, user_id: str) -> None:
+        """429 while wrong second-factor codes of this account make it wait. Only someone who
+        had the password gets here, so this wait cannot be forced on the user by a stranger."""
+        wait = await self.backoffs.wait(key_for("code", user_id), self.code)
         if wait > 0:
-            raise TooManyAttempts(
-                "too many sign-ups from this address: try later", retry_after=wait
-            )
-        await self.backoffs.fail(key, self.signup)
+            raise TooManyAttempts("too many wrong codes: wait and try again", retry_after=wait)
+
+    async def code_failed(self, user_id: str) -> None:
+        await self.backoffs.fail(key_for("code", user_id), self.code)
+
+    async def code_succeeded(self, user_id: str) -> None:
+        await self.backoffs.clear(key_for("code", user_id))

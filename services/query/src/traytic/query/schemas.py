@@ -63,6 +63,8 @@ class OrganisationOut(Wire):
     role: str
     """The caller's role in it."""
     created_at: datetime
+    require_two_factor: bool = False
+    """Members must sign in with a second factor to use it (an owner's choice)."""
 
     @classmethod
     def of(cls, organisation: Organisation, role: str) -> OrganisationOut:
@@ -73,6 +75,7 @@ class OrganisationOut(Wire):
             plan=organisation.plan,
             role=role,
             created_at=organisation.created_at,
+            require_two_factor=organisation.require_two_factor,
         )
 
 
@@ -119,6 +122,8 @@ class MeOut(Wire):
     organisations: list[OrganisationOut]
     user: UserOut | None = None
     api_key: ApiKeyOut | None = None
+    two_factor: bool = False
+    """The signed-in user signs in with a second factor."""
 
 
 class OrganisationIn(Wire):
@@ -128,7 +133,9 @@ class OrganisationIn(Wire):
 
 
 class OrganisationPatch(Wire):
-    name: str
+    name: str | None = None
+    require_two_factor: bool | None = None
+    """Owners only, and only once they use two-factor sign-in themselves."""
 
 
 class MemberOut(Wire):

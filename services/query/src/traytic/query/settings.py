@@ -52,6 +52,36 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     signup_rate_limit: int = 10
     """Sign-ups per client address an hour (after which each waits `signup_rate_window_s`)."""
     signup_rate_window_s: float = 360.0
+    signup_email_limit: int = 3
+    """Sign-ups per email address an hour (each sends that address a mail), then each waits
+    `signup_rate_window_s`: nobody can flood a stranger's inbox through the sign-up form."""
+    signup_link_lifetime_s: int = 24 * 3600
+    """How long the link that a sign-up mails (and that makes the account) works."""
+
+    two_factor_issuer: str = "Traytic"
+    """The name authenticator apps show beside the account (the otpauth URI's issuer)."""
+    two_factor_pending_s: int = 300
+    """How long a right password waits for its second factor before it must be entered again."""
+    two_factor_code_limit: int = 5
+    """Wrong second-factor codes allowed per account before each further one waits (1 s,
+    doubling up to 15 minutes): guessing a 6-digit code takes years, not minutes."""
+
+    oidc_issuer: str = ""
+    """Single sign-on with OpenID Connect: the provider's issuer URL (its discovery document is
+    `<issuer>/.well-known/openid-configuration`); empty turns single sign-on off. Register
+    `<public_url>/api/auth/oidc/callback` as the redirect URI at the provider."""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    """The client's credentials at the provider (a secret: set it from a secret store)."""
+    oidc_name: str = "SSO"
+    """What the login page calls the provider: "Sign in with <name>"."""
+    oidc_scopes: str = "openid email profile"
+    oidc_create_accounts: bool = True
+    """A person the provider vouches for (with a verified email) who has no account gets one;
+    off: only existing accounts may sign in this way."""
+    oidc_domain_orgs: list[str] = msgspec.field(default_factory=list)
+    """`domain=org-slug[:role]` rules: people signing in with an email of `domain` join that
+    organisation with that role (viewer unless said), e.g. `example.com=acme:viewer`."""
 
     trusted_proxies: list[str] = msgspec.field(default_factory=list)
     """`TRAYTIC_TRUSTED_PROXIES`, the gateway's rule: addresses or CIDRs of the proxies in front,
@@ -64,7 +94,8 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     """argon2id cost (RFC 9106's second recommended profile by default)."""
 
     mail_mode: MailMode = "console"
-    """`console`: invitation links are printed to the service's stdout for the operator."""
+    """`console`: invitation links and sign-up mails are printed to the service's stdout for
+    the operator to pass on."""
     invitation_lifetime_s: int = 7 * 24 * 3600
 
     registry_timeout_s: float = 2.0

@@ -142,8 +142,11 @@ class OpenStreams:
         subscription = await nc.subscribe(subject, cb=announced)
         try:
             while True:
+                # Not `wait_for`: on 3.11 it swallows a cancellation that arrives as the event
+                # is set (an announcement during shutdown), and the lifespan waited forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wanted.wait(), interval_s)
+                    async with asyncio.timeout(interval_s):
+                        await self._wanted.wait()
                 self._wanted.clear()
                 try:
                     await self.recheck()

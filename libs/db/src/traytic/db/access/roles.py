@@ -15,11 +15,11 @@ from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.core.errors import Forbidden, InvalidInput
+from traytic.core.errors import Forbidden, InvalidInput, TwoFactorRequired
 from traytic.db.access.caller import Caller
 from traytic.db.errors import NotFound
 from traytic.db.models import Organisation, Role, User
-from traytic.db.repositories import organisations
+from traytic.db.repositories import organisations, two_factor
 
 RANK: Mapping[str, int] = {Role.VIEWER.value: 0, Role.ADMIN.value: 1, Role.OWNER.value: 2}
 
@@ -45,6 +45,7 @@ class Permission(StrEnum):
     READ_BILLING = "seeing the plan and usage"
     MANAGE_BILLING = "managing the subscription"
     """Starting a checkout, and the provider's manage link (cancel, change the card)."""
+    REQUIRE_TWO_FACTOR = "requiring two-factor sign-in"
 
 
 REQUIRED_ROLE: Mapping[Permission, Role] = {
@@ -65,6 +66,7 @@ REQUIRED_ROLE: Mapping[Permission, Role] = {
     Permission.MANAGE_IMPORTS: Role.ADMIN,
     Permission.READ_BILLING: Role.VIEWER,
     Permission.MANAGE_BILLING: Role.ADMIN,
+    Permission.REQUIRE_TWO_FACTOR: Role.OWNER,
 }
 """The least role each permission needs (owners may do everything)."""
 
@@ -128,7 +130,25 @@ async def org_access(
             organisation = await organisations.get_organisation(session, org_id)
     if organisation is None:
         raise _no_such_organisation(field)
+    await _check_two_factor(session, organisation, caller.user)
     return OrgAccess(organisation, role, caller.user)
+
+
+async def _check_two_factor(
+    session: AsyncSession, organisation: Organisation, user: User | None
+) -> None:
+    """A member of an organisation that requires two-factor sign-in uses it only once they
+    have it on (403 `two_factor_required`, saying so). API keys are the organisation's own,
+    made by its admins: they are not people and have no second factor."""
+    if (
+        organisation.require_two_factor
+        and user is not None
+        and not await two_factor.has_two_factor(session, user.id)
+    ):
+        raise TwoFactorRequired(
+            f"{organisation.name} requires two-factor sign-in: turn it on in your account"
+            " settings to use this organisation"
+        )
 
 
 async def sole_org_access(
@@ -148,6 +168,7 @@ async def sole_org_access(
             field=field,
         )
     organisation, role = memberships[0]
+    await _check_two_factor(session, organisation, caller.user)
     return OrgAccess(organisation, role, caller.user)
 
 

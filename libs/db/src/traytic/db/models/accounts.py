@@ -65,6 +65,10 @@ class Organisation(SQLModel, table=True):
         default=Plan.FREE.value,
         sa_column=sa.Column(sa.String(16), nullable=False, server_default=Plan.FREE.value),
     )
+    require_two_factor: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    """Set by an owner: members without two-factor sign-in cannot use the organisation."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
 
 
@@ -117,3 +121,65 @@ class Invitation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
     expires_at: datetime = Field(sa_column=timestamp_column(nullable=False))
     accepted_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class SignupRequest(SQLModel, table=True):
+    """A sign-up waiting for its emailed link. The account is made only when the link is used,
+    so a stranger who signs up with someone else's address holds nothing: the address's owner
+    signs up on their own and their link wins. Only the token's sha256 is stored."""
+
+    __tablename__ = "signup_requests"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    email: str = Field(sa_column=text(254, index=True))
+    password_hash: str = Field(sa_column=text(255))
+    name: str | None = Field(default=None, sa_column=text(100, nullable=True))
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+    expires_at: datetime = Field(sa_column=timestamp_column(nullable=False, index=True))
+
+
+class TwoFactor(SQLModel, table=True):
+    """A user's TOTP secret (RFC 6238). In force once `confirmed_at` is set (the user proved
+    their app holds it); `last_step` is the time step of the last code used, so a code is
+    accepted once even within its window."""
+
+    __tablename__ = "two_factor"
+
+    user_id: uuid.UUID = Field(
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    secret: str = Field(sa_column=text(64))
+    """Base32; kept as is because checking a code needs it (see the README's security part)."""
+    confirmed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    last_step: int = Field(
+        default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the authenticator app; only its sha256 is stored
+    (the codes carry 80 random bits, so a plain hash cannot be reversed by guessing)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    user_id: uuid.UUID = Field(sa_column=fk("users.id", ondelete="CASCADE"))
+    code_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    used_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class PendingLogin(SQLModel, table=True):
+    """A password that was right, waiting for the second factor: not a session (it opens
+    nothing) and short-lived; wrong codes back off per account (`login_limits`)."""
+
+    __tablename__ = "pending_logins"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, sa_column=uuid_pk())
+    token_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
+    user_id: uuid.UUID = Field(sa_column=fk("users.id", ondelete="CASCADE"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
+    expires_at: datetime = Field(sa_column=timestamp_column(nullable=False, index=True))

@@ -59,7 +59,10 @@ async def update_organisation(
     name: str | None = None,
     billing_country: str | None = None,
     plan: str | None = None,
+    require_two_factor: bool | None = None,
 ) -> Organisation:
+    if require_two_factor is not None:
+        organisation.require_two_factor = require_two_factor
     if name is not None:
         organisation.name = check_text("name", name, max_length=100)
     if billing_country is not None:

@@ -1,4 +1,4 @@
-"""`/api/auth`: sign up, log in, log out, and who am I."""
+"""`/api/auth`: sign up (by emailed link), log in, log out, and who am I."""
 
 from __future__ import annotations
 
@@ -15,15 +15,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core.errors import TooManyAttempts, Unauthorized, UnsupportedMediaType
 from traytic.db.access import Caller, require_user
-from traytic.db.errors import DuplicateError
+from traytic.db.errors import DuplicateError, NotFound
 from traytic.db.models import User
-from traytic.db.repositories import login_sessions, organisations, users
+from traytic.db.repositories import (
+    login_sessions,
+    organisations,
+    signup_requests,
+    two_factor,
+    users,
+)
 from traytic.db.validation import check_text, normalise_email
 from traytic.query import accounts
 from traytic.query.auth import clear_session_cookies, client_address, set_session_cookies
+from traytic.query.auth_schemas import (
+    ConfirmSignupIn,
+    LoginCodeIn,
+    SignupAcceptedOut,
+    TwoFactorNeededOut,
+)
 from traytic.query.context import QueryContext
 from traytic.query.passwords import MAX_PASSWORD_LENGTH, check_password
 from traytic.query.schemas import ApiKeyOut, LoginIn, MeOut, OrganisationOut, SignupIn, UserOut
+from traytic.query.two_factor import check_second_factor
 from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
@@ -37,7 +50,18 @@ async def _me_for_user(
         kind="user",
         user=UserOut.of(user),
         organisations=[OrganisationOut.of(org, role) for org, role in memberships],
+        two_factor=await two_factor.has_two_factor(db_session, user.id),
     )
+
+
+async def start_session(db_session: AsyncSession, ctx: QueryContext, user: User) -> str:
+    """A login session for `user`; the token for the cookie."""
+    _, token = await login_sessions.create_login_session(
+        db_session,
+        user.id,
+        ttl=timedelta(seconds=ctx.settings.session_lifetime_s),
+    )
+    return token
 
 
 async def _signed_in(
@@ -46,11 +70,7 @@ async def _signed_in(
     user: NamedDependency[User],
     status_code: int,
 ) -> Response[MeOut]:
-    _, token = await login_sessions.create_login_session(
-        db_session,
-        user.id,
-        ttl=timedelta(seconds=ctx.settings.session_lifetime_s),
-    )
+    token = await start_session(db_session, ctx, user)
     response = Response(await _me_for_user(db_session, user), status_code=status_code)
     set_session_cookies(response, token, ctx.settings)
     return response
@@ -92,26 +112,69 @@ class AuthController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
-    @post("/signup", status_code=201, guards=[json_only])
+    @post("/signup", status_code=202, guards=[json_only])
     async def signup(
         self,
         data: JSONBody[SignupIn],
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
-    ) -> Response[MeOut]:
-        """Create an account and its personal organisation (you are its owner), and sign in.
-        Limited per client address (`signup_rate_limit` an hour)."""
-        await ctx.login_limits.check_signup(client_address(request, ctx))
+    ) -> SignupAcceptedOut:
+        """Ask for an account: 202 and a mail to the address, the same answer whether it has an
+        account or not (a stranger learns nothing). A new address gets the link that makes the
+        account and signs in (`POST /api/auth/signup/confirm`); an address with an account gets
+        a note that someone tried, and where to sign in. Limited per client address
+        (`signup_rate_limit` an hour) and per email (`signup_email_limit`)."""
         email = normalise_email(data.email)
         check_password(data.password, min_length=ctx.settings.password_min_length, email=email)
         name = check_text("name", data.name, max_length=100) if data.name else None
-        if await users.get_user_by_email(db_session, email) is not None:
-            raise DuplicateError("email", "an account with this email already exists")
+        # Counted once the input is valid: these are the attempts that hash and send a mail.
+        await ctx.login_limits.check_signup(client_address(request, ctx), email)
+        # Hashed either way, so the answer takes as long for a registered address as a new one.
         password_hash = await ctx.passwords.hash(data.password)
-        user, organisation = await accounts.sign_up(
-            db_session, email=email, password_hash=password_hash, name=name
+        public_url = ctx.settings.public_url.rstrip("/")
+        if await users.get_user_by_email(db_session, email) is None:
+            _, token = await signup_requests.create_signup_request(
+                db_session,
+                email=email,
+                password_hash=password_hash,
+                name=name,
+                ttl=timedelta(seconds=ctx.settings.signup_link_lifetime_s),
+            )
+            # The token rides in the fragment: browsers send it in no request and no Referer.
+            link = f"{public_url}/signup/confirm#token={token}"
+
+            async def deliver() -> None:
+                ctx.mailer.send_signup_link(email=email, link=link)
+        else:
+
+            async def deliver() -> None:
+                ctx.mailer.send_signup_existing(email=email, login_link=f"{public_url}/login")
+
+        after_commit(db_session, deliver)
+        log.info("signup_requested")
+        return SignupAcceptedOut(
+            email=email, message=f"we sent a mail to {email}: follow its link to go on"
         )
+
+    @post("/signup/confirm", status_code=201, guards=[json_only])
+    async def confirm_signup(
+        self,
+        data: JSONBody[ConfirmSignupIn],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """Use the sign-up link's token: the account and its personal organisation (you are
+        its owner) are made, and you are signed in. The token works once."""
+        pending = await signup_requests.get_open_signup_request(db_session, data.token)
+        if pending is None:
+            raise NotFound("this sign-up link is unknown, expired or already used", field="token")
+        if await users.get_user_by_email(db_session, pending.email) is not None:
+            raise DuplicateError("email", "this address already has an account: sign in")
+        user, organisation = await accounts.sign_up(
+            db_session, email=pending.email, password_hash=pending.password_hash, name=pending.name
+        )
+        await signup_requests.delete_signup_requests(db_session, pending.email)
         log.info("user_signed_up", user_id=str(user.id), organisation_id=str(organisation.id))
         return await _signed_in(db_session, ctx, user, 201)
 
@@ -122,12 +185,51 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db_session: NamedDependency[AsyncSession],
         ctx: NamedDependency[QueryContext],
-    ) -> Response[MeOut]:
+    ) -> Response[Any]:
         """Sign in; a wrong password and an unknown email get the same 401. Failures back off
-        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`."""
+        per account and address (see `traytic.query.login_limits`): 429 with `Retry-After`.
+        With two-factor sign-in on, no session yet: 202 and a `pendingToken` for `/login/code`."""
         # Two steps: who the credentials prove, then a session for them. A second factor
         # (or an SSO callback, which proves a user its own way) goes between the two.
         user = await _password_holder(data, client_address(request, ctx), db_session, ctx)
+        if await two_factor.has_two_factor(db_session, user.id):
+            token = await two_factor.create_pending_login(
+                db_session, user.id, ttl=timedelta(seconds=ctx.settings.two_factor_pending_s)
+            )
+            return Response(
+                TwoFactorNeededOut(two_factor_required=True, pending_token=token), status_code=202
+            )
+        return await _signed_in(db_session, ctx, user, 200)
+
+    @post("/login/code", status_code=200, guards=[json_only])
+    async def login_code(
+        self,
+        data: JSONBody[LoginCodeIn],
+        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[QueryContext],
+    ) -> Response[MeOut]:
+        """The second step of a sign-in with two factors: the login's `pendingToken` (202 of
+        `/login`) and a code from the authenticator app, or a recovery code. A wrong code is
+        401; wrong codes back off per account (429 with `Retry-After`)."""
+        pending = await two_factor.get_pending_login(db_session, data.pending_token)
+        if pending is None:
+            raise Unauthorized(
+                "the sign-in has expired: enter your password again", field="pendingToken"
+            )
+        user_id = str(pending.user_id)
+        await ctx.login_limits.check_code(user_id)
+        row = await two_factor.get_two_factor(db_session, pending.user_id)
+        user = await users.get_user(db_session, pending.user_id)
+        if row is None or row.confirmed_at is None or user is None:
+            raise Unauthorized("the sign-in has expired: enter your password again")
+        if not await check_second_factor(db_session, pending.user_id, row, data.code):
+            await ctx.login_limits.code_failed(user_id)
+            log.info("login_code_failed", user_id=user_id)
+            raise Unauthorized("wrong or already used code", field="code")
+        if not await two_factor.finish_pending_login(db_session, pending):
+            raise Unauthorized("the sign-in has expired: enter your password again")
+        await ctx.login_limits.code_succeeded(user_id)
+        log.info("login_code_succeeded", user_id=user_id)
         return await _signed_in(db_session, ctx, user, 200)
 
     @post("/logout", status_code=204)

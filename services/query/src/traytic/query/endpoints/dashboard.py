@@ -51,6 +51,7 @@ def dashboard_dir() -> Path | None:
         "/",
         "/login",
         "/signup",
+        "/signup/confirm",
         "/invite",
         "/sites/{rest:path}",
         "/settings",
