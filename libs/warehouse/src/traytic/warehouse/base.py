@@ -197,10 +197,14 @@ class Warehouse(ABC):
             return found
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start : start + IDS_PER_LOOKUP]
-            # Tuples bind as IN lists, which let both engines use the primary key on site_id.
+            # Tuples bind as IN lists, which let both engines use the primary key on site_id;
+            # the days again on the key's `toDate(ts)`, which 18.16 does not derive from `ts`
+            # (without them it read every row of the site for each batch).
             rows = await self.query(
                 "SELECT DISTINCT event_id FROM events WHERE site_id IN {sites}"
                 " AND ts >= toDateTime({ts_min:UInt32}) AND ts <= toDateTime({ts_max:UInt32})"
+                " AND toDate(ts) >= toDate(toDateTime({ts_min:UInt32}, 'UTC'))"
+                " AND toDate(ts) <= toDate(toDateTime({ts_max:UInt32}, 'UTC'))"
                 " AND event_id IN {ids}",
                 {"sites": tuple(sites), "ts_min": ts_min, "ts_max": ts_max, "ids": tuple(chunk)},
             )
