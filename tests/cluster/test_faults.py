@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from tests.cluster.answers import mismatches, read_stats, settled_copies, visit_shapes
+from tests.cluster.diagnose import lost_beacons
 from tests.cluster.topology import Cluster, Site
 from tests.cluster.workload import Sender, generate, truth_of
 
@@ -177,6 +178,9 @@ async def test_nothing_lost_or_doubled_through_faults(cluster: Cluster) -> None:
     }
     print(json.dumps(summary, indent=2))
     (cluster.root / "faults.json").write_text(json.dumps(summary, indent=2))
+    if len(copies) < len(workload.beacons):
+        lost = await lost_beacons(cluster, site, deliveries, copies, began, faults)
+        (cluster.root / "lost.json").write_text(json.dumps(lost, indent=2))
 
     assert all(delivery.stored_answer for delivery in deliveries)
     assert len(copies) == len(workload.beacons), "a beacon answered 204 was lost"
