@@ -45,7 +45,8 @@ class SmtpSettings(msgspec.Struct, frozen=True, kw_only=True):
         return bool(self.smtp_host)
 
     @property
-    def port(self) -> int:
+    def smtp_server_port(self) -> int:
+        """Not `port`: a service's settings that inherit these have their own `port`."""
         return self.smtp_port or DEFAULT_PORTS[self.smtp_security]
 
     def check_smtp(self) -> None:
@@ -81,7 +82,7 @@ async def send_message(settings: SmtpSettings, message: EmailMessage) -> None:
         await aiosmtplib.send(
             message,
             hostname=settings.smtp_host,
-            port=settings.port,
+            port=settings.smtp_server_port,
             username=settings.smtp_username or None,
             password=settings.smtp_password or None,
             use_tls=security == "tls",
