@@ -1,11 +1,16 @@
 """Query service speed at scale, on both ClickHouse engines, and live latency.
 
-    uv run python bench/query.py [--events 10000000] [--engines chdb,server] [--clients 50]
+    uv run python bench/query.py [--events 2000000] [--engines chdb,server] [--clients 50]
+                                 [--stats-only]
 
 1. Stats: `--events` generated inside the engine (bench/dataset.py: session-shaped, 90% on the
    benchmarked site over 30 days, the rest on noise sites), merged as background merges would
-   (OPTIMIZE FINAL), then p50/p95 of each endpoint for 30 days in UTC and in Europe/Berlin
-   (whose days start inside UTC days), beside `SELECT count()` of the site as the baseline.
+   (OPTIMIZE FINAL), then the p50 of each report for 30 days in UTC and in Europe/Berlin
+   (whose days start inside UTC days), beside its target and two baselines of the same run:
+   `SELECT count()` of the site and the same report answered from the raw events alone (the
+   rollups switched off). Then filtered reports (a country, a page), exact and sampled (the
+   sampling limit at a tenth of the site's events). `make bench` runs 2M events (minutes);
+   `make bench-large` 10M on both engines and 100M on the server (see the README).
 2. Through the HTTP app (chDB, in-process ASGI, API key).
 3. SSE fan-out: a LiveBatch published on NATS → N streams, beside N bare NATS subscribers.
 4. Beacon → SSE: `traytic dev` as a process; beacons POSTed to /collect one at a time, each
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,18 +53,25 @@ from traytic.query.app import create_app  # noqa: E402
 from traytic.warehouse import Warehouse, WarehouseSettings  # noqa: E402
 from traytic.warehouse.chdb_backend import ChdbWarehouse  # noqa: E402
 from traytic.warehouse.server import ServerWarehouse  # noqa: E402
-from traytic.warehouse.stats import Stats, StatsQuery  # noqa: E402
+from traytic.warehouse.stats import Filters, Stats, StatsQuery, plan  # noqa: E402
 
 ENDPOINTS = (
     "overview", "timeseries", "pages", "sources", "countries", "devices", "vitals", "live",
     "events",
 )  # fmt: skip
 RUNS = 9
+RAW_RUNS = 3
 HTTP_RUNS = 3
 FANOUT_MESSAGES = 40
 BEACONS = 40
 ZONES = ("UTC", "Europe/Berlin")
-TABLES = ("events", "traffic_hours", "traffic_quarters", "daily_stats", "sessions")
+TABLES = ("events", "traffic_hours", "traffic_quarters", "daily_stats", "sessions", "event_stats")
+REPORTS = tuple(name for name in ENDPOINTS if name != "live")
+CHDB_TARGET_MS = 100.0
+FILTERED_TARGET_MS = 300.0
+SERVER_TARGET_TIMES_COUNT = 3.0
+FILTERS = {"country=DE": Filters.of(country="DE"), "page=/p/1": Filters.of(path="/p/1")}
+FILTERED_REPORTS = ("overview", "pages", "countries")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -158,6 +171,22 @@ async def fan_out(
     return arrivals.latencies
 
 
+@contextlib.contextmanager
+def raw_events_only() -> Iterator[None]:
+    """The plan with every rollup off: each report answered from `events` (the baseline)."""
+    saved = plan.traffic_grain, plan.rollup_days
+    plan.traffic_grain = lambda query: None  # type: ignore[assignment]
+    plan.rollup_days = lambda query: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        plan.traffic_grain, plan.rollup_days = saved
+
+
+def verdict(p50: float, target: float) -> str:
+    return f"target <= {target:6.0f} ms  {'ok' if p50 <= target else 'MISSED'}"
+
+
 async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) -> None:
     t0 = time.perf_counter()
     on_site = await generate(store, site_id=site_id, events=events, end_ts=int(time.time()))
@@ -173,14 +202,39 @@ async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) 
     count_sql = "SELECT count() AS n FROM events WHERE site_id = {site:String}"
     baseline = await timed(lambda: store.query(count_sql, {"site": site_id}), RUNS)
     base_p50 = percentiles(baseline)[0]
-    print(f"  stats queries, 30 days, Stats called directly ({RUNS} runs each):")
+    server = not isinstance(store, ChdbWarehouse)
+    target = SERVER_TARGET_TIMES_COUNT * base_p50 if server else CHDB_TARGET_MS
+    print(f"  stats, 30 days, Stats called directly (p50 of {RUNS} runs; raw: the same report")
+    print("  from the raw events alone, measured in this run):")
     print(line("baseline SELECT count()", baseline))
     for tz in ZONES:
         query = StatsQuery.build(site_id, period="30d", tz=tz)
-        for name in ENDPOINTS:
+        for name in REPORTS:
             method = getattr(stats, name)
-            samples = await timed(lambda m=method, q=query: m(q), RUNS)
-            print(line(f"{name} ({tz})", samples, base_p50))
+            fast = percentiles(await timed(lambda m=method, q=query: m(q), RUNS))[0]
+            with raw_events_only():
+                raw = percentiles(await timed(lambda m=method, q=query: m(q), RAW_RUNS))[0]
+            print(
+                f"  {name + ' (' + tz + ')':28s} p50 {fast:8.1f} ms   raw {raw:8.1f} ms"
+                f"   {verdict(fast, target)}"
+            )
+    limit = on_site // 10
+    print(f"  filtered, 30 days, UTC: exact, and sampled past {limit:,} events (p50 of {RUNS}):")
+    for label, filters in FILTERS.items():
+        exact = StatsQuery.build(site_id, period="30d", filters=filters)
+        sampled = StatsQuery.build(site_id, period="30d", filters=filters, sample_above=limit)
+        for name in FILTERED_REPORTS:
+            method = getattr(stats, name)
+            answers = [
+                percentiles(await timed(lambda m=method, q=q: m(q), RUNS))[0]
+                for q in (exact, sampled)
+            ]
+            share = (await method(sampled)).sampled
+            print(
+                f"  {name + ' ' + label:28s} p50 {answers[0]:8.1f} ms"
+                f"   sampled ({share}) {answers[1]:8.1f} ms"
+                f"   {verdict(answers[1], FILTERED_TARGET_MS)}"
+            )
 
 
 async def beacon_to_sse(beacons: int) -> None:
@@ -252,7 +306,10 @@ async def beacon_to_sse(beacons: int) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument(
+        "--stats-only", action="store_true", help="only the stats part (make bench-large)"
+    )
     parser.add_argument("--engines", default="chdb,server")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--beacons", type=int, default=BEACONS)
@@ -280,6 +337,18 @@ async def main() -> None:
                 finally:
                     await remote.close()
                     server.stop()
+        if args.stats_only:
+            if "chdb" in engines:
+                alone = ChdbWarehouse(
+                    WarehouseSettings(chdb_path=f"{root}/chdb", clickhouse_database="bench")
+                )
+                try:
+                    await alone.migrate()
+                    await stats_bench(alone, "chDB", args.events, "st_bench")
+                finally:
+                    await alone.close()
+            print(f"whole bench: {time.perf_counter() - began:.0f} s")
+            return
         nats = EmbeddedNats(Path(root) / "nats")
         nats.start()
         store = ChdbWarehouse(

@@ -14,6 +14,7 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -26,9 +27,11 @@ from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E40
 from traytic.warehouse import EventRow, WarehouseSettings  # noqa: E402
 from traytic.warehouse.chdb_backend import ChdbWarehouse  # noqa: E402
 from traytic.warehouse.formats import CHDB_FORMATS, SERVER_FORMATS  # noqa: E402
+from traytic.warehouse.migrate import load_migrations  # noqa: E402
 from traytic.warehouse.server import ServerWarehouse  # noqa: E402
 
 BATCH = 5_000
+REPEATS = 2
 BROWSERS = ["Chrome", "Safari", "Firefox", "Edge", "Samsung Internet", "Opera"]
 OSES = [("Windows", "10"), ("macOS", "14.5"), ("iOS", "17.5"), ("Android", "14"), ("Linux", "")]
 DEVICES = ["desktop", "mobile", "tablet"]
@@ -116,10 +119,58 @@ async def measure(store: ServerWarehouse | ChdbWarehouse, rows: list[EventRow], 
     await store.drop_database()
 
 
+async def insert_seconds(store: ServerWarehouse | ChdbWarehouse, rows: list[EventRow]) -> float:
+    """chDB: CPU seconds of this process (the engine runs in it), robust on a shared machine;
+    the server: wall seconds (its CPU is another process's)."""
+    clock = time.process_time if isinstance(store, ChdbWarehouse) else time.perf_counter
+    started = clock()
+    for offset in range(0, len(rows), BATCH):
+        await store.insert_events(rows[offset : offset + BATCH])
+    return clock() - started
+
+
+async def view_costs(
+    make: Callable[[], ServerWarehouse | ChdbWarehouse], rows: list[EventRow]
+) -> None:
+    """What the materialized views on `events` cost an insert: the same rows into a fresh
+    database with every view, without the one of migration 0004 (custom events and vitals,
+    issue 16), and with none (the bare table)."""
+    views = [
+        statement.split()[6]
+        for migration in load_migrations()
+        for statement in migration.statements
+        if statement.upper().startswith("CREATE MATERIALIZED VIEW")
+    ]
+    cases = {"every view": [], "without event_stats_mv": ["event_stats_mv"], "no view": views}
+    per = 100_000 / len(rows)
+    found: dict[str, float] = {}
+    for _ in range(REPEATS):  # the best of each: other work on the machine only adds
+        for label, dropped in cases.items():
+            store = make()
+            try:
+                await store.migrate()
+                for view in dropped:
+                    await store.execute(f"DROP TABLE IF EXISTS {view}")
+                seconds = await insert_seconds(store, rows) * per
+                found[label] = min(seconds, found.get(label, seconds))
+                await store.drop_database()
+            finally:
+                await store.close()
+    engine = "server" if isinstance(store, ServerWarehouse) else "chdb"
+    bare = found["no view"]
+    print(
+        f"{engine:7s} insert {'CPU ' if engine == 'chdb' else ''}s per 100k events: "
+        + ", ".join(f"{label} {seconds:.2f}" for label, seconds in found.items())
+        + f"  (views add {found['every view'] - bare:.2f} s; event_stats_mv"
+        f" {found['every view'] - found['without event_stats_mv']:.2f} s)"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--clickhouse-url")
+    parser.add_argument("--views-only", action="store_true", help="only what the views cost")
     args = parser.parse_args()
     rows = synthetic_rows(args.events)
     print(f"{len(rows):,} events, batches of {BATCH:,}")
@@ -132,22 +183,36 @@ async def main() -> None:
             url = server.url
         try:
             if url:
-                for fmt in SERVER_FORMATS:
+                for fmt in () if args.views_only else SERVER_FORMATS:
                     settings = WarehouseSettings(clickhouse_url=url, clickhouse_database="bench")
                     store = ServerWarehouse(settings)
                     try:
                         await measure(store, rows, fmt)
                     finally:
                         await store.close()
+                server_url = url
+                await view_costs(
+                    lambda: ServerWarehouse(
+                        WarehouseSettings(clickhouse_url=server_url, clickhouse_database="bench")
+                    ),
+                    rows,
+                )
             else:
                 print("server  skipped: no clickhouse-server and no --clickhouse-url")
-            for fmt in CHDB_FORMATS:
+            for fmt in () if args.views_only else CHDB_FORMATS:
                 settings = WarehouseSettings(chdb_path=f"{root}/chdb", clickhouse_database="bench")
                 chdb_store = ChdbWarehouse(settings)
                 try:
                     await measure(chdb_store, rows, fmt)
                 finally:
                     await chdb_store.close()
+            chdb_path = f"{root}/chdb"
+            await view_costs(
+                lambda: ChdbWarehouse(
+                    WarehouseSettings(chdb_path=chdb_path, clickhouse_database="bench")
+                ),
+                rows,
+            )
         finally:
             if server is not None:
                 server.stop()

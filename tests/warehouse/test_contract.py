@@ -210,6 +210,11 @@ async def test_existing_event_ids(warehouse: Warehouse) -> None:
         ["st_demo"], TS, TS + 10, [1_000, 2**64 - 1, 1_002, 5]
     )
     assert found == {1_000, 2**64 - 1}  # 1_002 is another site's, 5 was never stored
+    # The lookup also bounds the sorting key's UTC day: rows on either side of midnight UTC
+    # (in any server time zone) are found by a range that spans it, and only by their own day.
+    await warehouse.insert_events([make_row(-1, event_id=9), make_row(86_399, event_id=10)])
+    assert await warehouse.existing_event_ids(["st_demo"], TS - 1, TS, [9, 1_000]) == {9, 1_000}
+    assert await warehouse.existing_event_ids(["st_demo"], TS, TS + 86_399, [9, 10]) == {10}
     assert await warehouse.existing_event_ids(["st_demo"], TS + 1, TS + 1, [1_000]) == set()
     assert await warehouse.existing_event_ids(["st_demo"], TS, TS + 10, []) == set()
     many = range(1_000, 6_000)  # more ids than fit one lookup query

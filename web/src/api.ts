@@ -107,6 +107,8 @@ export interface Overview {
   bounceRate: Metric;
   visitDuration: Metric;
   events: Metric;
+  /** The share of visitors a filtered report read past the sampling limit; absent: exact. */
+  sampled?: number;
   /** Mean engaged seconds per visit (visible, active time the tracker measured). */
   engagedTime: Metric;
   /** With `imported=true`: whether imported data was added (never with filters). */

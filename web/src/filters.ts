@@ -56,6 +56,8 @@ export function statsQuery(query: URLSearchParams): string {
   const range = customRange(query);
   const params = new URLSearchParams(range ?? { period: period(query) });
   for (const [key, value] of activeFilters(query)) params.append(key, value);
+  // `exact`: every report reads all events, even a filtered one past the sampling limit.
+  if (query.get("sampling") === "exact") params.set("sampling", "exact");
   const segment = query.get("segment");
   if (segment) params.set("segment", segment);
   if (query.get("imported") === "1") params.set("imported", "true");

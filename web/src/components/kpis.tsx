@@ -9,7 +9,7 @@ import {
   formatPercent,
 } from "../format";
 
-type MetricKey = Exclude<keyof Overview, "range" | "previousRange" | "importsIncluded">;
+type MetricKey = Exclude<keyof Overview, "range" | "previousRange" | "importsIncluded" | "sampled">;
 
 const CARDS: { key: MetricKey; label: string; format: (n: number) => string; lowerIsBetter?: boolean }[] = [
   { key: "visitors", label: "Visitors", format: formatCompact },

@@ -181,6 +181,15 @@ export function Dashboard({
           {error}
         </p>
       )}
+      {overview?.sampled && (
+        <p class="sampled" role="note">
+          Estimated from {Math.round(overview.sampled * 100)}% of visitors: this filtered report
+          covers more events than the server reads in full.{" "}
+          <button type="button" class="link" onClick={() => setQuery("sampling", "exact")}>
+            Show exact figures
+          </button>
+        </p>
+      )}
       {overview?.importsIncluded === false && (
         <p class="muted small" role="status">
           Imported data is left out: it holds daily totals, which filters cannot narrow.

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 
 from traytic.core.errors import ConfigurationError
-from traytic.warehouse import sessions
+from traytic.warehouse import rebuild, sessions
 from traytic.warehouse.cluster import LOCAL_SUFFIX, MigrationPlan, check_cluster_name
 from traytic.warehouse.errors import WarehouseError
 from traytic.warehouse.migrate import (
@@ -25,6 +25,7 @@ from traytic.warehouse.migrate import (
     add_columns,
     backfills,
     load_migrations,
+    views_reading,
 )
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
@@ -100,6 +101,13 @@ class Warehouse(ABC):
                 if adding is not None:
                     await self._add_columns(adding, plan)
                     continue
+                step = rebuild.rebuild(statement)
+                if step is not None:
+                    views = views_reading(
+                        step.table, before=migration.name, applied=frozenset(applied)
+                    )
+                    await rebuild.run(self, step, [*views], plan)
+                    continue
                 for planned in plan.statements(statement):
                     await self.execute(planned)
             for backfill in backfills(migration):
@@ -161,6 +169,19 @@ class Warehouse(ABC):
         rows = await self.query("SELECT DISTINCT name FROM schema_migrations")
         return {row["name"] for row in rows}
 
+    _can_sample: bool | None = None
+
+    async def can_sample(self) -> bool:
+        """Whether `events` has its sampling key (migration 0005; not in cluster mode)."""
+        if self._can_sample is None:
+            rows = await self.query(
+                "SELECT engine_full FROM system.tables WHERE database = {db:String}"
+                " AND name = {table:String}",
+                {"db": self.database, "table": "events" + (LOCAL_SUFFIX if self.cluster else "")},
+            )
+            self._can_sample = bool(rows) and "SAMPLE BY" in rows[0]["engine_full"]
+        return self._can_sample
+
     async def existing_event_ids(
         self,
         site_ids: Iterable[str],
@@ -176,10 +197,14 @@ class Warehouse(ABC):
             return found
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start : start + IDS_PER_LOOKUP]
-            # Tuples bind as IN lists, which let both engines use the primary key on site_id.
+            # Tuples bind as IN lists, which let both engines use the primary key on site_id;
+            # the days again on the key's `toDate(ts)`, which 18.16 does not derive from `ts`
+            # (without them it read every row of the site for each batch).
             rows = await self.query(
                 "SELECT DISTINCT event_id FROM events WHERE site_id IN {sites}"
                 " AND ts >= toDateTime({ts_min:UInt32}) AND ts <= toDateTime({ts_max:UInt32})"
+                " AND toDate(ts) >= toDate(toDateTime({ts_min:UInt32}, 'UTC'))"
+                " AND toDate(ts) <= toDate(toDateTime({ts_max:UInt32}, 'UTC'))"
                 " AND event_id IN {ids}",
                 {"sites": tuple(sites), "ts_min": ts_min, "ts_max": ts_max, "ids": tuple(chunk)},
             )

@@ -98,6 +98,21 @@ def add_columns(statement: str) -> AddColumns | None:
     return AddColumns(match["table"], tuple(columns))
 
 
+def views_reading(table: str, *, before: str, applied: frozenset[str] = frozenset()) -> list[str]:
+    """The CREATE statements of the materialized views on `table` that migrations older than
+    `before`, or already `applied`, made (a rebuild of `table` makes them again)."""
+    found = []
+    for migration in load_migrations():
+        if migration.name >= before and migration.name not in applied:
+            continue
+        for statement in migration.statements:
+            view = _MATERIALIZED_VIEW.match(statement)
+            source = view and re.search(r"\bFROM\s+(\w+)", view["select"])
+            if source and source[1] == table:
+                found.append(statement)
+    return found
+
+
 BACKFILL_PARTS = 8
 """Each backfill runs in this many statements over a slice of `events` each, so a large install
 groups an eighth of its rows at a time (the server's per-query memory cap)."""

@@ -40,6 +40,8 @@ class Statement:
 
     sql: str
     params: dict[str, Any]
+    scale: float = 1.0
+    """What the counts it returns are multiplied by: 1 / the share a `SAMPLE` read."""
 
 
 def quote_string(value: str) -> str:

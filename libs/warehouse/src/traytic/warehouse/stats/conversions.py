@@ -279,17 +279,30 @@ class GoalStats:
 
     async def sources(self, query: StatsQuery, target: Target, sort: str) -> Sources:
         found = await self.breakdowns(query, SOURCE_DIMENSIONS, target, sort)
-        return Sources(range=_range(query.start, query.end, query), imports_included=None, **found)
+        return Sources(
+            range=_range(query.start, query.end, query),
+            imports_included=None,
+            sampled=None,
+            **found,
+        )
 
     async def countries(self, query: StatsQuery, target: Target, sort: str) -> Countries:
         found = await self.breakdowns(query, GEO_DIMENSIONS, target, sort)
         return Countries(
-            range=_range(query.start, query.end, query), imports_included=None, **found
+            range=_range(query.start, query.end, query),
+            imports_included=None,
+            sampled=None,
+            **found,
         )
 
     async def devices(self, query: StatsQuery, target: Target, sort: str) -> Devices:
         found = await self.breakdowns(query, DEVICE_DIMENSIONS, target, sort)
-        return Devices(range=_range(query.start, query.end, query), imports_included=None, **found)
+        return Devices(
+            range=_range(query.start, query.end, query),
+            imports_included=None,
+            sampled=None,
+            **found,
+        )
 
     async def pages(self, query: StatsQuery, target: Target, sort: str) -> Pages:
         """Pages ranked by `sort`, with the conversions of the visits that viewed each; entry

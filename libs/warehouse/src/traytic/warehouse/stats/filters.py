@@ -9,6 +9,7 @@ from typing import Any
 from traytic.warehouse.stats.matching import predicate
 from traytic.warehouse.stats.params import FILTER_COLUMNS, Filters, StatsQuery
 
+DAYS_OF_RANGE = "toDate(ts) >= toDate({start}) AND toDate(ts) <= toDate({end})"
 TRAFFIC = ("pageview", "event")
 """The rows visitors, visits and breakdowns count: vitals and errors ride along with pageviews."""
 
@@ -29,6 +30,9 @@ def where(
         "site_id = {site_id:String}",
         "ts >= {start}",
         "ts < {end}",
+        # The same range on the sorting key's `toDate(ts)`: 18.16 does not carry a condition on
+        # `ts` over to it and read every row of the site (measured: 876k of 909k rows).
+        DAYS_OF_RANGE,
         "type IN {types}",
     ]
     params: dict[str, Any] = {

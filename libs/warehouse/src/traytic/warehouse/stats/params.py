@@ -9,7 +9,7 @@ included. The previous period is the range of the same length just before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal, get_args
@@ -149,6 +149,11 @@ class StatsQuery:
     filters: Filters = field(default_factory=Filters)
     limit: int = 10
     page: int = 1
+    sample_above: int | None = None
+    """Raw reads of more events than this read a sample of the visitors and scale their counts
+    (`traytic.warehouse.stats.sampling`); None: always exact."""
+    sample: float | None = None
+    """The share of visitors the raw statements read (`SAMPLE`), set by the service."""
     imported: bool = False
     """Add imported figures (`traytic.warehouse.stats.imported`) where they apply."""
 
@@ -163,17 +168,7 @@ class StatsQuery:
     def previous(self) -> StatsQuery:
         """The range of the same length just before this one."""
         span = self.end - self.start
-        return StatsQuery(
-            site_id=self.site_id,
-            start=self.start - span,
-            end=self.start,
-            tz=self.tz,
-            interval=self.interval,
-            filters=self.filters,
-            limit=self.limit,
-            page=self.page,
-            imported=self.imported,
-        )
+        return replace(self, start=self.start - span, end=self.start)
 
     @classmethod
     def build(
@@ -189,6 +184,7 @@ class StatsQuery:
         limit: int = 10,
         page: int = 1,
         now: datetime | None = None,
+        sample_above: int | None = None,
         imported: bool = False,
     ) -> StatsQuery:
         """Validate the parameters and turn the period (or dates) into a UTC range."""
@@ -226,6 +222,7 @@ class StatsQuery:
             filters=filters or Filters(),
             limit=limit,
             page=page,
+            sample_above=sample_above,
             imported=imported,
         )
 

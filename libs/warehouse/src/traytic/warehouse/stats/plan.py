@@ -10,6 +10,9 @@
   filter needs the events: then a visit counts with its events inside the range.
 - Breakdowns come from `daily_stats` for the whole UTC days of an unfiltered range, with the
   partial days at either end (time zones) read from `events`.
+- Custom events with their props, and Web Vitals, come from `event_stats` likewise (whole UTC
+  days of an unfiltered range, partial days from `events`); vitals only past
+  `VITALS_EXACT_UP_TO` samples of a metric, where quantiles turn into estimates anyway.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ CANDIDATES = 20
 """Phase one of a two-phase top list keeps at least this many values (two pages' worth when
 more is asked): the ranking by distinct visitors runs on these only. Merging a dense distinct
 state costs ~0.1 ms (measured, chDB), so each candidate costs ~6 ms over a month of days."""
+VITALS_EXACT_UP_TO = 8192
+"""Vitals come from the t-digests of `event_stats` only when a metric has more samples than
+this: up to it the raw `quantiles` are exact (a reservoir of 8192 values), past it they are an
+estimate as well, and the digest's (within a few percent) reads thousands of rows, not millions."""
 
 
 def _boundaries(query: StatsQuery) -> list[datetime]:

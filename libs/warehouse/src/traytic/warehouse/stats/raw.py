@@ -25,6 +25,7 @@ from traytic.warehouse.stats.measures import (
     visit_totals,
 )
 from traytic.warehouse.stats.params import StatsQuery
+from traytic.warehouse.stats.sampling import events_table, scale
 
 LIVE_WINDOW = timedelta(minutes=5)
 LATEST_WINDOW = timedelta(hours=24)
@@ -44,8 +45,9 @@ def overview_traffic(query: StatsQuery) -> Statement:
     params["current_start"] = query.start
     return Statement(
         f"SELECT ts >= {{current_start}} AS is_current, {_TRAFFIC_FIGURES}"
-        f" FROM events {clause} GROUP BY is_current",
+        f" FROM {events_table(query)} {clause} GROUP BY is_current",
         params,
+        scale(query),
     )
 
 
@@ -57,9 +59,10 @@ def overview_sessions(query: StatsQuery) -> Statement:
     return Statement(
         f"SELECT is_current, {visit_totals('duration')} FROM ("
         f" SELECT ts >= {{current_start}} AS is_current, {_PER_VISIT}"
-        f" FROM events {clause} GROUP BY is_current, session_id"
+        f" FROM {events_table(query)} {clause} GROUP BY is_current, session_id"
         ") GROUP BY is_current",
         params,
+        scale(query),
     )
 
 
@@ -68,8 +71,9 @@ def timeseries_traffic(query: StatsQuery) -> Statement:
     params["tz"] = query.tz
     return Statement(
         f"SELECT {bucket(query, 'ts')} AS bucket, {_TRAFFIC_FIGURES}"
-        f" FROM events {clause} GROUP BY bucket",
+        f" FROM {events_table(query)} {clause} GROUP BY bucket",
         params,
+        scale(query),
     )
 
 
@@ -79,9 +83,11 @@ def timeseries_sessions(query: StatsQuery) -> Statement:
     params["tz"] = query.tz
     return Statement(
         f"SELECT {bucket(query, 'started')} AS bucket, {visit_totals('duration')} FROM ("
-        f" SELECT min(ts) AS started, {_PER_VISIT} FROM events {clause} GROUP BY session_id"
+        f" SELECT min(ts) AS started, {_PER_VISIT} FROM {events_table(query)} {clause}"
+        " GROUP BY session_id"
         ") GROUP BY bucket",
         params,
+        scale(query),
     )
 
 
@@ -96,10 +102,11 @@ def breakdown(
     return Statement(
         f"SELECT {dimension.column} AS value, {parent} AS parent,"
         f" {VISITORS} AS visitors, {VISITS} AS visits,"
-        f" {PAGEVIEWS} AS pageviews FROM events {clause}"
+        f" {PAGEVIEWS} AS pageviews FROM {events_table(query)} {clause}"
         " GROUP BY value, parent ORDER BY visitors DESC, pageviews DESC, value, parent"
         f" {page(query)}",
         params,
+        scale(query),
     )
 
 
@@ -110,9 +117,10 @@ def session_pages(query: StatsQuery, *, exit: bool = False) -> Statement:
     return Statement(
         f"SELECT page AS value, {UNIQ}(visitor) AS visitors, count() AS visits FROM ("
         f" SELECT session_id, any(visitor_id) AS visitor, {pick}(pathname, ts) AS page"
-        f" FROM events {clause} GROUP BY session_id"
+        f" FROM {events_table(query)} {clause} GROUP BY session_id"
         f") GROUP BY value ORDER BY visits DESC, visitors DESC, value {page(query)}",
         params,
+        scale(query),
     )
 
 
@@ -140,9 +148,10 @@ def vitals(
         " count() AS samples,"
         " countIf(value <= transform(name, {metric_names}, {good}, 0.)) AS good,"
         " countIf(value > transform(name, {metric_names}, {poor}, 0.)) AS poor"
-        f" FROM events {clause} GROUP BY metric, route"
+        f" FROM {events_table(query)} {clause} GROUP BY metric, route"
         f" ORDER BY metric, samples DESC, route{tail}",
         params,
+        scale(query),
     )
 
 
@@ -164,8 +173,10 @@ def event_names(query: StatsQuery) -> Statement:
     clause, params = where(query, types=("event",))
     return Statement(
         f"SELECT name, count() AS events, {VISITORS} AS visitors"
-        f" FROM events {clause} GROUP BY name ORDER BY events DESC, name {page(query)}",
+        f" FROM {events_table(query)} {clause} GROUP BY name"
+        f" ORDER BY events DESC, name {page(query)}",
         params,
+        scale(query),
     )
 
 
@@ -176,11 +187,12 @@ def event_props(query: StatsQuery, names: tuple[str, ...]) -> Statement:
     params["names"] = names
     return Statement(
         f"SELECT name, prop_key, prop_value, count() AS events, {VISITORS} AS visitors"
-        " FROM events ARRAY JOIN props.key AS prop_key, props.value AS prop_value"
+        f" FROM {events_table(query)} ARRAY JOIN props.key AS prop_key, props.value AS prop_value"
         f" {clause} GROUP BY name, prop_key, prop_value"
         " ORDER BY name, prop_key, events DESC, prop_value"
         f" LIMIT {int(query.limit)} BY name, prop_key",
         params,
+        scale(query),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.sql import Statement
-from traytic.warehouse.stats import engagement, raw
+from traytic.warehouse.stats import engagement, raw, sampling
 from traytic.warehouse.stats.grouping import Dimension
 from traytic.warehouse.stats.params import StatsQuery
 from traytic.warehouse.stats.results import (
@@ -49,7 +49,8 @@ class ReadingStats:
     warehouse: Warehouse
 
     async def _rows(self, statement: Statement) -> list[dict[str, Any]]:
-        return await self.warehouse.query(statement.sql, statement.params)
+        rows = await self.warehouse.query(statement.sql, statement.params)
+        return sampling.scaled_rows(rows, statement.scale)
 
     async def _all(self, *statements: Statement) -> list[list[dict[str, Any]]]:
         """Independent statements at once: a server runs them in parallel (chDB in turn)."""

@@ -43,6 +43,9 @@ class Overview(Result):
     """Mean engaged seconds per visit: visible, active time the tracker measured."""
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Bucket(Result):
@@ -64,6 +67,9 @@ class Timeseries(Result):
     buckets: list[Bucket]
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Row(Result):
@@ -94,6 +100,9 @@ class Pages(Result):
     exit_pages: list[SessionPage]
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Sources(Result):
@@ -109,6 +118,9 @@ class Sources(Result):
     utm_contents: list[Row]
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Countries(Result):
@@ -118,6 +130,9 @@ class Countries(Result):
     cities: list[Row]
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Devices(Result):
@@ -130,6 +145,9 @@ class Devices(Result):
     screens: list[Row]
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class Vital(Result):
@@ -149,6 +167,9 @@ class Vitals(Result):
     range: Range
     overall: list[Vital]
     routes: list[Vital]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class LiveEvent(Result):
@@ -188,6 +209,9 @@ class EventName(Result):
 class Events(Result):
     range: Range
     events: list[EventName]
+    sampled: float | None = None
+    """The share of visitors a filtered report read past the sampling limit (its counts are
+    scaled up); absent when exact."""
 
 
 class PageEngagement(Result):

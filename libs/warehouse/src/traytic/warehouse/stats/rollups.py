@@ -119,6 +119,24 @@ Picks = tuple[tuple[str, str, str], ...]
 """(dimension, value, parent) triples a phase-two statement is limited to."""
 
 
+def partial_days(query: StatsQuery, days: tuple[date, date], params: dict[str, Any]) -> str:
+    """The condition on `ts` of the range's parts outside the whole UTC days `days` (zones off
+    UTC), its bounds added to `params`; '' when the range is whole days."""
+    first_day, end_day = days
+    day_start = datetime.combine(first_day, datetime.min.time(), UTC)
+    day_end = datetime.combine(end_day, datetime.min.time(), UTC)
+    edges = []
+    for n, (edge_start, edge_end) in enumerate([(query.start, day_start), (day_end, query.end)]):
+        if edge_start < edge_end:
+            # Within one UTC day; its date lets 18.16 use the sorting key (see filters.py).
+            edges.append(
+                f"(toDate(ts) = toDate({{edge{n}_start}})"
+                f" AND ts >= {{edge{n}_start}} AND ts < {{edge{n}_end}})"
+            )
+            params[f"edge{n}_start"], params[f"edge{n}_end"] = edge_start, edge_end
+    return " OR ".join(edges)
+
+
 def _rollup_union(
     query: StatsQuery,
     dimensions: Sequence[Dimension],
@@ -144,25 +162,26 @@ def _rollup_union(
         " WHERE site_id = {site_id:String} AND dimension IN {dimensions}"
         f" AND day >= {{first_day}} AND day < {{end_day}}{grouped}"
     ]
-    day_start = datetime.combine(first_day, datetime.min.time(), UTC)
-    day_end = datetime.combine(end_day, datetime.min.time(), UTC)
-    edges = []
-    for n, (edge_start, edge_end) in enumerate([(query.start, day_start), (day_end, query.end)]):
-        if edge_start < edge_end:
-            edges.append(f"(ts >= {{edge{n}_start}} AND ts < {{edge{n}_end}})")
-            params[f"edge{n}_start"], params[f"edge{n}_end"] = edge_start, edge_end
+    edges = partial_days(query, days, params)
     if edges:
         tuples = ", ".join(
             f"tuple('{d.column}', {d.column}, {d.parent or chr(39) * 2})" for d in dimensions
         )
+        columns = sorted({"type", "visitor_id", "session_id"} | _columns(dimensions))
+        # The edge rows are chosen before they are multiplied by the ARRAY JOIN: 18.16 joins
+        # first and filters after (3.9 s instead of 0.1 s at 1M events, measured).
         parts.append(
             "SELECT tupleElement(dim, 1) AS dimension, tupleElement(dim, 2) AS value,"
-            f" tupleElement(dim, 3) AS parent, {raw_states} FROM events"
-            f" ARRAY JOIN [{tuples}] AS dim"
+            f" tupleElement(dim, 3) AS parent, {raw_states}"
+            f" FROM (SELECT {', '.join(columns)} FROM events"
             " WHERE site_id = {site_id:String} AND type IN {types}"
-            f" AND ({' OR '.join(edges)}) GROUP BY dimension, value, parent"
+            f" AND ({edges})) ARRAY JOIN [{tuples}] AS dim GROUP BY dimension, value, parent"
         )
     return " UNION ALL ".join(parts), params
+
+
+def _columns(dimensions: Sequence[Dimension]) -> set[str]:
+    return {d.column for d in dimensions} | {d.parent for d in dimensions if d.parent}
 
 
 def _kept(dimensions: Sequence[Dimension], picks: Picks | None = None) -> str:

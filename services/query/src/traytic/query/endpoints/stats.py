@@ -197,6 +197,14 @@ async def provide_stats_query(
         bool,
         Parameter(description="Add data imported from other tools (whole days, without filters)."),
     ] = False,
+    sampling: Annotated[
+        Literal["auto", "exact"],
+        Parameter(
+            description="`exact` reads every event; `auto` (default) lets a filtered report over"
+            " more events than the server's sampling limit read a sample of the visitors and"
+            " scale its counts (the answer then says `sampled`: the share read)."
+        ),
+    ] = "auto",
 ) -> StatsQuery:
     """The request's parameters, validated: a bad one is a 400 that names it."""
     filters = Filters.of(
@@ -235,6 +243,7 @@ async def provide_stats_query(
         filters=filters,
         limit=limit,
         page=page,
+        sample_above=(ctx.settings.sample_above or None) if sampling == "auto" else None,
         imported=imported,
     )
 

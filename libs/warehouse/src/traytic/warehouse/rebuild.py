@@ -1,0 +1,131 @@
+"""A migration step that gives a table a new engine clause by copying it, for what no ALTER
+changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16).
+
+A migration statement `CREATE TABLE IF NOT EXISTS <new> AS <table> ENGINE = ...` means: copy
+`table` into `new` (same columns, the new engine clause) month by month, then swap the names and
+drop the old table. It is idempotent and resumable: a month whose row count differs between the
+two tables (never copied, copied in part by a run that died, or written to meanwhile) has its
+partition in `new` dropped and copied again, twice over (the second pass catches what writers
+added during the first); the swap happens once, and a run that died after it only finishes up.
+The materialized views reading `table` are dropped just before the swap and made again right
+after (a view follows its source table on chDB, by name on 18.16): rows inserted in those few
+milliseconds reach `events` but not the rollups, so run `traytic migrate` with writers stopped,
+as for any upgrade.
+
+Cluster mode keeps the table as it is (a log line says so): a copy that reshards every row is a
+job for the operator, and the stats read the whole table (no sampling) without the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import structlog
+
+from traytic.warehouse.errors import WarehouseError
+
+if TYPE_CHECKING:
+    from traytic.warehouse.base import Warehouse
+    from traytic.warehouse.cluster import MigrationPlan
+
+log = structlog.get_logger()
+
+_REBUILD = re.compile(
+    r"^CREATE\s+TABLE\s+IF\s+NOT\s+EXISTS\s+(?P<new>\w+)\s+AS\s+(?P<table>\w+)\s+"
+    r"(?P<engine>ENGINE\s*=.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+COPY_PASSES = 2
+OLD_SUFFIX = "_replaced"
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuild:
+    table: str
+    new: str
+    engine: str
+    """The new engine clause, `ENGINE = ...` to the end."""
+
+    @property
+    def marker(self) -> str:
+        """What the new engine clause has and the old one lacks: how a run sees it is done."""
+        found = re.search(r"\bSAMPLE\s+BY\s+\S+", self.engine, re.IGNORECASE)
+        return found[0] if found else self.engine
+
+
+def rebuild(statement: str) -> Rebuild | None:
+    match = _REBUILD.match(statement.strip())
+    if match is None:
+        return None
+    return Rebuild(match["table"], match["new"], " ".join(match["engine"].split()))
+
+
+async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: MigrationPlan) -> None:
+    """Copy, swap and finish `step`; `views` are the CREATE statements of the views reading
+    `step.table`, made again after the swap."""
+    if plan.cluster:
+        log.warning("warehouse_rebuild_skipped_in_cluster_mode", table=step.table)
+        return
+    if not await _done(warehouse, step):
+        try:
+            await _copy_and_swap(warehouse, step, views)
+        except WarehouseError:
+            # Two processes migrating at once: the other one swapped first (its copy is the
+            # one in place; both copies hold the same rows). Anything else is an error.
+            if not await _done(warehouse, step):
+                raise
+            log.info("warehouse_rebuild_done_by_another_process", table=step.table)
+    for view in views:
+        await warehouse.execute(view)
+    await warehouse.execute(f"DROP TABLE IF EXISTS {step.table}{OLD_SUFFIX}")
+
+
+async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) -> None:
+    await warehouse.execute(f"CREATE TABLE IF NOT EXISTS {step.new} AS {step.table} {step.engine}")
+    for _ in range(COPY_PASSES):
+        await _copy_changed_months(warehouse, step)
+    for view in views:
+        name = view.split()[6]  # CREATE MATERIALIZED VIEW IF NOT EXISTS <name> ...
+        await warehouse.execute(f"DROP TABLE IF EXISTS {name}")
+    await warehouse.execute(
+        f"RENAME TABLE {step.table} TO {step.table}{OLD_SUFFIX}, {step.new} TO {step.table}"
+    )
+    log.info("warehouse_rebuild_swapped", table=step.table)
+
+
+async def _done(warehouse: Warehouse, step: Rebuild) -> bool:
+    rows = await warehouse.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String}"
+        " AND name = {table:String}",
+        {"db": warehouse.database, "table": step.table},
+    )
+    return bool(rows) and step.marker.lower() in " ".join(rows[0]["engine_full"].split()).lower()
+
+
+async def _month_counts(warehouse: Warehouse, table: str) -> dict[str, int]:
+    rows = await warehouse.query(
+        "SELECT partition, sum(rows) AS n FROM system.parts WHERE database = {db:String}"
+        " AND table = {table:String} AND active GROUP BY partition",
+        {"db": warehouse.database, "table": table},
+    )
+    return {str(row["partition"]): int(row["n"]) for row in rows}
+
+
+async def _copy_changed_months(warehouse: Warehouse, step: Rebuild) -> None:
+    source = await _month_counts(warehouse, step.table)
+    copied = await _month_counts(warehouse, step.new)
+    for month in sorted(set(source) | set(copied)):
+        if source.get(month) == copied.get(month):
+            continue
+        if month in copied:
+            await warehouse.execute(f"ALTER TABLE {step.new} DROP PARTITION {int(month)}")
+        if month in source:
+            # Every column by name: `SELECT *` leaves out the MATERIALIZED ones, of which
+            # there are none today; the nested `props` go as their two arrays.
+            await warehouse.execute(
+                f"INSERT INTO {step.new} SELECT * FROM {step.table}"  # noqa: S608 - names from the migration
+                f" WHERE toYYYYMM(ts) = {int(month)}"
+            )
+        log.info("warehouse_rebuild_month_copied", table=step.table, month=month)

@@ -1,0 +1,105 @@
+"""Sampling past the configured number of events, on both engines: a filtered report over more
+events reads a sample of the visitors and scales its counts to within a tolerance of the truth
+computed in Python, says which share it read, and is exact when not asked to sample."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import replace
+from typing import Any
+
+import msgspec
+import pytest
+
+from tests.warehouse.stats.dataset import (
+    NOW,
+    SITE,
+    expected_breakdown,
+    expected_overview,
+    make_dataset,
+    select,
+    store,
+)
+from traytic.warehouse import EventRow, Warehouse
+from traytic.warehouse.stats import Filters, Stats, StatsQuery, sampling
+
+SIGMAS = 4
+"""A scaled count may be this many standard deviations from the truth. Sampling n visitors at
+share r keeps each with chance r: the count's relative deviation is sqrt((1 - r) / (r n)) (a
+visitor's pageviews come with them, so n is the visitors behind the figure). The sample is
+fixed by the visitor ids (hashes), so each run reads the same one: no flakiness."""
+
+
+def hashed_visitors(rows: list[EventRow]) -> list[EventRow]:
+    """The dataset with visitor ids spread over UInt64 as the consumer's keyed hashes are (the
+    sampling key): small ids would all fall in any sample."""
+
+    def spread(visitor: int) -> int:
+        digest = hashlib.blake2b(visitor.to_bytes(8, "little"), digest_size=8).digest()
+        return int.from_bytes(digest, "little")
+
+    return [msgspec.structs.replace(row, visitor_id=spread(row.visitor_id)) for row in rows]
+
+
+ROWS = hashed_visitors(make_dataset(seed=11, sessions=1600, days=40))
+FILTER = Filters.of(device="desktop")
+
+
+def q(**kwargs: Any) -> StatsQuery:
+    return StatsQuery.build(SITE, now=NOW, period="30d", filters=FILTER, **kwargs)
+
+
+@pytest.fixture
+async def stats(warehouse: Warehouse) -> Stats:
+    await store(warehouse, ROWS)
+    return Stats(warehouse)
+
+
+def close(got: float, want: float, visitors: int, share: float) -> bool:
+    return abs(got - want) <= SIGMAS * math.sqrt((1 - share) / (share * visitors)) * want
+
+
+def test_the_share_read_is_rounded_down_to_two_digits() -> None:
+    assert sampling.rate(900, 1000) is None
+    assert sampling.rate(1000, 1000) is None
+    assert sampling.rate(4000, 1000) == 0.25
+    assert sampling.rate(3000, 1000) == 0.33
+    assert sampling.rate(10**11, 10**6) == sampling.MIN_RATE
+
+
+async def test_a_filtered_report_past_the_limit_reads_half_and_scales(stats: Stats) -> None:
+    traffic = len(select(ROWS, q(), types=("pageview", "event")))
+    assert traffic > 500
+    # The estimate counts the site's traffic of the range, unfiltered: about twice this.
+    half = replace(q(), sample_above=len(select(ROWS, StatsQuery.build(SITE, now=NOW))) // 2)
+    now, _ = expected_overview(ROWS, q())
+    overview = await stats.overview(half)
+    share = overview.sampled
+    assert share is not None and 0.3 <= share <= 0.6
+    for name in ("visitors", "pageviews"):
+        got = getattr(overview, name).value
+        assert close(got, getattr(now, name), now.visitors, share), (name, got)
+        assert got != getattr(now, name), "a sample's scaled count is rarely the exact one"
+    assert overview.bounce_rate.value == pytest.approx(now.bounce_rate, abs=0.1)
+    countries = await stats.countries(half)
+    assert countries.sampled == share
+    want = expected_breakdown(ROWS, q(), lambda r: (r.country, None))
+    got = {row.value: row for row in countries.countries}
+    for value, _, visitors, _, pageviews in want[:3]:
+        assert close(got[value].visitors, visitors, visitors, share), value
+        assert close(got[value].pageviews, pageviews, visitors, share), value
+    pages = await stats.pages(half)
+    vitals = await stats.vitals(half)
+    events = await stats.events(half)
+    assert pages.sampled == vitals.sampled == events.sampled == overview.sampled
+
+
+async def test_exact_and_unfiltered_reports_never_sample(stats: Stats) -> None:
+    exact, _ = expected_overview(ROWS, q())
+    answer = await stats.overview(q())  # sample_above None: `?sampling=exact`
+    assert answer.sampled is None and answer.visitors.value == exact.visitors
+    unfiltered = StatsQuery.build(SITE, now=NOW, period="30d", sample_above=1)
+    whole, _ = expected_overview(ROWS, unfiltered)
+    answer = await stats.overview(unfiltered)  # from the rollups: thousands of rows
+    assert answer.sampled is None and answer.visitors.value == whole.visitors

@@ -1,0 +1,95 @@
+"""Migration 0005 on both engines: an install with events gets them into `events` with the
+sampling key, every row once, after a run that died halfway too; the rollup views keep filling
+after the swap; a second run does nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.warehouse.stats.dataset import make_dataset, store
+from tests.warehouse.stats.test_sampling import hashed_visitors
+from traytic.warehouse import Warehouse, migrate
+from traytic.warehouse.migrate import Migration
+
+ROWS = hashed_visitors(make_dataset(seed=3, sessions=120, days=100))
+
+
+async def engine_of(warehouse: Warehouse, table: str) -> str:
+    rows = await warehouse.query(
+        "SELECT engine_full FROM system.tables WHERE database = {db:String}"
+        " AND name = {table:String}",
+        {"db": warehouse.database, "table": table},
+    )
+    return str(rows[0]["engine_full"]) if rows else ""
+
+
+async def counts(warehouse: Warehouse) -> tuple[int, int, int]:
+    [row] = await warehouse.query(
+        "SELECT count() AS n, uniqExact(event_id) AS ids,"
+        " (SELECT sumMerge(events) FROM event_stats) AS rolled FROM events"
+    )
+    return int(row["n"]), int(row["ids"]), int(row["rolled"])
+
+
+async def upgrade_from_before(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, *, died_halfway: bool
+) -> None:
+    """An install from before 0005 that holds the dataset (and maybe a copy a run left)."""
+    every: list[Migration] = migrate.load_migrations()
+    await warehouse.drop_database()
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "traytic.warehouse.base.load_migrations",
+            lambda: [m for m in every if not m.name.startswith("0005")],
+        )
+        await warehouse.migrate()
+    await store(warehouse, ROWS)
+    assert "SAMPLE BY" not in await engine_of(warehouse, "events")
+    if died_halfway:
+        # A run that created the copy and wrote one month and a part of another, then died.
+        step = next(s for m in every if m.name.startswith("0005") for s in m.statements)
+        await warehouse.execute(step)
+        months = await warehouse.query(
+            "SELECT DISTINCT toYYYYMM(ts) AS month FROM events ORDER BY month"
+        )
+        first, second = (int(row["month"]) for row in months[:2])
+        await warehouse.execute(
+            f"INSERT INTO events_sampled SELECT * FROM events WHERE toYYYYMM(ts) = {first}"
+        )
+        await warehouse.execute(
+            "INSERT INTO events_sampled SELECT * FROM events"
+            f" WHERE toYYYYMM(ts) = {second} AND event_id % 2 = 0"
+        )
+
+
+@pytest.mark.parametrize("died_halfway", [False, True])
+async def test_an_install_gets_the_sampling_key_with_every_row_once(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, died_halfway: bool
+) -> None:
+    await upgrade_from_before(warehouse, monkeypatch, died_halfway=died_halfway)
+    before = await counts(warehouse)
+    assert before[0] == before[1] == len(ROWS)
+    applied = await warehouse.migrate()
+    assert any(name.startswith("0005") for name in applied)
+    assert "SAMPLE BY visitor_id" in await engine_of(warehouse, "events")
+    assert await engine_of(warehouse, "events_sampled") == ""
+    assert await engine_of(warehouse, "events_replaced") == ""
+    assert await counts(warehouse) == before
+    # The views fill from the new table, once.
+    await store(warehouse, make_dataset(seed=4, sessions=20, days=5))
+    n, ids, rolled = await counts(warehouse)
+    assert n == ids > len(ROWS) and rolled > before[2]
+    assert await warehouse.migrate() == applied
+
+
+async def test_a_sample_reads_whole_visitors(warehouse: Warehouse) -> None:
+    await store(warehouse, ROWS)
+    [row] = await warehouse.query(
+        "SELECT count() AS n, uniqExact(visitor_id) AS visitors FROM events SAMPLE 0.5"
+    )
+    sampled = {
+        int(r["visitor_id"])
+        for r in await warehouse.query("SELECT DISTINCT visitor_id FROM events SAMPLE 0.5")
+    }
+    assert 0 < int(row["visitors"]) < len({r.visitor_id for r in ROWS})
+    assert int(row["n"]) == sum(r.visitor_id in sampled for r in ROWS)
