@@ -11,7 +11,6 @@ never goes into a log line: failures are logged by mail kind and attempt only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import sys
 import uuid
@@ -215,6 +214,13 @@ class SmtpMailer:
                     return
                 delay = self.settings.mail_retry_base_s * 2 ** (attempt - 1)
                 await _until_stopped(asyncio.sleep(delay), stop)
+            except Exception as exc:
+                # A bug or an unusable message, not the server: this mail is given up, and the
+                # task goes on with the next (its error's text may quote the message: not logged).
+                log.error(
+                    "mail_failed", kind=queued.kind, attempt=attempt, error=type(exc).__name__
+                )
+                return
             else:
                 log.info("mail_sent", kind=queued.kind, attempt=attempt)
                 return
@@ -233,8 +239,7 @@ async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
         for pending in (task, stopped):
             if not pending.done():
                 pending.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(task, stopped, return_exceptions=True)
+        await asyncio.gather(task, stopped, return_exceptions=True)
 
 
 def mailer_for(settings: QuerySettings) -> ConsoleMailer | SmtpMailer:
