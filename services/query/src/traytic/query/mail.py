@@ -14,7 +14,7 @@ import asyncio
 import html
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -22,13 +22,12 @@ from typing import Protocol, TypeVar
 
 import structlog
 
-from traytic.core.smtp import SmtpSendError, SmtpSettings, send_message
+from traytic.core.smtp import SmtpSendError, send_message
 from traytic.query.settings import QuerySettings
 
 log = structlog.get_logger()
 
 T = TypeVar("T")
-SendMessage = Callable[[SmtpSettings, EmailMessage], Awaitable[None]]
 
 
 class Mailer(Protocol):
@@ -140,9 +139,8 @@ class SmtpMailer:
     """Queues each mail (bounded: `mail_queue_size`) for `run()`, which sends them one at a
     time and tries a failed one again `mail_attempts` times with a doubling wait."""
 
-    def __init__(self, settings: QuerySettings, send: SendMessage = send_message) -> None:
+    def __init__(self, settings: QuerySettings) -> None:
         self.settings = settings
-        self._send = send
         self._queue: asyncio.Queue[_Queued] = asyncio.Queue(maxsize=settings.mail_queue_size)
         sender = parseaddr(settings.mail_from)[1]
         self._domain = sender.rpartition("@")[2] or "traytic.local"
@@ -159,10 +157,6 @@ class SmtpMailer:
 
     def send_signup_existing(self, *, email: str, login_link: str) -> None:
         self._enqueue(email, signup_existing_mail(login_link=login_link))
-
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
 
     def _enqueue(self, to: str, mail: Mail) -> None:
         message = EmailMessage()
@@ -199,7 +193,7 @@ class SmtpMailer:
         attempts = max(1, self.settings.mail_attempts)
         for attempt in range(1, attempts + 1):
             try:
-                await self._send(self.settings, queued.message)
+                await send_message(self.settings, queued.message)
             except SmtpSendError as exc:
                 final = exc.permanent or attempt == attempts or stop.is_set()
                 # The error names the SMTP code or the connection failure, never the content.
