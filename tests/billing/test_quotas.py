@@ -38,16 +38,13 @@ NOV_START, DEC_START = month_bounds(NOV_15)
 
 
 def rows(site_id: str, count: int, ts: int) -> list[EventRow]:
-    base: dict[str, Any] = {
-        name: "" for name in EventRow.__struct_fields__ if name not in ("ts", "site_id")
-    }
-    base |= {
-        "props_key": [],
-        "props_value": [],
-        "value": 0.0,
-        "type": "pageview",
-        "revenue_micros": 0,
-    }
+    # Every required text column empty; the columns with defaults (revenue, engagement...) keep
+    # theirs, so a column added later needs nothing here.
+    required = EventRow.__struct_fields__[
+        : len(EventRow.__struct_fields__) - len(EventRow.__struct_defaults__)
+    ]
+    base: dict[str, Any] = {name: "" for name in required if name not in ("ts", "site_id")}
+    base |= {"props_key": [], "props_value": [], "value": 0.0, "type": "pageview"}
     return [
         EventRow(
             **base | {"site_id": site_id, "ts": ts, "event_id": n, "visitor_id": n, "session_id": n}

@@ -4,38 +4,21 @@ no settings. Whatever is off is stated in the `alerts_started` log line."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-import msgspec
+from typing import Any
 
 from traytic.core.errors import ConfigurationError
 from traytic.core.settings import load_settings
-
-SmtpSecurity = Literal["starttls", "tls", "none"]
-DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+from traytic.core.smtp import SmtpSettings
 
 
-class AlertsSettings(msgspec.Struct, frozen=True, kw_only=True):
+class AlertsSettings(SmtpSettings, frozen=True, kw_only=True):
+    """The SMTP fields (`smtp_*`, `mail_from`) come from `SmtpSettings`, shared with the query
+    service's account mails."""
+
     alerts_enabled: bool = True
     """Run the scheduler in this process (any number of replicas may: they share the work)."""
     public_url: str = "http://localhost:3001"
     """Where people reach Traytic: dashboard and unsubscribe links in messages start with it."""
-
-    smtp_host: str = ""
-    """The SMTP server for email; empty turns email off (Slack and webhooks still work)."""
-    smtp_port: int = 0
-    """0: 587 with STARTTLS, 465 with TLS, 25 without."""
-    smtp_security: SmtpSecurity = "starttls"
-    """`starttls` (upgrade a plain connection, required), `tls` (TLS from the first byte), or
-    `none` (plain text: only for a relay on the same host or network)."""
-    smtp_username: str = ""
-    smtp_password: str = ""
-    smtp_timeout_s: float = 30.0
-    smtp_ca_file: str = ""
-    """A PEM file of CAs to trust for the SMTP server's certificate (a private CA); the system's
-    store otherwise."""
-    mail_from: str = ""
-    """The sender, e.g. `Traytic <reports@example.com>`; needed with `smtp_host`."""
 
     alerts_tick_s: float = 5.0
     """How often each replica looks for due reports and alerts."""
@@ -69,18 +52,9 @@ class AlertsSettings(msgspec.Struct, frozen=True, kw_only=True):
     alerts_keep_days: int = 90
     """Sent and failed deliveries are listed this long, then deleted."""
 
-    @property
-    def email_enabled(self) -> bool:
-        return bool(self.smtp_host)
-
-    @property
-    def port(self) -> int:
-        return self.smtp_port or DEFAULT_PORTS[self.smtp_security]
-
     def check(self) -> AlertsSettings:
         """Refuse combinations that cannot work, naming the variable, at start-up."""
-        if self.smtp_host and not self.mail_from:
-            raise ConfigurationError("TRAYTIC_MAIL_FROM is needed with TRAYTIC_SMTP_HOST")
+        self.check_smtp()
         slowest = max(self.smtp_timeout_s, self.alerts_http_timeout_s)
         if self.alerts_lease_s < 2 * slowest:
             raise ConfigurationError(

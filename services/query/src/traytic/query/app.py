@@ -9,6 +9,7 @@ rebuilds it from the database (so the two never drift), and closes all of it aga
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import re
@@ -45,7 +46,7 @@ from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
-from traytic.query.mail import ConsoleMailer
+from traytic.query.mail import SmtpMailer, mailer_for
 from traytic.query.mcp.mount import McpMount
 from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
@@ -246,6 +247,18 @@ class Query:
                     name="live-stream-access",
                 )
             )
+            if isinstance(context.mailer, SmtpMailer):
+                # Mails queued before shutdown get one more try within the grace.
+                mail_stop = asyncio.Event()
+                await stack.enter_async_context(
+                    background_task(
+                        context.mailer.run(mail_stop),
+                        name="mail",
+                        stop=mail_stop,
+                        grace_s=min(self.settings.smtp_timeout_s, 10.0),
+                    )
+                )
+            log.info("mail_mode", mode="smtp" if self.settings.email_enabled else "console")
             await stack.enter_async_context(keep_exchange_rates(self.settings, context.rates))
             stack.enter_context(
                 registered(self.metrics_registry, "query", CallbackCollector(self._collect_metrics))
@@ -267,7 +280,7 @@ class Query:
             registry=SiteRegistrySync(
                 db, timeout_s=settings.registry_timeout_s, retry_s=settings.registry_retry_s
             ),
-            mailer=ConsoleMailer(),
+            mailer=mailer_for(settings),
             oidc=OidcClient(settings),
             key_limiter=SlidingWindowLimiter(
                 settings.api_key_rate_limit, settings.api_key_rate_window_s, time.monotonic

@@ -9,7 +9,7 @@ from traytic.http.client_ip import ClientIpResolver
 from traytic.query.import_jobs import ImportTasks
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
-from traytic.query.mail import ConsoleMailer
+from traytic.query.mail import Mailer
 from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
 from traytic.query.rate_limit import SlidingWindowLimiter
@@ -25,7 +25,8 @@ class QueryContext:
     passwords: Passwords
     login_limits: LoginLimits
     registry: SiteRegistrySync
-    mailer: ConsoleMailer
+    mailer: Mailer
+    """Sign-up and invitation mails: SMTP with `smtp_host`, stdout otherwise."""
     key_limiter: SlidingWindowLimiter
     read_limiter: SlidingWindowLimiter
     live: LiveHub

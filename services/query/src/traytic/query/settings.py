@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 
 from traytic.core.bus import BusSettings
 from traytic.core.logging import LogFormat
 from traytic.core.settings import load_settings
+from traytic.core.smtp import SmtpSettings
 from traytic.db.settings import DbSettings
 
-MailMode = Literal["console"]
 
+class QuerySettings(SmtpSettings, frozen=True, kw_only=True):
+    """The SMTP fields (`smtp_*`, `mail_from`) are the alert reports' (`SmtpSettings`): with
+    `smtp_host` set, sign-up and invitation mails go out over SMTP; without, to stdout."""
 
-class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 3001
     workers: int = 1
@@ -93,9 +95,13 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     argon2_parallelism: int = 4
     """argon2id cost (RFC 9106's second recommended profile by default)."""
 
-    mail_mode: MailMode = "console"
-    """`console`: invitation links and sign-up mails are printed to the service's stdout for
-    the operator to pass on."""
+    mail_queue_size: int = 1000
+    """Account mails (sign-up, invitations) waiting for the SMTP server; a request never waits
+    for it. When the queue is full a further mail is dropped and logged (`mail_dropped`)."""
+    mail_attempts: int = 4
+    """Tries per mail before it is given up (`mail_failed`); a 5xx refusal is not tried again."""
+    mail_retry_base_s: float = 2.0
+    """Wait after the first failed try; it doubles each time."""
     invitation_lifetime_s: int = 7 * 24 * 3600
 
     registry_timeout_s: float = 2.0
@@ -151,6 +157,11 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
     import_dir: str = ""
     """Where uploads wait while they are imported (deleted after); empty: the system temp dir."""
 
+    def checked(self) -> QuerySettings:
+        """Refuse, at start-up, settings that cannot work, naming the variable."""
+        self.check_smtp()
+        return self
+
     @property
     def cookies_secure(self) -> bool:
         """Cookies carry `Secure` wherever people reach Traytic over https."""
@@ -159,7 +170,7 @@ class QuerySettings(msgspec.Struct, frozen=True, kw_only=True):
 
 def load_query_settings(**overrides: Any) -> tuple[QuerySettings, DbSettings, BusSettings]:
     return (
-        load_settings(QuerySettings, **overrides),
+        load_settings(QuerySettings, **overrides).checked(),
         load_settings(DbSettings),
         load_settings(BusSettings),
     )
