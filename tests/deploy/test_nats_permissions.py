@@ -50,7 +50,9 @@ class AuthNats(msgspec.Struct):
 @pytest.fixture(scope="module")
 def auth_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthNats]:
     folder = tmp_path_factory.mktemp("nats-auth")
-    passwords = {user: secrets.token_urlsafe(16) for user in USERS}
+    # As .env.example says to make them: nats-server reads a value starting with a digit (which
+    # token_urlsafe gives now and then) as a number and refuses the file.
+    passwords = {user: "p" + secrets.token_hex(16) for user in USERS}
     env = {f"NATS_{user.upper()}_PASSWORD": password for user, password in passwords.items()}
     port = free_port()
     process = subprocess.Popen(
