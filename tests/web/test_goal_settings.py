@@ -10,7 +10,7 @@ import re
 
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Dev, invitation_link, log_in
+from tests.web.conftest import Dev, invitation_link, log_in, signup_link
 
 
 async def test_an_admin_manages_goals_and_funnels_a_viewer_reads_them(
@@ -98,6 +98,9 @@ async def test_an_admin_manages_goals_and_funnels_a_viewer_reads_them(
     await viewer.get_by_label("Email").fill("goal-viewer@example.org")
     await viewer.get_by_label("Password").fill("a long passphrase for tests")
     await viewer.get_by_role("button", name="Sign up").click()
+    await expect(viewer.get_by_role("status")).to_contain_text("Check your email")
+    await viewer.goto(await signup_link(dev, "goal-viewer@example.org"))
+    await viewer.get_by_role("button", name="Create my account").click()
     await viewer.get_by_role("button", name="Accept the invitation").click()
     await expect(viewer.get_by_role("button", name="Accept the invitation")).to_have_count(0)
     await viewer.get_by_label("Organisation").select_option(label="Demo")
