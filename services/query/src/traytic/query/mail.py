@@ -86,46 +86,56 @@ class Mail:
     html: str
 
 
-def _html(paragraphs: list[str], link: str, label: str) -> str:
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+def _written(kind: str, *, subject: str, lead: list[str], link: str, tail: str, label: str) -> Mail:
+    """Both parts from the same paragraphs: in the text the link stands after `lead`, in the HTML
+    a button labelled `label` ends the body."""
+    text = "\n\n".join([*lead, link, tail]) + "\n"
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in [*lead, tail])
     button = f'<p><a href="{html.escape(link, quote=True)}">{html.escape(label)}</a></p>'
-    return f"<!doctype html><html><body>{body}{button}</body></html>"
+    page = f"<!doctype html><html><body>{body}{button}</body></html>"
+    return Mail(kind=kind, subject=subject, text=text, html=page)
 
 
 def invitation_mail(*, organisation: str, link: str, lifetime_s: int) -> Mail:
     days = max(1, lifetime_s // 86400)
-    intro = f"You are invited to join {organisation} on Traytic."
-    how = f"Open the link below to accept; it works for {days} day{'s' if days > 1 else ''}."
-    ignore = "If you did not expect this, ignore this mail."
-    return Mail(
-        kind="invitation",
+    return _written(
+        "invitation",
         subject=f"You are invited to join {organisation} on Traytic",
-        text=f"{intro}\n\n{how}\n\n{link}\n\n{ignore}\n",
-        html=_html([intro, how, ignore], link, "Accept the invitation"),
+        lead=[
+            f"You are invited to join {organisation} on Traytic.",
+            f"Open the link below to accept; it works for {days} day{'s' if days > 1 else ''}.",
+        ],
+        link=link,
+        tail="If you did not expect this, ignore this mail.",
+        label="Accept the invitation",
     )
 
 
 def signup_link_mail(*, link: str) -> Mail:
-    intro = "Someone (we hope you) asked for a Traytic account with this address."
-    how = "Open the link below to confirm it and sign in."
-    ignore = "If it was not you, ignore this mail: no account is made without the link."
-    return Mail(
-        kind="signup_link",
+    return _written(
+        "signup_link",
         subject="Confirm your Traytic account",
-        text=f"{intro}\n\n{how}\n\n{link}\n\n{ignore}\n",
-        html=_html([intro, how, ignore], link, "Confirm my account"),
+        lead=[
+            "Someone (we hope you) asked for a Traytic account with this address.",
+            "Open the link below to confirm it and sign in.",
+        ],
+        link=link,
+        tail="If it was not you, ignore this mail: no account is made without the link.",
+        label="Confirm my account",
     )
 
 
 def signup_existing_mail(*, login_link: str) -> Mail:
-    intro = "Someone tried to sign up for Traytic with this address, which already has an account."
-    nothing = "Nothing was changed. If it was you, sign in instead:"
-    ignore = "If it was not you, you can ignore this mail."
-    return Mail(
-        kind="signup_existing",
+    return _written(
+        "signup_existing",
         subject="Someone tried to sign up with your address",
-        text=f"{intro}\n\n{nothing}\n\n{login_link}\n\n{ignore}\n",
-        html=_html([intro, nothing, ignore], login_link, "Sign in"),
+        lead=[
+            "Someone tried to sign up for Traytic with this address, which already has an account.",
+            "Nothing was changed. If it was you, sign in instead:",
+        ],
+        link=login_link,
+        tail="If it was not you, you can ignore this mail.",
+        label="Sign in",
     )
 
 
