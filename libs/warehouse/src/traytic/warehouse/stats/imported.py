@@ -15,8 +15,9 @@ so (`importsIncluded: false`). Only the newest finished run of each import is re
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.imports.figures import DIMENSIONS
@@ -29,12 +30,17 @@ Figures = dict[str, int]
 
 def whole_days(query: StatsQuery) -> tuple[date, date] | None:
     """The first and last local day lying wholly inside the query's range, if any."""
-    zone = query.zone
-    first = query.start.astimezone(zone).date()
-    if local_midnight(first, zone) < query.start:
+    return whole_days_between(query.start, query.end, query.zone)
+
+
+def whole_days_between(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[date, date] | None:
+    """The first and last day in `zone` lying wholly inside [start, end), if any (the stats
+    API's and the v2 query's ranges alike)."""
+    first = start.astimezone(zone).date()
+    if local_midnight(first, zone) < start:
         first += timedelta(days=1)
-    last = (query.end - timedelta(microseconds=1)).astimezone(zone).date()
-    if local_midnight(last + timedelta(days=1), zone) > query.end:
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    if local_midnight(last + timedelta(days=1), zone) > end:
         last -= timedelta(days=1)
     return (first, last) if first <= last else None
 

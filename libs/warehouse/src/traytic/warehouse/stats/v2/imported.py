@@ -14,8 +14,7 @@ from typing import Any
 
 from traytic.warehouse.base import Warehouse
 from traytic.warehouse.imports.figures import TOTALS
-from traytic.warehouse.stats.imported import ImportedFigures
-from traytic.warehouse.stats.params import local_midnight
+from traytic.warehouse.stats.imported import ImportedFigures, whole_days_between
 from traytic.warehouse.stats.v2.catalog import TIME_DIMENSIONS, VISIT_COLUMNS
 from traytic.warehouse.stats.v2.query import V2Query
 
@@ -53,14 +52,7 @@ def skip_reason(query: V2Query) -> str | None:
 
 
 def _days(query: V2Query) -> tuple[date, date] | None:
-    zone = query.zone
-    first = query.start.astimezone(zone).date()
-    if local_midnight(first, zone) < query.start:
-        first += timedelta(days=1)
-    last = (query.end - timedelta(microseconds=1)).astimezone(zone).date()
-    if local_midnight(last + timedelta(days=1), zone) > query.end:
-        last -= timedelta(days=1)
-    return (first, last) if first <= last else None
+    return whole_days_between(query.start, query.end, query.zone)
 
 
 def _bucket(day: date, interval: str) -> date:
