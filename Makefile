@@ -7,6 +7,9 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 NPM := $(shell command -v npm 2>/dev/null)
 PYTHON ?= python3
+# pytest-xdist workers for `make test`: most tests wait on a browser, a server or the network, so
+# three share two cores well; each file runs whole on one worker (its module fixtures start once).
+TEST_WORKERS ?= 3
 SCRIPT_DEST := services/gateway/src/traytic/gateway/static
 DASHBOARD_DEST := services/query/src/traytic/query/static/dashboard
 
@@ -64,7 +67,8 @@ format: sync ## apply ruff's fixes and formatting
 
 test: lint ## lint, build and test the tracker, then every Python test against real services
 	@$(MAKE) --no-print-directory tracker-test dashboard
-	$(UV) run pytest -q -p no:cacheprovider --durations=30 --ignore=tests/cluster/test_faults.py
+	$(UV) run pytest -q -p no:cacheprovider --durations=30 --ignore=tests/cluster/test_faults.py \
+		-n $(TEST_WORKERS) --dist loadfile
 
 cluster: sync ## the scale-out topology as local processes until Ctrl-C (deploy/README.md)
 	$(UV) run python -m tests.cluster

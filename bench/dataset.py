@@ -16,6 +16,13 @@ EVENTS_PER_SLOT = 8
 MEAN_EVENTS_PER_SESSION = 4.0
 CHUNK_SLOTS = 1_000_000
 """numbers() rows per INSERT: bounds the engine's memory per statement."""
+_COLUMNS = (
+    "site_id, ts, type, name, event_id, visitor_id, session_id, hostname, pathname, referrer,"
+    " referrer_source, channel, utm_source, utm_medium, utm_campaign, utm_term, utm_content,"
+    " country, region, city, browser, browser_version, os, os_version, device, screen, language,"
+    " `props.key`, `props.value`, value, revenue_micros, revenue_currency"
+)
+"""Named so that columns added by later migrations (engagement, ...) take their defaults."""
 
 _COUNTRIES = "['US','US','US','DE','DE','GB','GB','FR','NG','NG','IN','IN','BR','CA','JP','KE','ZA','NL','ES','IT']"
 _CITIES = "['New York','Berlin','London','Paris','Lagos','Mumbai','Sao Paulo','Toronto','Tokyo','Nairobi']"
@@ -91,7 +98,7 @@ async def generate(
     for first in range(0, slots, CHUNK_SLOTS):
         count = min(CHUNK_SLOTS, slots - first)
         await warehouse.execute(
-            "INSERT INTO events " + _select(site_id, first, count, end_ts, days)
+            f"INSERT INTO events ({_COLUMNS}) " + _select(site_id, first, count, end_ts, days)
         )
     # The consumer writes a visit's row after each insert; generated events get theirs at once.
     for statement in sessions.backfill(parts=8):
