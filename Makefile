@@ -13,7 +13,7 @@ TEST_WORKERS ?= 3
 SCRIPT_DEST := services/gateway/src/traytic/gateway/static
 DASHBOARD_DEST := services/query/src/traytic/query/static/dashboard
 
-.PHONY: help dev demo test lint format bench bench-large sync tracker tracker-test dashboard screenshots clean cluster cluster-test
+.PHONY: help dev demo test lint format bench bench-large sync tracker tracker-test dashboard screenshots clean cluster cluster-test cluster-bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ cluster: sync ## the scale-out topology as local processes until Ctrl-C (deploy/
 
 cluster-test: sync ## the cluster tests, with the faults during load (8 min) that make test leaves out
 	$(UV) run pytest tests/cluster -q -p no:cacheprovider
+
+cluster-bench: sync ## events/s into the cluster with 1 and 2 consumers, beside one node (bench/cluster.py)
+	$(UV) run python bench/cluster.py
 
 bench: sync ## benchmarks: figures printed with ratios to a baseline measured in the same run
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
