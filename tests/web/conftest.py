@@ -13,13 +13,14 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import DevProcess, allow_hostnames, start_dev
 
@@ -38,6 +39,10 @@ DESKTOP_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/{version}.0.0.0 Safari/537.36"
 )
+
+# Playwright waits 5 s for a condition by default; on a two-core runner shared by three test
+# workers a dashboard request can take longer than that without anything being wrong.
+expect.set_options(timeout=15_000)
 
 
 def _ensure_built() -> None:
@@ -67,8 +72,16 @@ class Dev:
             f"{self.url}/api/events/{self.site_id}/{report}?{query}",
             headers={"Authorization": f"Bearer {self.api_key}"},
         )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return json.load(response)
+        except urllib.error.HTTPError as failed:
+            # The answer's body says only a request id; the process log says what went wrong.
+            errors = [line for line in self.process.log_text().splitlines() if '"error"' in line]
+            raise AssertionError(
+                f"{report}?{query}: {failed.code} {failed.read().decode(errors='replace')}\n"
+                + "\n".join(errors[-5:])
+            ) from failed
 
     def beacon(self, events: list[dict[str, Any]], chrome_version: int = 124) -> None:
         """POST /collect as a desktop Chrome; each Chrome version is another visitor."""

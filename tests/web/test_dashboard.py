@@ -121,7 +121,7 @@ async def test_the_briefs_live_stream_example_works_as_written(browser: Browser,
     await page.evaluate(f"(siteId) => {{ {BRIEF_STREAM_EXAMPLE} }}", dev.site_id)
     marker = f"/brief/{time.monotonic_ns()}"
     received: list[dict[str, object]] = []
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # a loaded CI runner; the stream's own latency is in bench
     while not any(event.get("pathname") == marker for event in received):
         # until the stream has subscribed, a beacon is not live yet: send again
         await asyncio.to_thread(

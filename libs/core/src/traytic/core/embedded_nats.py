@@ -6,6 +6,7 @@ so neither a newcomer nor CI has to install NATS.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -16,8 +17,34 @@ from pathlib import Path
 
 from traytic.core.errors import ConfigurationError
 
+_LOWEST_PORT = 10_000
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text()
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port that is free now, for a child process to listen on.
+
+    Drawn at random below the kernel's ephemeral range, not with `bind(0)`: a port the kernel
+    hands out from that range can be taken again by any outgoing connection (or another caller
+    of bind(0)) before the child binds it, which parallel test workers hit as "address already
+    in use"; below the range only another random draw can collide.
+    """
+    high = _ephemeral_low()
+    for _ in range(64):
+        port = random.randrange(_LOWEST_PORT, high)  # noqa: S311 (spreading, not secrecy)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
