@@ -18,6 +18,7 @@ from pathlib import Path
 from traytic.core.errors import ConfigurationError
 
 _LOWEST_PORT = 10_000
+_handed_out: set[int] = set()
 
 
 def _ephemeral_low() -> int:
@@ -39,11 +40,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     high = _ephemeral_low()
     for _ in range(64):
         port = random.randrange(_LOWEST_PORT, high)  # noqa: S311 (spreading, not secrecy)
+        if port in _handed_out:  # not yet bound by the child it was drawn for
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind((host, port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
     with socket.socket() as sock:
         sock.bind((host, 0))
