@@ -222,7 +222,7 @@ class AuthController(Controller):
         user = await users.get_user(db_session, pending.user_id)
         if row is None or row.confirmed_at is None or user is None:
             raise Unauthorized("the sign-in has expired: enter your password again")
-        if not await check_second_factor(db_session, pending.user_id, row, data.code):
+        if not await check_second_factor(db_session, ctx.keyring, row, data.code):
             await ctx.login_limits.code_failed(user_id)
             log.info("login_code_failed", user_id=user_id)
             raise Unauthorized("wrong or already used code", field="code")
