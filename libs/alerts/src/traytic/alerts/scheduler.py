@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -20,7 +17,7 @@ from traytic.alerts.channels.chat import USER_AGENT_HEADERS
 from traytic.alerts.outbox import Outbox
 from traytic.alerts.planner import Planner
 from traytic.alerts.settings import AlertsSettings
-from traytic.core.outbox import drain
+from traytic.core.outbox import claim_name, drain, replica_name
 from traytic.db import Database
 from traytic.db.repositories import deliveries
 from traytic.warehouse import Warehouse
@@ -46,7 +43,7 @@ class Scheduler:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.replica = f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.replica = replica_name()
         self.wake = asyncio.Event()
         self.planner = Planner(db, Stats(warehouse), settings, self.now, self.claim_name)
         self.outbox = Outbox(db, settings, http, self.now, self.claim_name)
@@ -56,8 +53,7 @@ class Scheduler:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def claim_name(self) -> str:
-        """A name for one claim, unique even within this replica (see `leases.holds`)."""
-        return f"{self.replica}/{secrets.token_hex(4)}"
+        return claim_name(self.replica)
 
     async def plan_round(self) -> int:
         written = await self.planner.plan_reports() + await self.planner.check_alerts()

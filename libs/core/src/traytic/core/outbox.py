@@ -10,7 +10,10 @@ to end; one cut off keeps its lease and is sent again after the lease by whoever
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
@@ -19,6 +22,17 @@ import structlog
 log = structlog.get_logger()
 
 T = TypeVar("T")
+
+
+def replica_name() -> str:
+    """This process, as lease owners name it (host and pid: fits the 64-character column)."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
+
+
+def claim_name(replica: str) -> str:
+    """A name for one claim, unique even within a replica: a row claimed again after its lease
+    ran out is no longer the first claim's, even on the same replica (`leases.holds`)."""
+    return f"{replica}/{secrets.token_hex(4)}"
 
 
 def retry_delay(
@@ -74,6 +88,8 @@ async def drain(
                     log.error(f"{name}_task_failed", error=repr(task.exception()))
     finally:
         if in_flight:
-            await asyncio.wait(in_flight, timeout=stop_timeout_s)
-            for task in in_flight:
-                task.cancel()
+            try:
+                await asyncio.wait(in_flight, timeout=stop_timeout_s)
+            finally:  # also when this loop is cancelled meanwhile: no send outlives it
+                for task in in_flight:
+                    task.cancel()

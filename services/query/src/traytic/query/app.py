@@ -47,7 +47,7 @@ from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
-from traytic.query.mail import SmtpMailer, mailer_for
+from traytic.query.mail_outbox import MailSender, OutboxMailer, mailer_for
 from traytic.query.mcp.mount import McpMount
 from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
@@ -256,15 +256,17 @@ class Query:
                     name="live-stream-access",
                 )
             )
-            if isinstance(context.mailer, SmtpMailer):
-                # Mails queued before shutdown get one more try within the grace.
-                mail_stop = asyncio.Event()
+            if isinstance(context.mailer, OutboxMailer):
+                # Mails wait in the database: shutdown lets sends in flight finish within the
+                # grace, and whatever is left goes out from the next replica that runs.
+                sender = MailSender(db, self.keyring, self.settings, context.mailer.wake)
+                mail_stop, grace_s = asyncio.Event(), min(self.settings.smtp_timeout_s, 10.0)
                 await stack.enter_async_context(
                     background_task(
-                        context.mailer.run(mail_stop),
+                        sender.run(mail_stop, stop_timeout_s=grace_s),
                         name="mail",
                         stop=mail_stop,
-                        grace_s=min(self.settings.smtp_timeout_s, 10.0),
+                        grace_s=grace_s + 1.0,
                     )
                 )
             log.info("mail_mode", mode="smtp" if self.settings.email_enabled else "console")
@@ -289,7 +291,7 @@ class Query:
             registry=SiteRegistrySync(
                 db, timeout_s=settings.registry_timeout_s, retry_s=settings.registry_retry_s
             ),
-            mailer=mailer_for(settings),
+            mailer=mailer_for(settings, self.keyring),
             oidc=OidcClient(settings),
             keyring=self.keyring,
             key_limiter=SlidingWindowLimiter(

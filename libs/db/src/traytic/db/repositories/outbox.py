@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+import sqlalchemy as sa
 from sqlmodel import col, or_
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,14 +42,17 @@ async def claim_due(
     now: datetime,
     lease: timedelta,
     limit: int,
+    only: sa.ColumnElement[bool] | None = None,
 ) -> Sequence[R]:
-    """Pending rows that are due, and `sending` ones whose sender's lease ran out; each counted
-    as one more attempt."""
+    """Pending rows that are due, and `sending` ones whose sender's lease ran out (of those
+    that match `only`); each counted as one more attempt."""
     table: Any = model
     due = or_(
         (col(table.status) == DeliveryStatus.PENDING.value) & (col(table.next_attempt_at) <= now),
         col(table.status) == DeliveryStatus.SENDING.value,
     )
+    if only is not None:
+        due = sa.and_(due, only)
     rows = await claim(
         session,
         model,

@@ -143,15 +143,10 @@ class AuthController(Controller):
             )
             # The token rides in the fragment: browsers send it in no request and no Referer.
             link = f"{public_url}/signup/confirm#token={token}"
-
-            async def deliver() -> None:
-                ctx.mailer.send_signup_link(email=email, link=link)
+            await ctx.mailer.send_signup_link(db_session, email=email, link=link)
         else:
-
-            async def deliver() -> None:
-                ctx.mailer.send_signup_existing(email=email, login_link=f"{public_url}/login")
-
-        after_commit(db_session, deliver)
+            login_link = f"{public_url}/login"
+            await ctx.mailer.send_signup_existing(db_session, email=email, login_link=login_link)
         log.info("signup_requested")
         return SignupAcceptedOut(
             email=email, message=f"we sent a mail to {email}: follow its link to go on"
