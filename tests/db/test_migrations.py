@@ -3,11 +3,15 @@ running them again changes nothing."""
 
 from __future__ import annotations
 
+import uuid
+
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from traytic.db import DbSettings, create_engine, migrate
+from traytic.db.keyring import Keyring, SecretUnreadable
 from traytic.db.migrate import current_revision, head_revision
 from traytic.db.models import metadata
 
@@ -129,5 +133,71 @@ async def test_sites_from_before_the_ingest_rules_get_their_defaults(new_databas
             )
             assert "allow_localhost" not in names and "filter_datacenter" not in names
             await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+KEY = "migration-test-key-" + "m" * 32
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+USER_ID = "00000000-0000-0000-0000-00000000000a"
+
+
+def _keyed_revision(sync: sa.Connection, revision: str, keyring: Keyring, down: bool) -> None:
+    from alembic import command
+
+    from traytic.db.migrate import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = sync
+    config.attributes["keyring"] = keyring
+    (command.downgrade if down else command.upgrade)(config, revision)
+
+
+async def test_two_factor_secrets_are_sealed_by_0050_when_the_key_is_set(
+    new_database_url: str,
+) -> None:
+    """0050 seals the plain secrets 0040 stored (with the key; without one they stay plain for
+    the query service to seal); downgrading unseals them, and needs the key."""
+    engine = create_engine(DbSettings(database_url=new_database_url), enforce_foreign_keys=False)
+    keyring, nothing = Keyring(KEY), Keyring()
+    stored = sa.text("SELECT secret FROM two_factor")
+
+    async def step(revision: str, keys: Keyring, *, down: bool = False) -> str:
+        async with engine.connect() as connection:
+            await connection.run_sync(_keyed_revision, revision, keys, down)
+            secret: str = (await connection.execute(stored)).scalar_one()
+            await connection.commit()
+        return secret
+
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_to_revision, "0040_two_factor")
+            user = uuid.UUID(USER_ID)
+            params = {"id": user.hex if engine.dialect.name == "sqlite" else user}
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, password_hash, created_at) "
+                    "VALUES (:id, 'a@example.com', 'x', '2025-01-01 00:00:00')"
+                ),
+                params,
+            )
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO two_factor (user_id, secret, last_step, created_at) "
+                    "VALUES (:id, :secret, 0, '2025-01-01 00:00:00')"
+                ),
+                {**params, "secret": TOTP_SECRET},
+            )
+            await connection.commit()
+        # Without the key: the column grows, the secret stays as it was.
+        assert await step("0050_sealed_two_factor_secrets", nothing) == TOTP_SECRET
+        assert await step("0040_two_factor", nothing, down=True) == TOTP_SECRET
+        # With the key: sealed, bound to its user, and opened again by the key alone.
+        sealed = await step("0050_sealed_two_factor_secrets", keyring)
+        assert TOTP_SECRET not in sealed and sealed.startswith(f"sk1.{keyring.key_id}.")
+        assert keyring.open("two-factor-secret", sealed, context=USER_ID) == TOTP_SECRET
+        with pytest.raises(SecretUnreadable, match="not configured"):
+            await step("0040_two_factor", nothing, down=True)
+        assert await step("0040_two_factor", keyring, down=True) == TOTP_SECRET
     finally:
         await engine.dispose()

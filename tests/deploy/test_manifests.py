@@ -141,7 +141,12 @@ def test_compose_never_falls_back_to_a_known_secret() -> None:
     for match in INTERPOLATION.finditer(text):
         if SECRETS.search(match["name"]):
             found.setdefault(match["name"], set()).add((match["op"], match["arg"]))
-    assert {"POSTGRES_PASSWORD", "CLICKHOUSE_PASSWORD", "NATS_GATEWAY_PASSWORD"} <= set(found)
+    assert {
+        "POSTGRES_PASSWORD",
+        "CLICKHOUSE_PASSWORD",
+        "NATS_GATEWAY_PASSWORD",
+        "TRAYTIC_SECRET_KEY",
+    } <= set(found)
     for name, uses in found.items():
         for op, message in uses:
             assert op == ":?", f"{name} has a default or may be empty"
@@ -149,6 +154,15 @@ def test_compose_never_falls_back_to_a_known_secret() -> None:
     example = (ROOT / ".env.example").read_text()
     for name in found:
         assert re.search(rf"^{name}=$", example, re.M), f"{name} must be blank in .env.example"
+
+
+def test_the_query_service_and_the_migration_need_the_secret_key() -> None:
+    """They seal TOTP secrets and queued mails: `docker compose up` stops, naming the key,
+    rather than start either without it."""
+    services = compose()["services"]
+    required = "${TRAYTIC_SECRET_KEY:?set TRAYTIC_SECRET_KEY in .env (see .env.example)}"
+    for name in ("query", "migrate"):
+        assert services[name]["environment"]["TRAYTIC_SECRET_KEY"] == required, name
 
 
 def test_every_traytic_service_has_its_own_nats_user() -> None:
@@ -325,6 +339,10 @@ def test_kubernetes_ships_no_secret_and_reads_each_required_key_by_name() -> Non
             assert refs["TRAYTIC_NATS_PASSWORD"]["key"] == conf[service][0]
         if service in {"query", "billing", "migrate"}:
             assert refs["TRAYTIC_DATABASE_URL"]["key"] == "TRAYTIC_DATABASE_URL"
+        if service in {"query", "migrate"}:
+            assert refs["TRAYTIC_SECRET_KEY"]["key"] == "TRAYTIC_SECRET_KEY", name
+    example = yaml_documents(K8S / "secret.example.yaml")[0]["stringData"]
+    assert example["TRAYTIC_SECRET_KEY"] == ""  # listed, never filled in
 
 
 def test_network_policies_expose_only_the_gateway_and_the_query_service() -> None:

@@ -56,9 +56,13 @@ def query_settings() -> QuerySettings:
     return fast_settings()
 
 
+SECRET_KEY = "test-key-" + "k" * 32
+"""What the tests' services seal TOTP secrets and queued mails with (`TRAYTIC_SECRET_KEY`)."""
+
+
 @pytest.fixture
 def db_settings(database_url: str) -> DbSettings:  # noqa: F811
-    return DbSettings(database_url=database_url)
+    return DbSettings(database_url=database_url, secret_key=SECRET_KEY)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from litestar import Litestar
 from traytic.alerts import AlertsSettings, load_alerts_settings
 from traytic.billing.app import Billing
 from traytic.billing.settings import BillingSettings
-from traytic.cli.dev_info import DevSettings, read_info, write_info
+from traytic.cli.dev_info import DevSettings, dev_secret_key, read_info, write_info
 from traytic.cli.geoip import dev_geoip_path
 from traytic.consumer.main import running_consumer
 from traytic.consumer.settings import ConsumerSettings
@@ -248,6 +248,11 @@ def run_dev() -> int:
 
 def _dev_db_settings(data: Path) -> DbSettings:
     configured = load_settings(DbSettings)
+    # The key that seals TOTP secrets: the operator's, or one made once and kept beside the
+    # database it seals, so `make dev` needs nothing set and a restart opens what it sealed.
+    key = configured.secret_key or dev_secret_key(data)
     if configured.database_url != DbSettings().database_url:
-        return configured  # the operator chose a database: use it
-    return load_settings(DbSettings, database_url=f"sqlite+aiosqlite:///{data / 'traytic.db'}")
+        return load_settings(DbSettings, secret_key=key)  # the operator chose a database
+    return load_settings(
+        DbSettings, database_url=f"sqlite+aiosqlite:///{data / 'traytic.db'}", secret_key=key
+    )

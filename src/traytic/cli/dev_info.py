@@ -6,6 +6,8 @@ Kept apart from `traytic.cli.dev`, which imports every service, so that `traytic
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +35,25 @@ def read_info(info_file: Path) -> dict[str, Any]:
 def write_info(info_file: Path, info: dict[str, Any]) -> None:
     info_file.write_text(json.dumps(info, indent=2) + "\n")
     info_file.chmod(0o600)  # it holds the demo password and API key
+
+
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)
+
+
+def dev_secret_key(data_dir: Path) -> str:
+    """`TRAYTIC_SECRET_KEY` for the dev mode: read from `<data dir>/secret_key`, made there
+    (random, readable by its owner only) on the first run. Lost, it leaves the TOTP secrets
+    sealed with it unreadable, so it is never made again over an existing one."""
+    path = data_dir / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # O_EXCL: two `traytic dev` starting at once cannot each write their own.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key

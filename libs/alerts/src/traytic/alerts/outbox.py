@@ -9,7 +9,6 @@ dashboard show.
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from traytic.alerts.channels import SendError
 from traytic.alerts.channels.chat import send_slack, send_webhook
 from traytic.alerts.channels.email import build_message, send_email
 from traytic.alerts.settings import AlertsSettings
+from traytic.core.outbox import retry_delay
 from traytic.db import Database
 from traytic.db.models import Channel, Delivery, Recipient
 from traytic.db.repositories import deliveries
@@ -60,13 +60,12 @@ class Claimed:
 
 def backoff(settings: AlertsSettings, attempts: int, retry_after_s: float | None) -> float:
     """Seconds before the next attempt after `attempts` failed ones."""
-    wait: float = min(
-        settings.alerts_retry_max_s, settings.alerts_retry_base_s * 2.0 ** (attempts - 1)
+    return retry_delay(
+        attempts,
+        base_s=settings.alerts_retry_base_s,
+        max_s=settings.alerts_retry_max_s,
+        retry_after_s=retry_after_s,
     )
-    wait *= random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not a secret)
-    if retry_after_s is not None:
-        wait = max(wait, min(retry_after_s, settings.alerts_retry_max_s))
-    return wait
 
 
 @dataclass(frozen=True, slots=True)

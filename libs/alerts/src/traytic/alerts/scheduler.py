@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import secrets
-import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -17,9 +14,10 @@ import httpx
 import structlog
 
 from traytic.alerts.channels.chat import USER_AGENT_HEADERS
-from traytic.alerts.outbox import Claimed, Outbox
+from traytic.alerts.outbox import Outbox
 from traytic.alerts.planner import Planner
 from traytic.alerts.settings import AlertsSettings
+from traytic.core.outbox import claim_name, drain, replica_name
 from traytic.db import Database
 from traytic.db.repositories import deliveries
 from traytic.warehouse import Warehouse
@@ -45,7 +43,7 @@ class Scheduler:
         self.settings = settings
         self.db = db
         self.clock = clock
-        self.replica = f"{socket.gethostname()[:40]}:{os.getpid()}"
+        self.replica = replica_name()
         self.wake = asyncio.Event()
         self.planner = Planner(db, Stats(warehouse), settings, self.now, self.claim_name)
         self.outbox = Outbox(db, settings, http, self.now, self.claim_name)
@@ -55,8 +53,7 @@ class Scheduler:
         return datetime.fromtimestamp(self.clock(), UTC)
 
     def claim_name(self) -> str:
-        """A name for one claim, unique even within this replica (see `leases.holds`)."""
-        return f"{self.replica}/{secrets.token_hex(4)}"
+        return claim_name(self.replica)
 
     async def plan_round(self) -> int:
         written = await self.planner.plan_reports() + await self.planner.check_alerts()
@@ -81,41 +78,16 @@ class Scheduler:
                 await asyncio.wait_for(stop.wait(), timeout=self.settings.alerts_tick_s)
 
     async def send_loop(self, stop: asyncio.Event) -> None:
-        in_flight: set[asyncio.Task[str]] = set()
-        try:
-            while not stop.is_set():
-                free = self.settings.alerts_concurrency - len(in_flight)
-                claimed: list[Claimed] = []
-                if free > 0:
-                    self.wake.clear()
-                    try:
-                        claimed = await self.outbox.claim(free)
-                    except Exception:
-                        log.exception("alerts_claim_failed")
-                for item in claimed:
-                    in_flight.add(asyncio.create_task(self.outbox.deliver(item)))
-                if claimed and len(claimed) == free:
-                    continue  # more may be due: claim again once a slot frees
-                waiters = [
-                    asyncio.ensure_future(self.wake.wait()),
-                    asyncio.ensure_future(stop.wait()),
-                ]
-                await asyncio.wait(
-                    [*waiters, *in_flight],
-                    timeout=self.settings.alerts_tick_s,
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                for waiter in waiters:
-                    waiter.cancel()
-                for task in [task for task in in_flight if task.done()]:
-                    in_flight.discard(task)
-                    if task.exception() is not None:
-                        log.error("delivery_task_failed", error=repr(task.exception()))
-        finally:
-            if in_flight:
-                await asyncio.wait(in_flight, timeout=STOP_TIMEOUT_S)
-                for task in in_flight:
-                    task.cancel()
+        await drain(
+            self.outbox.claim,
+            self.outbox.deliver,
+            concurrency=self.settings.alerts_concurrency,
+            tick_s=self.settings.alerts_tick_s,
+            wake=self.wake,
+            stop=stop,
+            stop_timeout_s=STOP_TIMEOUT_S,
+            name="alerts",
+        )
 
 
 @contextlib.asynccontextmanager

@@ -85,6 +85,12 @@ class Conflict(TrayticError):
     code = "conflict"
 
 
+class TwoFactorUnavailable(Conflict):
+    """Two-factor sign-in cannot be turned on: the server has no key to seal secrets with."""
+
+    code = "two_factor_unavailable"
+
+
 class CsrfRejected(Forbidden):
     """A write with the session cookie but without the matching `X-CSRF-Token` header."""
 

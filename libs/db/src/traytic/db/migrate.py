@@ -2,7 +2,8 @@
 
 `await migrate(settings)` upgrades to head and is a no-op when already there. On PostgreSQL an
 advisory lock lets several replicas start at once; on SQLite foreign keys are off while tables
-are rebuilt and checked afterwards.
+are rebuilt and checked afterwards. The keys of `settings` (`TRAYTIC_SECRET_KEY`...) reach the
+revisions that seal data (`config.attributes["keyring"]`).
 
 For developers, after changing a model:
 `uv run python -m traytic.db.migrate revision -m "what changed"` (autogenerate against a fresh
@@ -25,6 +26,7 @@ from sqlalchemy.engine import Connection
 
 from traytic.core.errors import ConfigurationError
 from traytic.db.engine import create_engine
+from traytic.db.keyring import Keyring
 from traytic.db.settings import DbSettings, load_db_settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -46,20 +48,22 @@ def head_revision() -> str | None:
 
 async def migrate(settings: DbSettings) -> None:
     """Upgrade the database to the newest revision."""
+    keyring = Keyring.from_settings(settings)
     engine = create_engine(settings, enforce_foreign_keys=False)
     try:
         async with engine.connect() as connection:
-            await connection.run_sync(_upgrade)
+            await connection.run_sync(_upgrade, keyring)
             await connection.commit()
     finally:
         await engine.dispose()
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, keyring: Keyring) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
+    config.attributes["keyring"] = keyring
     command.upgrade(config, "head")
     if connection.dialect.name == "sqlite":
         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()

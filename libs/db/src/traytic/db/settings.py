@@ -24,6 +24,14 @@ class DbSettings(msgspec.Struct, frozen=True, kw_only=True):
     """SQLite only: how long a writer waits for the lock before `database is locked`."""
     database_echo: bool = False
     """Log every SQL statement (development only: statements may hold personal data)."""
+    secret_key: str = ""
+    """Seals what the database must keep readable (TOTP secrets, queued mails with their links;
+    `traytic.db.keyring`), at least 32 characters. Empty: two-factor sign-in cannot be turned on
+    and mail cannot go over SMTP. `traytic dev` makes one and keeps it in its data directory;
+    compose and Kubernetes refuse to start without it."""
+    secret_key_previous: list[str] = msgspec.field(default_factory=list)
+    """Keys that sealed values before the current one (comma-separated): they still open those
+    values, and the query service seals them again with the current key when it starts."""
 
 
 def load_db_settings(**overrides: Any) -> DbSettings:

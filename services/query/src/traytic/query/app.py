@@ -29,12 +29,13 @@ from prometheus_client.core import Metric
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.core import bus
-from traytic.core.errors import TrayticError
+from traytic.core.errors import ConfigurationError, TrayticError
 from traytic.core.logging import configure_logging
 from traytic.core.metrics import REGISTRY, CallbackCollector, CollectorRegistry, gauge, registered
 from traytic.core.settings import load_settings
 from traytic.core.tasks import background_task
 from traytic.db import Database, DbSettings, migrate
+from traytic.db.keyring import Keyring
 from traytic.http.client_ip import ClientIpResolver
 from traytic.http.errors import EXCEPTION_HANDLERS, render_traytic_error
 from traytic.http.health import health_handlers
@@ -46,7 +47,7 @@ from traytic.query.context import QueryContext
 from traytic.query.endpoints import CONTROLLERS
 from traytic.query.live import LiveHub, StreamSlots
 from traytic.query.login_limits import LoginLimits
-from traytic.query.mail import SmtpMailer, mailer_for
+from traytic.query.mail_outbox import MailSender, OutboxMailer, mailer_for
 from traytic.query.mcp.mount import McpMount
 from traytic.query.oidc import OidcClient
 from traytic.query.passwords import Passwords
@@ -55,6 +56,7 @@ from traytic.query.rates import keep_exchange_rates
 from traytic.query.registry import SiteRegistrySync
 from traytic.query.settings import QuerySettings, load_query_settings
 from traytic.query.stream_access import OpenStreams
+from traytic.query.two_factor import reseal_secrets
 from traytic.query.unit_of_work import run_after_commit
 from traytic.warehouse import WarehouseSettings, open_warehouse
 from traytic.warehouse.stats import Stats
@@ -156,6 +158,12 @@ class Query:
         self.db_settings = db_settings
         self.bus_settings = bus_settings
         self.warehouse_settings = warehouse_settings or load_settings(WarehouseSettings)
+        self.keyring = Keyring.from_settings(db_settings)
+        if settings.email_enabled and not self.keyring.can_seal:
+            raise ConfigurationError(
+                "TRAYTIC_SECRET_KEY is needed with TRAYTIC_SMTP_HOST: queued mails hold sign-up "
+                "and invitation links, which the database keeps sealed until they are sent"
+            )
         self.db: Database | None = None
         self.nc: NatsClient | None = None
         self.context: QueryContext | None = None
@@ -218,6 +226,7 @@ class Query:
             if self.settings.migrate_on_start:
                 await migrate(self.db_settings)
             self.db = db = await stack.enter_async_context(Database.from_settings(self.db_settings))
+            await reseal_secrets(db, self.keyring)
             self.context = context = self._context(db, app.state)
             registry = context.registry
             self.nc = await stack.enter_async_context(
@@ -247,15 +256,17 @@ class Query:
                     name="live-stream-access",
                 )
             )
-            if isinstance(context.mailer, SmtpMailer):
-                # Mails queued before shutdown get one more try within the grace.
-                mail_stop = asyncio.Event()
+            if isinstance(context.mailer, OutboxMailer):
+                # Mails wait in the database: shutdown lets sends in flight finish within the
+                # grace, and whatever is left goes out from the next replica that runs.
+                sender = MailSender(db, self.keyring, self.settings, context.mailer.wake)
+                mail_stop, grace_s = asyncio.Event(), min(self.settings.smtp_timeout_s, 10.0)
                 await stack.enter_async_context(
                     background_task(
-                        context.mailer.run(mail_stop),
+                        sender.run(mail_stop, stop_timeout_s=grace_s),
                         name="mail",
                         stop=mail_stop,
-                        grace_s=min(self.settings.smtp_timeout_s, 10.0),
+                        grace_s=grace_s + 1.0,
                     )
                 )
             log.info("mail_mode", mode="smtp" if self.settings.email_enabled else "console")
@@ -280,8 +291,9 @@ class Query:
             registry=SiteRegistrySync(
                 db, timeout_s=settings.registry_timeout_s, retry_s=settings.registry_retry_s
             ),
-            mailer=mailer_for(settings),
+            mailer=mailer_for(settings, self.keyring),
             oidc=OidcClient(settings),
+            keyring=self.keyring,
             key_limiter=SlidingWindowLimiter(
                 settings.api_key_rate_limit, settings.api_key_rate_window_s, time.monotonic
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from traytic.db.keyring import Keyring
 from traytic.http.client_ip import ClientIpResolver
 from traytic.query.import_jobs import ImportTasks
 from traytic.query.live import LiveHub, StreamSlots
@@ -36,6 +37,8 @@ class QueryContext:
     open_streams: OpenStreams
     oidc: OidcClient
     """Single sign-on (off unless `oidc_issuer` and `oidc_client_id` are set)."""
+    keyring: Keyring
+    """Seals TOTP secrets and queued mails (`TRAYTIC_SECRET_KEY`)."""
 
     rates: ExchangeRates = field(default_factory=ExchangeRates)
     """Revenue is converted with these (kept current by `rates.keep_exchange_rates`)."""

@@ -95,13 +95,17 @@ class QuerySettings(SmtpSettings, frozen=True, kw_only=True):
     argon2_parallelism: int = 4
     """argon2id cost (RFC 9106's second recommended profile by default)."""
 
-    mail_queue_size: int = 1000
-    """Account mails (sign-up, invitations) waiting for the SMTP server; a request never waits
-    for it. When the queue is full a further mail is dropped and logged (`mail_dropped`)."""
-    mail_attempts: int = 4
-    """Tries per mail before it is given up (`mail_failed`); a 5xx refusal is not tried again."""
+    mail_attempts: int = 8
+    """Tries per account mail (sign-up, invitations) before it is given up (`mail_failed`); a
+    5xx refusal is not tried again. Mails wait in the database (`mail_outbox`), not in memory:
+    a restart or a crash loses none."""
     mail_retry_base_s: float = 2.0
-    """Wait after the first failed try; it doubles each time."""
+    """Wait after the first failed try; it doubles each time (with jitter)..."""
+    mail_retry_max_s: float = 300.0
+    """...up to this."""
+    mail_tick_s: float = 5.0
+    """How often each replica looks for due mails besides its own (retries, another replica's,
+    those left by a stopped one); a replica sends the mails its requests queue at once."""
     invitation_lifetime_s: int = 7 * 24 * 3600
 
     registry_timeout_s: float = 2.0

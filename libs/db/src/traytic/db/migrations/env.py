@@ -45,10 +45,12 @@ def do_run_migrations(connection: Connection) -> None:
 
 async def run_async_migrations() -> None:
     from traytic.db.engine import create_engine
+    from traytic.db.keyring import Keyring
     from traytic.db.settings import load_db_settings
 
     url = config.get_main_option("sqlalchemy.url")
     settings = load_db_settings(**({"database_url": url} if url else {}))
+    config.attributes.setdefault("keyring", Keyring.from_settings(settings))
     engine = create_engine(settings, enforce_foreign_keys=False)
     async with engine.connect() as connection:
         await connection.run_sync(do_run_migrations)

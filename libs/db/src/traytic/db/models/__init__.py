@@ -25,6 +25,7 @@ from traytic.db.models.alerts import (
 )
 from traytic.db.models.base import UtcDateTime, metadata, utcnow
 from traytic.db.models.billing import Customer, Invoice, Provider, Subscription, WebhookEvent
+from traytic.db.models.mail import OutboxMail
 from traytic.db.models.segments import Segment
 from traytic.db.models.sites import ApiKey, Funnel, FunnelStep, Goal, GoalKind, Site
 
@@ -45,6 +46,7 @@ __all__ = [
     "LoginSession",
     "Membership",
     "Organisation",
+    "OutboxMail",
     "PendingLogin",
     "Plan",
     "Provider",

@@ -140,7 +140,7 @@ class SignupRequest(SQLModel, table=True):
 
 
 class TwoFactor(SQLModel, table=True):
-    """A user's TOTP secret (RFC 6238). In force once `confirmed_at` is set (the user proved
+    """A user's TOTP secret (RFC 6238), sealed. In force once `confirmed_at` is set (the user proved
     their app holds it); `last_step` is the time step of the last code used, so a code is
     accepted once even within its window."""
 
@@ -151,8 +151,10 @@ class TwoFactor(SQLModel, table=True):
             sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
         )
     )
-    secret: str = Field(sa_column=text(64))
-    """Base32; kept as is because checking a code needs it (see the README's security part)."""
+    secret: str = Field(sa_column=text(255))
+    """The base32 secret sealed with the server's key (`traytic.db.keyring`, purpose
+    `two-factor-secret`, bound to `user_id`): checking a code needs it, a dump must not give
+    it away. A value from before sealing is plain base32 until the query service seals it."""
     confirmed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     last_step: int = Field(
         default=0, sa_column=sa.Column(sa.BigInteger, nullable=False, server_default="0")

@@ -23,6 +23,7 @@ from traytic.db.models.base import (
     choice_check,
     created_at_column,
     fk,
+    lease_columns,
     text,
     timestamp_column,
     utcnow,
@@ -68,10 +69,6 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _lease_columns() -> tuple[sa.Column[Any], sa.Column[Any]]:
-    return sa.Column(sa.String(64), nullable=True), timestamp_column()
-
-
 class Alert(SQLModel, table=True):
     """Tell recipients when a site's traffic crosses a threshold, once per crossing."""
 
@@ -104,8 +101,8 @@ class Alert(SQLModel, table=True):
     next_check_at: datetime = Field(
         default_factory=utcnow, sa_column=timestamp_column(nullable=False, index=True)
     )
-    lease_owner: str | None = Field(default=None, sa_column=_lease_columns()[0])
-    lease_until: datetime | None = Field(default=None, sa_column=_lease_columns()[1])
+    lease_owner: str | None = Field(default=None, sa_column=lease_columns()[0])
+    lease_until: datetime | None = Field(default=None, sa_column=lease_columns()[1])
     created_by_id: uuid.UUID | None = Field(
         default=None, sa_column=fk("users.id", ondelete="SET NULL", nullable=True, index=False)
     )
@@ -170,8 +167,8 @@ class Recipient(SQLModel, table=True):
     that signs the recipient's unsubscribe links (never shown)."""
     next_run_at: datetime | None = Field(default=None, sa_column=timestamp_column(index=True))
     """Reports: when this recipient's next report is due (set by the scheduler when None)."""
-    lease_owner: str | None = Field(default=None, sa_column=_lease_columns()[0])
-    lease_until: datetime | None = Field(default=None, sa_column=_lease_columns()[1])
+    lease_owner: str | None = Field(default=None, sa_column=lease_columns()[0])
+    lease_until: datetime | None = Field(default=None, sa_column=lease_columns()[1])
     unsubscribed_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=created_at_column())
 
@@ -211,8 +208,8 @@ class Delivery(SQLModel, table=True):
     next_attempt_at: datetime = Field(
         default_factory=utcnow, sa_column=timestamp_column(nullable=False)
     )
-    lease_owner: str | None = Field(default=None, sa_column=_lease_columns()[0])
-    lease_until: datetime | None = Field(default=None, sa_column=_lease_columns()[1])
+    lease_owner: str | None = Field(default=None, sa_column=lease_columns()[0])
+    lease_until: datetime | None = Field(default=None, sa_column=lease_columns()[1])
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text()))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=timestamp_column(nullable=False, index=True)

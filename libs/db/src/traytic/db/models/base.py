@@ -91,3 +91,9 @@ def choice_check(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
     """A CHECK that `column` is one of `values` (portable, unlike native enums)."""
     quoted = ", ".join(f"'{value}'" for value in values)
     return sa.CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_valid")
+
+
+def lease_columns() -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """`lease_owner`, `lease_until` of a row claimed by one replica at a time
+    (`repositories.leases`)."""
+    return sa.Column(sa.String(64), nullable=True), timestamp_column()

@@ -2,7 +2,8 @@
 
 `add_delivery` is idempotent on the delivery's key, so a round that is run twice (a takeover
 after a lease expired) writes each message once. Claimed deliveries are `sending` until their
-lease ends; one whose sender died is claimed again and sent with the same key.
+lease ends; one whose sender died is claimed again and sent with the same key (the claiming and
+marking are every outbox's: `repositories.outbox`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete, or_, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from traytic.db.errors import is_unique_violation
 from traytic.db.models import Delivery, DeliveryStatus, Recipient
-from traytic.db.repositories.leases import claim, holds, release
+from traytic.db.repositories import outbox
+from traytic.db.repositories.leases import release
 
 FINISHED = (DeliveryStatus.SENT.value, DeliveryStatus.FAILED.value, DeliveryStatus.CANCELLED.value)
 
@@ -42,46 +44,14 @@ async def claim_deliveries(
 ) -> Sequence[Delivery]:
     """Pending deliveries that are due, and `sending` ones whose sender's lease ran out;
     each counted as one more attempt."""
-    due = or_(
-        (col(Delivery.status) == DeliveryStatus.PENDING.value)
-        & (col(Delivery.next_attempt_at) <= now),
-        col(Delivery.status) == DeliveryStatus.SENDING.value,
-    )
-    rows = await claim(
-        session,
-        Delivery,
-        due,
-        order_by=col(Delivery.next_attempt_at),
-        owner=owner,
-        now=now,
-        lease=lease,
-        limit=limit,
-    )
-    for row in rows:
-        row.status = DeliveryStatus.SENDING.value
-        row.attempts += 1
-    await session.flush()
-    return rows
-
-
-async def _held(session: AsyncSession, delivery_id: uuid.UUID, owner: str) -> Delivery | None:
-    row = await session.get(Delivery, delivery_id, with_for_update=True, populate_existing=True)
-    return row if row is not None and holds(row, owner) else None
+    return await outbox.claim_due(session, Delivery, owner=owner, now=now, lease=lease, limit=limit)
 
 
 async def mark_sent(
     session: AsyncSession, delivery_id: uuid.UUID, owner: str, now: datetime
 ) -> bool:
     """Sent; False if another claim took the delivery over meanwhile (it was too slow)."""
-    row = await _held(session, delivery_id, owner)
-    if row is None:
-        return False
-    row.status = DeliveryStatus.SENT.value
-    row.sent_at = now
-    row.last_error = None
-    release(row)
-    await session.flush()
-    return True
+    return await outbox.mark_sent(session, Delivery, delivery_id, owner, now) is not None
 
 
 async def mark_failed_attempt(
@@ -93,24 +63,16 @@ async def mark_failed_attempt(
     retry_at: datetime | None,
 ) -> bool:
     """Pending again until `retry_at`, or failed for good when `retry_at` is None."""
-    row = await _held(session, delivery_id, owner)
-    if row is None:
-        return False
-    row.last_error = error[:2000]
-    if retry_at is None:
-        row.status = DeliveryStatus.FAILED.value
-    else:
-        row.status = DeliveryStatus.PENDING.value
-        row.next_attempt_at = retry_at
-    release(row)
-    await session.flush()
-    return True
+    row = await outbox.mark_failed_attempt(
+        session, Delivery, delivery_id, owner, error=error, retry_at=retry_at
+    )
+    return row is not None
 
 
 async def mark_cancelled(
     session: AsyncSession, delivery_id: uuid.UUID, owner: str, reason: str
 ) -> bool:
-    row = await _held(session, delivery_id, owner)
+    row = await outbox.held(session, Delivery, delivery_id, owner)
     if row is None:
         return False
     row.status = DeliveryStatus.CANCELLED.value

@@ -27,7 +27,7 @@ async def has_two_factor(session: AsyncSession, user_id: uuid.UUID) -> bool:
 
 
 async def start_enrolment(session: AsyncSession, user_id: uuid.UUID, secret: str) -> TwoFactor:
-    """A new, unconfirmed secret (replacing an unconfirmed one)."""
+    """A new, unconfirmed secret (replacing an unconfirmed one), as the caller sealed it."""
     row = await session.get(TwoFactor, user_id)
     if row is None:
         row = TwoFactor(user_id=user_id, secret=secret)

@@ -143,15 +143,10 @@ class AuthController(Controller):
             )
             # The token rides in the fragment: browsers send it in no request and no Referer.
             link = f"{public_url}/signup/confirm#token={token}"
-
-            async def deliver() -> None:
-                ctx.mailer.send_signup_link(email=email, link=link)
+            await ctx.mailer.send_signup_link(db_session, email=email, link=link)
         else:
-
-            async def deliver() -> None:
-                ctx.mailer.send_signup_existing(email=email, login_link=f"{public_url}/login")
-
-        after_commit(db_session, deliver)
+            login_link = f"{public_url}/login"
+            await ctx.mailer.send_signup_existing(db_session, email=email, login_link=login_link)
         log.info("signup_requested")
         return SignupAcceptedOut(
             email=email, message=f"we sent a mail to {email}: follow its link to go on"
@@ -222,7 +217,7 @@ class AuthController(Controller):
         user = await users.get_user(db_session, pending.user_id)
         if row is None or row.confirmed_at is None or user is None:
             raise Unauthorized("the sign-in has expired: enter your password again")
-        if not await check_second_factor(db_session, pending.user_id, row, data.code):
+        if not await check_second_factor(db_session, ctx.keyring, row, data.code):
             await ctx.login_limits.code_failed(user_id)
             log.info("login_code_failed", user_id=user_id)
             raise Unauthorized("wrong or already used code", field="code")

@@ -21,7 +21,6 @@ from traytic.db.repositories import invitations, organisations
 from traytic.query.access import provide_org_access
 from traytic.query.context import QueryContext
 from traytic.query.schemas import AcceptInvitationIn, InvitationIn, InvitationOut, OrganisationOut
-from traytic.query.unit_of_work import after_commit
 
 log = structlog.get_logger()
 
@@ -64,18 +63,13 @@ class InvitationController(Controller):
             invited_by_id=access.user.id if access.user else None,
             ttl=timedelta(seconds=ctx.settings.invitation_lifetime_s),
         )
-        organisation_name = access.organisation.name
-        link = invitation_link(ctx.settings.public_url, token)
-
-        async def deliver() -> None:
-            ctx.mailer.send_invitation(
-                invitation_id=invitation.id,
-                email=invitation.email,
-                organisation=organisation_name,
-                link=link,
-            )
-
-        after_commit(db_session, deliver)
+        await ctx.mailer.send_invitation(
+            db_session,
+            invitation_id=invitation.id,
+            email=invitation.email,
+            organisation=access.organisation.name,
+            link=invitation_link(ctx.settings.public_url, token),
+        )
         return InvitationOut.of(invitation)
 
     @delete("/{invitation_id:uuid}", status_code=204)

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from traytic.core.errors import Conflict, InvalidInput
+from traytic.core.errors import Conflict, InvalidInput, TwoFactorUnavailable
 from traytic.db.models import TwoFactor, User
 from traytic.db.repositories import two_factor
 from traytic.query import two_factor as totp
@@ -39,7 +39,7 @@ async def _checked(
     """400 naming `code` unless it is a fresh code (or an unused recovery code); wrong codes
     back off like those of a sign-in."""
     await ctx.login_limits.check_code(str(user.id))
-    if not await totp.check_second_factor(session, user.id, row, code):
+    if not await totp.check_second_factor(session, ctx.keyring, row, code):
         await ctx.login_limits.code_failed(str(user.id))
         raise InvalidInput("wrong or already used code", field="code")
 
@@ -76,8 +76,15 @@ class TwoFactorController(Controller):
         from it. 409 while two-factor sign-in is on (turn it off first)."""
         if await two_factor.has_two_factor(db_session, user.id):
             raise Conflict("two-factor sign-in is already on: turn it off first")
+        if not ctx.keyring.can_seal:
+            # Stored, the secret would be a second factor for whoever copies the database.
+            raise TwoFactorUnavailable(
+                "two-factor sign-in is off on this server: its operator must set TRAYTIC_SECRET_KEY"
+            )
         secret = totp.new_secret()
-        await two_factor.start_enrolment(db_session, user.id, secret)
+        await two_factor.start_enrolment(
+            db_session, user.id, totp.sealed_secret(ctx.keyring, user.id, secret)
+        )
         uri = totp.otpauth_uri(secret, user.email, ctx.settings.two_factor_issuer)
         return TwoFactorSetupOut(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
 
