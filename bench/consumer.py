@@ -146,6 +146,7 @@ async def run_engine(
     work: Path,
     cpu: str | None,
     server_pid: int | None = None,
+    profile: Path | None = None,
 ) -> dict[str, float]:
     """`traytic consumer` as deployed (its own process, pinned), draining a pre-filled stream."""
     settings = bus.BusSettings(nats_url=nats_url, namespace=f"bench{name}")
@@ -171,7 +172,10 @@ async def run_engine(
     log = work / f"consumer-{name}.log"
     js = nc.jetstream()
     stream = bus.names(settings.namespace).stream
-    process = start([sys.executable, "-m", "traytic.cli.main", "consumer"], env, cpu, log)
+    command = [sys.executable, "-m", "traytic.cli.main", "consumer"]
+    if profile is not None:  # cProfile slows the consumer: its figures are for the split only
+        command[1:1] = ["-m", "cProfile", "-o", str(profile / f"consumer-{name}.prof")]
+    process = start(command, env, cpu, log)
     initial = (await js.stream_info(stream)).state.messages
     started, remaining_events = 0.0, total
     anon = consumer_cpu_at_start = server_cpu_at_start = 0.0
@@ -249,7 +253,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--clickhouse-url")
+    parser.add_argument(
+        "--profile", type=Path, help="write each consumer's cProfile stats into this folder"
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     pinned = len(os.sched_getaffinity(0)) >= 2
     work = Path(tempfile.mkdtemp(prefix="traytic-bench-consumer-"))
     nats = EmbeddedNats(work / "nats")
@@ -277,6 +286,7 @@ def main() -> None:
                 batches,
                 work,
                 cpu,
+                profile=args.profile,
             )
         )
         if url:
@@ -289,6 +299,7 @@ def main() -> None:
                     work,
                     cpu,
                     server._process.pid if server is not None and server._process else None,
+                    profile=args.profile,
                 )
             )
     finally:
