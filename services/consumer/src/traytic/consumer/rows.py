@@ -40,6 +40,10 @@ def _prop_text(value: PropValue) -> str:
     return str(value)
 
 
+_NO_PROPS: list[str] = []
+"""The props of every row without any: one list for all (nothing changes a row's lists)."""
+
+
 def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
     rows: list[EventRow] = []
     append = rows.append
@@ -47,8 +51,13 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
     foreign: set[tuple[str, int]] = set()
     new: set[tuple[str, int]] = set()
     page_of = enricher.page
-    referral_of = enricher.referral
+    referral_of = enricher.external_referral
     no_referral = enricher.no_referral
+    agent_of = enricher.agent
+    location_of = enricher.geo.locate
+    language_of = enricher.language
+    screen_of = enricher.screen
+    no_props = _NO_PROPS
     for batch_id, beacon_index, beacon, visitor, session, started_at, mine, fresh in identified:
         site_id = beacon.site_id
         key = (site_id, session)
@@ -57,29 +66,68 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
             foreign.add(key)
         elif fresh:
             new.add(key)
-        ua = enricher.user_agent(beacon.user_agent)
-        where = enricher.location(beacon.ip)
-        language = enricher.language(beacon.accept_language)
-        screen = enricher.screen(beacon.screen)
+        ua = agent_of(beacon.user_agent).info
+        where = location_of(beacon.ip)
+        language = language_of(beacon.accept_language)
+        screen = screen_of(beacon.screen)
         ts = int(beacon.received_at)
         base = beacon_base(batch_id, beacon_index)
-        for index, event in enumerate(beacon.events):
+        index = -1
+        for event in beacon.events:
+            index += 1
             page = page_of(event.url)
-            referral = no_referral
+            if type(event) is Pageview:
+                # Most events: their row straight away (the general path below sets the rest).
+                referral = referral_of(
+                    event.referrer or "", page.hostname, page.utm_source, page.utm_medium
+                )
+                append(
+                    EventRow(
+                        site_id,
+                        ts,
+                        "pageview",
+                        "",
+                        (base + index) & UINT64,
+                        visitor,
+                        session,
+                        page.hostname,
+                        page.pathname,
+                        referral.referrer,
+                        referral.source,
+                        referral.channel,
+                        page.utm_source,
+                        page.utm_medium,
+                        page.utm_campaign,
+                        page.utm_term,
+                        page.utm_content,
+                        where.country,
+                        where.region,
+                        where.city,
+                        ua.browser,
+                        ua.browser_version,
+                        ua.os,
+                        ua.os_version,
+                        ua.device,
+                        screen,
+                        language,
+                        no_props,
+                        no_props,
+                        0.0,
+                    )
+                )
+                continue
             name = ""
             value = 0.0
-            keys: list[str] = []
-            values: list[str] = []
+            keys = values = no_props
             revenue_micros, revenue_currency = 0, ""
             kind: str = event.__struct_config__.tag  # type: ignore[assignment]
             engaged_ms = scroll_depth = 0
             error_source = ""
-            if isinstance(event, Pageview):
-                referral = referral_of(event.referrer or "", page)
-            elif isinstance(event, CustomEvent):
+            if isinstance(event, CustomEvent):
                 name = event.name
-                keys = list(event.props)
-                values = [_prop_text(v) for v in event.props.values()]
+                if event.props:
+                    keys = list(event.props)
+                    values = [_prop_text(v) for v in event.props.values()]
                 if event.revenue is not None:
                     # Stored as sent; the gateway checked both, so neither raises here.
                     revenue_micros = amount_micros(event.revenue.amount)
@@ -107,9 +155,9 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                     session,
                     page.hostname,
                     page.pathname,
-                    referral.referrer,
-                    referral.source,
-                    referral.channel,
+                    no_referral.referrer,
+                    no_referral.source,
+                    no_referral.channel,
                     page.utm_source,
                     page.utm_medium,
                     page.utm_campaign,
