@@ -76,73 +76,40 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
         for event in beacon.events:
             index += 1
             page = page_of(event.url)
-            if type(event) is Pageview:
-                # Most events: their row straight away (the general path below sets the rest).
-                referral = referral_of(
-                    event.referrer or "", page.hostname, page.utm_source, page.utm_medium
-                )
-                append(
-                    EventRow(
-                        site_id,
-                        ts,
-                        "pageview",
-                        "",
-                        (base + index) & UINT64,
-                        visitor,
-                        session,
-                        page.hostname,
-                        page.pathname,
-                        referral.referrer,
-                        referral.source,
-                        referral.channel,
-                        page.utm_source,
-                        page.utm_medium,
-                        page.utm_campaign,
-                        page.utm_term,
-                        page.utm_content,
-                        where.country,
-                        where.region,
-                        where.city,
-                        ua.browser,
-                        ua.browser_version,
-                        ua.os,
-                        ua.os_version,
-                        ua.device,
-                        screen,
-                        language,
-                        no_props,
-                        no_props,
-                        0.0,
-                    )
-                )
-                continue
             name = ""
             value = 0.0
             keys = values = no_props
             revenue_micros, revenue_currency = 0, ""
-            kind: str = event.__struct_config__.tag  # type: ignore[assignment]
             engaged_ms = scroll_depth = 0
             error_source = ""
-            if isinstance(event, CustomEvent):
-                name = event.name
-                if event.props:
-                    keys = list(event.props)
-                    values = [_prop_text(v) for v in event.props.values()]
-                if event.revenue is not None:
-                    # Stored as sent; the gateway checked both, so neither raises here.
-                    revenue_micros = amount_micros(event.revenue.amount)
-                    revenue_currency = event.revenue.currency.upper()
-            elif isinstance(event, Vital):
-                name = event.name
-                value = event.value
-            elif isinstance(event, ErrorEvent):
-                name = event.message[:MAX_ERROR_MESSAGE]
-                error_source = (event.source or "")[:MAX_ERROR_SOURCE]
-            elif isinstance(event, Engagement):
-                # A vital-like measurement of the page (see migration 0015).
-                kind, name = "vital", ENGAGEMENT
-                engaged_ms = event.engaged_ms
-                scroll_depth = event.scroll_depth
+            if type(event) is Pageview:  # most events: no other field to read
+                kind = "pageview"
+                referral = referral_of(
+                    event.referrer or "", page.hostname, page.utm_source, page.utm_medium
+                )
+            else:
+                kind = event.__struct_config__.tag  # type: ignore[assignment]
+                referral = no_referral
+                if isinstance(event, CustomEvent):
+                    name = event.name
+                    if event.props:
+                        keys = list(event.props)
+                        values = [_prop_text(v) for v in event.props.values()]
+                    if event.revenue is not None:
+                        # Stored as sent; the gateway checked both, so neither raises here.
+                        revenue_micros = amount_micros(event.revenue.amount)
+                        revenue_currency = event.revenue.currency.upper()
+                elif isinstance(event, Vital):
+                    name = event.name
+                    value = event.value
+                elif isinstance(event, ErrorEvent):
+                    name = event.message[:MAX_ERROR_MESSAGE]
+                    error_source = (event.source or "")[:MAX_ERROR_SOURCE]
+                elif isinstance(event, Engagement):
+                    # A vital-like measurement of the page (see migration 0015).
+                    kind, name = "vital", ENGAGEMENT
+                    engaged_ms = event.engaged_ms
+                    scroll_depth = event.scroll_depth
             # Positional, in column order (see EventRow): the hot loop of the consumer.
             append(
                 EventRow(
@@ -155,9 +122,9 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
                     session,
                     page.hostname,
                     page.pathname,
-                    no_referral.referrer,
-                    no_referral.source,
-                    no_referral.channel,
+                    referral.referrer,
+                    referral.source,
+                    referral.channel,
                     page.utm_source,
                     page.utm_medium,
                     page.utm_campaign,
