@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from traytic.warehouse.rows import COLUMNS, EVENT_TYPES, EventRow
-from traytic.warehouse.sessions import SessionRow
+from traytic.warehouse.sessions import SESSION_COLUMNS, SessionRow
 from traytic.warehouse.sql import quote_string
 
 _ENCODER = msgspec.json.Encoder()
@@ -72,7 +72,6 @@ def encode_tab_separated(rows: Sequence[EventRow]) -> bytes:
 
 
 _ENUM8 = {name: index + 1 for index, name in enumerate(EVENT_TYPES)}
-_U64 = struct.Struct("<Q")
 _TS_TYPE = struct.Struct("<Ib")
 _IDS = struct.Struct("<QQQ")
 _F64 = struct.Struct("<d")
@@ -112,30 +111,6 @@ def encode_row_binary(rows: Sequence[EventRow]) -> bytes:
         _string(buffer, row.revenue_currency)
         buffer += _ENGAGEMENT.pack(row.engaged_ms, row.scroll_depth)
         _string(buffer, row.error_source)
-    return bytes(buffer)
-
-
-_SESSION_NUMBERS = struct.Struct("<IQQIIII")
-
-
-def encode_sessions_row_binary(rows: Sequence[SessionRow]) -> bytes:
-    """RowBinary of `sessions` rows (DateTime is UInt32 seconds)."""
-    buffer = bytearray()
-    pack = _SESSION_NUMBERS.pack
-    for row in rows:
-        _string(buffer, row.site_id)
-        buffer += pack(
-            row.started,
-            row.session_id,
-            row.visitor_id,
-            row.first_ts,
-            row.last_ts,
-            row.pageviews,
-            row.events,
-        )
-        for value in msgspec.structs.astuple(row)[8:26]:
-            _string(buffer, value)
-        buffer += _U64.pack(row.version)
     return bytes(buffer)
 
 
@@ -179,45 +154,73 @@ def _native_numbers(code: str) -> Callable[[Sequence[int] | Sequence[float]], by
     return lambda values: array(code, values).tobytes()
 
 
-_NATIVE_TYPES: dict[str, tuple[str, Callable[[Sequence[Any]], bytes]]] = {
-    "String": ("String", _native_strings),
-    "ts": ("DateTime('UTC')", _native_numbers("I")),
+_NativeColumn = tuple[str, Callable[[Sequence[Any]], bytes]]
+"""A column's type as Native names it, and the encoder of its values."""
+_STRING: _NativeColumn = ("String", _native_strings)
+_UINT64: _NativeColumn = ("UInt64", _native_numbers("Q"))
+_UINT32: _NativeColumn = ("UInt32", _native_numbers("I"))
+_DATETIME: _NativeColumn = ("DateTime('UTC')", _native_numbers("I"))
+
+_EVENT_TYPES: dict[str, _NativeColumn] = {
+    "ts": _DATETIME,
     "type": (_ENUM8_TYPE, lambda values: bytes(map(_ENUM8.__getitem__, values))),
-    "event_id": ("UInt64", _native_numbers("Q")),
-    "visitor_id": ("UInt64", _native_numbers("Q")),
-    "session_id": ("UInt64", _native_numbers("Q")),
+    "event_id": _UINT64,
+    "visitor_id": _UINT64,
+    "session_id": _UINT64,
     "props_key": ("Array(String)", _native_string_arrays),
     "props_value": ("Array(String)", _native_string_arrays),
     "value": ("Float64", _native_numbers("d")),
     "revenue_micros": ("Int64", _native_numbers("q")),
-    "engaged_ms": ("UInt32", _native_numbers("I")),
+    "engaged_ms": _UINT32,
     "scroll_depth": ("UInt8", bytes),
 }
 """The `events` column types (migrations 0001, 0010, 0015) by field; every other is a String."""
+_SESSION_TYPES: dict[str, _NativeColumn] = {
+    "started": _DATETIME,
+    "session_id": _UINT64,
+    "visitor_id": _UINT64,
+    "first_ts": _DATETIME,
+    "last_ts": _DATETIME,
+    "pageviews": _UINT32,
+    "events": _UINT32,
+    "version": _UINT64,
+}
+"""The `sessions` column types (migration 0002) by field; every other is a String."""
 
 
-def _native_header(name: str, kind: str) -> bytes:
-    return _STRINGS[name] + _STRINGS[kind]
+class _NativeBlock:
+    """Native encoding of one table's rows (array_like Structs, fields in column order)."""
+
+    def __init__(
+        self, fields: Sequence[str], columns: Sequence[str], types: dict[str, _NativeColumn]
+    ) -> None:
+        self._columns = []
+        for field, column in zip(fields, columns, strict=True):
+            kind, encode = types.get(field, _STRING)
+            self._columns.append((attrgetter(field), _STRINGS[column] + _STRINGS[kind], encode))
+
+    def encode(self, rows: Sequence[Any]) -> bytes:
+        """One block, column after column, each column's values packed back to back (numbers
+        as little-endian arrays, strings as length and UTF-8): the engine's own layout."""
+        parts = [_varint(len(self._columns)), _varint(len(rows))]
+        for get, header, encode in self._columns:
+            parts.append(header)
+            parts.append(encode(list(map(get, rows))))
+        return b"".join(parts)
 
 
-_NATIVE_COLUMNS = [
-    (
-        attrgetter(field),
-        _native_header(column, _NATIVE_TYPES.get(field, _NATIVE_TYPES["String"])[0]),
-        _NATIVE_TYPES.get(field, _NATIVE_TYPES["String"])[1],
-    )
-    for field, column in zip(EventRow.__struct_fields__, COLUMNS, strict=True)
-]
+_EVENTS_NATIVE = _NativeBlock(EventRow.__struct_fields__, COLUMNS, _EVENT_TYPES)
+_SESSIONS_NATIVE = _NativeBlock(SessionRow.__struct_fields__, SESSION_COLUMNS, _SESSION_TYPES)
 
 
 def encode_native(rows: Sequence[EventRow]) -> bytes:
-    """Native: one block, column after column, each column's values packed back to back (numbers
-    as little-endian arrays, strings as length and UTF-8): the engine's own layout."""
-    parts = [_varint(len(_NATIVE_COLUMNS)), _varint(len(rows))]
-    for get, header, encode in _NATIVE_COLUMNS:
-        parts.append(header)
-        parts.append(encode(list(map(get, rows))))
-    return b"".join(parts)
+    """`events` rows in Native."""
+    return _EVENTS_NATIVE.encode(rows)
+
+
+def encode_sessions_native(rows: Sequence[SessionRow]) -> bytes:
+    """`sessions` rows in Native."""
+    return _SESSIONS_NATIVE.encode(rows)
 
 
 SERVER_FORMATS = {
