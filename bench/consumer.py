@@ -199,10 +199,12 @@ async def run_engine(
     stop(process)
     seconds: dict[str, float] = {}
     visits: dict[str, int] = {}
+    inserts = 0
     for line in log.read_text().splitlines():
         if '"consumer_stopped"' in line:
             stopped = json.loads(line)
             seconds, visits = stopped["seconds"], stopped.get("visits", {})
+            inserts = stopped.get("inserts", 0)
     server_cpu = cpu_seconds(server_pid) - server_cpu_at_start if server_pid else 0.0
     if warehouse_settings.clickhouse_url is None:
         warehouse = open_warehouse(warehouse_settings)
@@ -225,6 +227,7 @@ async def run_engine(
         "server_cpu": server_cpu,
         "visits_memory": visits.get("memory", 0),
         "visits_recomputed": visits.get("recomputed", 0),
+        "inserts": inserts,
         **seconds,
     }
 
@@ -346,7 +349,8 @@ def main() -> None:
             )
         )
         print(
-            f"  {name:20} {steps}; visits written from memory {r['visits_memory']},"
+            f"  {name:20} {steps}; {r['inserts']:.0f} inserts of {r['events'] / max(r['inserts'], 1):,.0f}"
+            f" events on average; visits written from memory {r['visits_memory']},"
             f" recomputed {r['visits_recomputed']}"
         )
     print(

@@ -208,6 +208,7 @@ class Consumer:
             log.info(
                 "consumer_stopped",
                 inserted=self.metrics.events_inserted,
+                inserts=self.metrics.batches_inserted,
                 dropped=dict(self.metrics.dropped),
                 visits=dict(self.metrics.visits_written),
                 seconds={k: round(v, 3) for k, v in self.metrics.seconds.items()},
