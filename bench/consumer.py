@@ -32,6 +32,7 @@ from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E40
 from traytic.consumer.enricher import Enricher  # noqa: E402
 from traytic.consumer.identify import Identified  # noqa: E402
 from traytic.consumer.rows import build_rows  # noqa: E402
+from traytic.consumer.settings import ConsumerSettings  # noqa: E402
 from traytic.core import bus  # noqa: E402
 from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
 from traytic.core.events import (  # noqa: E402
@@ -121,7 +122,8 @@ async def bare_insert(
     warehouse: Warehouse, batches: list[IngestBatch], server_pid: int | None = None
 ) -> tuple[float, float]:
     """Insert the same rows the consumer produced, without the pipeline: the baseline, as
-    rows/s and CPU seconds per row (this process, where chDB runs, or the server)."""
+    rows/s and CPU seconds per row (this process, where chDB runs, or the server), in inserts
+    as large as the consumer's batches."""
     identified = [
         Identified(batch.batch_id + "x", index, beacon, 1, 1, int(beacon.received_at))
         for batch in batches
@@ -131,8 +133,9 @@ async def bare_insert(
     await warehouse.execute("TRUNCATE TABLE events")
     cpu = cpu_seconds(server_pid) if server_pid else time.process_time()
     started = time.perf_counter()
-    for offset in range(0, len(rows), 5000):
-        await warehouse.insert_events(rows[offset : offset + 5000])
+    size = ConsumerSettings().batch_max_events  # inserts as large as the consumer's batches
+    for offset in range(0, len(rows), size):
+        await warehouse.insert_events(rows[offset : offset + size])
     elapsed = time.perf_counter() - started
     cpu = (cpu_seconds(server_pid) if server_pid else time.process_time()) - cpu
     return len(rows) / elapsed, cpu / len(rows)
@@ -164,7 +167,6 @@ async def run_engine(
         "TRAYTIC_CLICKHOUSE_DATABASE": warehouse_settings.clickhouse_database,
         "TRAYTIC_CHDB_PATH": warehouse_settings.chdb_path,
         "TRAYTIC_GEOIP_PATH": str(GEOIP),
-        "TRAYTIC_BATCH_MAX_WAIT_S": "0.05",
         "TRAYTIC_LOG_FORMAT": "json",
     }
     if not warehouse_settings.clickhouse_url:
@@ -311,7 +313,8 @@ def main() -> None:
         nats.stop()
     targets = {"chDB (embedded)": 50_000, "ClickHouse server": 30_000}
     print(
-        f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 =="
+        f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events,"
+        f" batches of up to {ConsumerSettings().batch_max_events:,} (the consumer's settings) =="
     )
     print(
         f"{'engine':20} {'events/s':>9} {'target':>7} {'bare insert/s':>13} {'ratio':>6} {'total s':>7}"
