@@ -13,7 +13,7 @@ class ConsumerSettings(msgspec.Struct, frozen=True, kw_only=True):
     batch_max_events: int = 20_000
     batch_max_wait_s: float = 1.0
     """A batch is written when it holds `batch_max_events` or is this old, whichever first.
-    Large batches make a backlog cheap: chDB spends a fixed ~30 ms on each insert with the
+    Large batches make a backlog cheap: chDB spends a fixed ~35 ms on each insert with the
     rollup views (insert CPU per row with every view, merges counted: 29 us in inserts of 5,000,
     10 us in inserts of 20,000); a quiet stream still goes out at once (`batch_idle_s`)."""
     batch_idle_s: float = 0.1
