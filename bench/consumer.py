@@ -32,6 +32,7 @@ from tests.fixtures.clickhouse import ClickHouseServer, find_binary  # noqa: E40
 from traytic.consumer.enricher import Enricher  # noqa: E402
 from traytic.consumer.identify import Identified  # noqa: E402
 from traytic.consumer.rows import build_rows  # noqa: E402
+from traytic.consumer.settings import ConsumerSettings  # noqa: E402
 from traytic.core import bus  # noqa: E402
 from traytic.core.embedded_nats import EmbeddedNats  # noqa: E402
 from traytic.core.events import (  # noqa: E402
@@ -121,7 +122,8 @@ async def bare_insert(
     warehouse: Warehouse, batches: list[IngestBatch], server_pid: int | None = None
 ) -> tuple[float, float]:
     """Insert the same rows the consumer produced, without the pipeline: the baseline, as
-    rows/s and CPU seconds per row (this process, where chDB runs, or the server)."""
+    rows/s and CPU seconds per row (this process, where chDB runs, or the server), in inserts
+    as large as the consumer's batches."""
     identified = [
         Identified(batch.batch_id + "x", index, beacon, 1, 1, int(beacon.received_at))
         for batch in batches
@@ -131,8 +133,9 @@ async def bare_insert(
     await warehouse.execute("TRUNCATE TABLE events")
     cpu = cpu_seconds(server_pid) if server_pid else time.process_time()
     started = time.perf_counter()
-    for offset in range(0, len(rows), 5000):
-        await warehouse.insert_events(rows[offset : offset + 5000])
+    size = ConsumerSettings().batch_max_events  # inserts as large as the consumer's batches
+    for offset in range(0, len(rows), size):
+        await warehouse.insert_events(rows[offset : offset + size])
     elapsed = time.perf_counter() - started
     cpu = (cpu_seconds(server_pid) if server_pid else time.process_time()) - cpu
     return len(rows) / elapsed, cpu / len(rows)
@@ -146,6 +149,7 @@ async def run_engine(
     work: Path,
     cpu: str | None,
     server_pid: int | None = None,
+    profile: Path | None = None,
 ) -> dict[str, float]:
     """`traytic consumer` as deployed (its own process, pinned), draining a pre-filled stream."""
     settings = bus.BusSettings(nats_url=nats_url, namespace=f"bench{name}")
@@ -163,7 +167,6 @@ async def run_engine(
         "TRAYTIC_CLICKHOUSE_DATABASE": warehouse_settings.clickhouse_database,
         "TRAYTIC_CHDB_PATH": warehouse_settings.chdb_path,
         "TRAYTIC_GEOIP_PATH": str(GEOIP),
-        "TRAYTIC_BATCH_MAX_WAIT_S": "0.05",
         "TRAYTIC_LOG_FORMAT": "json",
     }
     if not warehouse_settings.clickhouse_url:
@@ -171,7 +174,10 @@ async def run_engine(
     log = work / f"consumer-{name}.log"
     js = nc.jetstream()
     stream = bus.names(settings.namespace).stream
-    process = start([sys.executable, "-m", "traytic.cli.main", "consumer"], env, cpu, log)
+    command = [sys.executable, "-m", "traytic.cli.main", "consumer"]
+    if profile is not None:  # cProfile slows the consumer: its figures are for the split only
+        command[1:1] = ["-m", "cProfile", "-o", str(profile / f"consumer-{name}.prof")]
+    process = start(command, env, cpu, log)
     initial = (await js.stream_info(stream)).state.messages
     started, remaining_events = 0.0, total
     anon = consumer_cpu_at_start = server_cpu_at_start = 0.0
@@ -195,10 +201,12 @@ async def run_engine(
     stop(process)
     seconds: dict[str, float] = {}
     visits: dict[str, int] = {}
+    inserts = 0
     for line in log.read_text().splitlines():
         if '"consumer_stopped"' in line:
             stopped = json.loads(line)
             seconds, visits = stopped["seconds"], stopped.get("visits", {})
+            inserts = stopped.get("inserts", 0)
     server_cpu = cpu_seconds(server_pid) - server_cpu_at_start if server_pid else 0.0
     if warehouse_settings.clickhouse_url is None:
         warehouse = open_warehouse(warehouse_settings)
@@ -221,6 +229,7 @@ async def run_engine(
         "server_cpu": server_cpu,
         "visits_memory": visits.get("memory", 0),
         "visits_recomputed": visits.get("recomputed", 0),
+        "inserts": inserts,
         **seconds,
     }
 
@@ -249,7 +258,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--clickhouse-url")
+    parser.add_argument(
+        "--profile", type=Path, help="write each consumer's cProfile stats into this folder"
+    )
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     pinned = len(os.sched_getaffinity(0)) >= 2
     work = Path(tempfile.mkdtemp(prefix="traytic-bench-consumer-"))
     nats = EmbeddedNats(work / "nats")
@@ -277,6 +291,7 @@ def main() -> None:
                 batches,
                 work,
                 cpu,
+                profile=args.profile,
             )
         )
         if url:
@@ -289,6 +304,7 @@ def main() -> None:
                     work,
                     cpu,
                     server._process.pid if server is not None and server._process else None,
+                    profile=args.profile,
                 )
             )
     finally:
@@ -297,7 +313,8 @@ def main() -> None:
         nats.stop()
     targets = {"chDB (embedded)": 50_000, "ClickHouse server": 30_000}
     print(
-        f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events, batches of 5,000 =="
+        f"\n== consumer: pre-filled stream -> rows, one consumer on CPU 0, {args.events} events,"
+        f" batches of up to {ConsumerSettings().batch_max_events:,} (the consumer's settings) =="
     )
     print(
         f"{'engine':20} {'events/s':>9} {'target':>7} {'bare insert/s':>13} {'ratio':>6} {'total s':>7}"
@@ -335,7 +352,8 @@ def main() -> None:
             )
         )
         print(
-            f"  {name:20} {steps}; visits written from memory {r['visits_memory']},"
+            f"  {name:20} {steps}; {r['inserts']:.0f} inserts of {r['events'] / max(r['inserts'], 1):,.0f}"
+            f" events on average; visits written from memory {r['visits_memory']},"
             f" recomputed {r['visits_recomputed']}"
         )
     print(

@@ -23,8 +23,14 @@ NO_REFERRAL = Referral("", "", "", False)
 AGENT_CACHE_SIZE = 20_000
 REFERRER_CACHE_SIZE = 65_536
 
+
+def _external_referral(referrer: str, hostname: str, utm_source: str, utm_medium: str) -> Referral:
+    referral = attribute_referral(referrer, hostname, utm_source, utm_medium)
+    return NO_REFERRAL if referral.internal else referral
+
+
 _page_url = lru_cache(maxsize=65_536)(parse_page_url)
-_referral = lru_cache(maxsize=65_536)(attribute_referral)
+_referral = lru_cache(maxsize=65_536)(_external_referral)
 _language = lru_cache(maxsize=4_096)(primary_language)
 
 
@@ -76,20 +82,16 @@ class Enricher:
     def location(self, ip: str) -> Location:
         return self.geo.locate(ip)
 
-    @staticmethod
-    def language(accept_language: str) -> str:
-        return _language(accept_language)
+    # The cached functions themselves, not methods calling them: rows.py calls them per event.
+    language = staticmethod(_language)
+    screen = staticmethod(screen_class)
+    page = staticmethod(_page_url)
 
-    @staticmethod
-    def screen(width: int | None) -> str:
-        return screen_class(width)
-
-    @staticmethod
-    def page(url: str) -> PageUrl:
-        return _page_url(url)
+    external_referral = staticmethod(_referral)
+    """(referrer, page hostname, utm_source, utm_medium) → the referral of a pageview; a
+    same-site referrer is no referral (a navigation)."""
 
     @staticmethod
     def referral(referrer: str, page: PageUrl) -> Referral:
-        """The referral of a pageview; a same-site referrer is no referral (a navigation)."""
-        referral = _referral(referrer, page.hostname, page.utm_source, page.utm_medium)
-        return NO_REFERRAL if referral.internal else referral
+        """The referral of a pageview on `page` (see `external_referral`)."""
+        return _referral(referrer, page.hostname, page.utm_source, page.utm_medium)

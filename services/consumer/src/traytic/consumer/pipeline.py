@@ -25,6 +25,7 @@ from traytic.consumer.dead_letter import DeadLetter
 from traytic.consumer.decode import Decoder
 from traytic.consumer.enricher import Enricher
 from traytic.consumer.identify import Identifier, humans
+from traytic.consumer.kv_writes import KvWriter
 from traytic.consumer.metrics import ConsumerMetrics
 from traytic.consumer.rows import build_rows
 from traytic.consumer.salts import SALT_TTL_S, DailySalts
@@ -82,6 +83,7 @@ class Consumer:
         )
         self._decoder = Decoder(dead_letter, max_deliveries=settings.decode_max_deliveries)
         self._shared: SharedVisits | None = None
+        self._kv_writer: KvWriter | None = None
         self.writer = Writer(
             warehouse,
             self.metrics,
@@ -108,10 +110,14 @@ class Consumer:
         marks = await bus.ensure_bucket(
             self._js, marks_bucket, replicas=self._bus.kv_replicas, ttl_s=ttl_s
         )
+        if self._kv_writer is not None:
+            await self._kv_writer.stop()
+        self._kv_writer = KvWriter(self._nc, self._names.sessions_bucket)
         tracker = SessionTracker(
             sessions,
             timeout_s=self._settings.session_timeout_s,
             write_interval_s=self._settings.session_write_interval_s,
+            writer=self._kv_writer,
         )
         if self._shared is not None:
             await self._shared.stop()
@@ -196,9 +202,13 @@ class Consumer:
             if self._shared is not None:
                 with contextlib.suppress(Exception):
                     await self._shared.stop()
+            if self._kv_writer is not None:
+                with contextlib.suppress(Exception):
+                    await self._kv_writer.stop()
             log.info(
                 "consumer_stopped",
                 inserted=self.metrics.events_inserted,
+                inserts=self.metrics.batches_inserted,
                 dropped=dict(self.metrics.dropped),
                 visits=dict(self.metrics.visits_written),
                 seconds={k: round(v, 3) for k, v in self.metrics.seconds.items()},

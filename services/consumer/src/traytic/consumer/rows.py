@@ -40,6 +40,10 @@ def _prop_text(value: PropValue) -> str:
     return str(value)
 
 
+_NO_PROPS: list[str] = []
+"""The props of every row without any: one list for all (nothing changes a row's lists)."""
+
+
 def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
     rows: list[EventRow] = []
     append = rows.append
@@ -47,8 +51,13 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
     foreign: set[tuple[str, int]] = set()
     new: set[tuple[str, int]] = set()
     page_of = enricher.page
-    referral_of = enricher.referral
+    referral_of = enricher.external_referral
     no_referral = enricher.no_referral
+    agent_of = enricher.agent
+    location_of = enricher.geo.locate
+    language_of = enricher.language
+    screen_of = enricher.screen
+    no_props = _NO_PROPS
     for batch_id, beacon_index, beacon, visitor, session, started_at, mine, fresh in identified:
         site_id = beacon.site_id
         key = (site_id, session)
@@ -57,44 +66,50 @@ def build_rows(identified: Sequence[Identified], enricher: Enricher) -> Built:
             foreign.add(key)
         elif fresh:
             new.add(key)
-        ua = enricher.user_agent(beacon.user_agent)
-        where = enricher.location(beacon.ip)
-        language = enricher.language(beacon.accept_language)
-        screen = enricher.screen(beacon.screen)
+        ua = agent_of(beacon.user_agent).info
+        where = location_of(beacon.ip)
+        language = language_of(beacon.accept_language)
+        screen = screen_of(beacon.screen)
         ts = int(beacon.received_at)
         base = beacon_base(batch_id, beacon_index)
-        for index, event in enumerate(beacon.events):
+        index = -1
+        for event in beacon.events:
+            index += 1
             page = page_of(event.url)
-            referral = no_referral
             name = ""
             value = 0.0
-            keys: list[str] = []
-            values: list[str] = []
+            keys = values = no_props
             revenue_micros, revenue_currency = 0, ""
-            kind: str = event.__struct_config__.tag  # type: ignore[assignment]
             engaged_ms = scroll_depth = 0
             error_source = ""
-            if isinstance(event, Pageview):
-                referral = referral_of(event.referrer or "", page)
-            elif isinstance(event, CustomEvent):
-                name = event.name
-                keys = list(event.props)
-                values = [_prop_text(v) for v in event.props.values()]
-                if event.revenue is not None:
-                    # Stored as sent; the gateway checked both, so neither raises here.
-                    revenue_micros = amount_micros(event.revenue.amount)
-                    revenue_currency = event.revenue.currency.upper()
-            elif isinstance(event, Vital):
-                name = event.name
-                value = event.value
-            elif isinstance(event, ErrorEvent):
-                name = event.message[:MAX_ERROR_MESSAGE]
-                error_source = (event.source or "")[:MAX_ERROR_SOURCE]
-            elif isinstance(event, Engagement):
-                # A vital-like measurement of the page (see migration 0015).
-                kind, name = "vital", ENGAGEMENT
-                engaged_ms = event.engaged_ms
-                scroll_depth = event.scroll_depth
+            if type(event) is Pageview:  # most events: no other field to read
+                kind = "pageview"
+                referral = referral_of(
+                    event.referrer or "", page.hostname, page.utm_source, page.utm_medium
+                )
+            else:
+                kind = event.__struct_config__.tag  # type: ignore[assignment]
+                referral = no_referral
+                if isinstance(event, CustomEvent):
+                    name = event.name
+                    if event.props:
+                        keys = list(event.props)
+                        values = [_prop_text(v) for v in event.props.values()]
+                    if event.revenue is not None:
+                        # Stored as sent; the gateway checked both, so neither raises here.
+                        revenue_micros = amount_micros(event.revenue.amount)
+                        revenue_currency = event.revenue.currency.upper()
+                elif isinstance(event, Vital):
+                    name = event.name
+                    value = event.value
+                elif isinstance(event, ErrorEvent):
+                    name = event.message[:MAX_ERROR_MESSAGE]
+                    error_source = (event.source or "")[:MAX_ERROR_SOURCE]
+                elif isinstance(event, Engagement):
+                    # A vital-like measurement of the page (see migration 0015).
+                    kind, name = "vital", ENGAGEMENT
+                    engaged_ms = event.engaged_ms
+                    scroll_depth = event.scroll_depth
             # Positional, in column order (see EventRow): the hot loop of the consumer.
             append(
                 EventRow(

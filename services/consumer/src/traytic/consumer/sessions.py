@@ -27,6 +27,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from traytic.consumer.enrich.visitor import session_id as derive_session_id
+from traytic.consumer.kv_writes import KvWriter
 
 log = structlog.get_logger()
 
@@ -85,6 +86,17 @@ def _kv_key(key: Key) -> str:
     return f"{key[0]}.{key[1]:016x}"
 
 
+class _Write(NamedTuple):
+    """A visitor's new session state, planned from what was known, before it is stored."""
+
+    key: Key
+    current: _Cached | None
+    visitor_id: int
+    ordered: list[int]
+    state: SessionState
+    assigned: list[tuple[int, Assigned]]
+
+
 class SessionTracker:
     def __init__(
         self,
@@ -94,8 +106,11 @@ class SessionTracker:
         write_interval_s: int = 60,
         cache_size: int = 200_000,
         replica: int = 0,
+        writer: KvWriter | None = None,
     ) -> None:
         self._kv = kv
+        self._writer = writer
+        """Writes a batch's first attempts at once (the bucket's); without it, one by one."""
         self.replica = replica or secrets.randbits(63) + 1
         """This replica's name in the states it writes: random per process, never 0."""
         self._timeout = timeout_s
@@ -184,7 +199,7 @@ class SessionTracker:
                     previous_keys.append(previous)
         states.update(await self._read_many(previous_keys))
 
-        plans = []
+        writes: list[_Write] = []
         for key, indices in groups.items():
             state_key = key
             current = states.get(key)
@@ -203,16 +218,53 @@ class SessionTracker:
                 visitor_id, ordered, visits, current.state if current else None
             )
             if self._needs_write(current, state):
-                # Tasks only for the visitors that need KV: most of a busy batch needs none.
-                plans.append(self._settle(state_key, current, visitor_id, ordered, visits))
+                # KV only for the visitors that need it: most of a busy batch needs none.
+                writes.append(_Write(state_key, current, visitor_id, ordered, state, assigned))
                 continue
             assert current is not None
             self._remember(state_key, _Cached(state, current.revision, current.written_last_seen))
             for index, value in assigned:
                 results[index] = value
-        for settled in await asyncio.gather(*plans):
+        for settled in await self._write(writes, visits):
             for index, value in settled:
                 results[index] = value
+
+    async def _write(
+        self, writes: list[_Write], visits: Sequence[Visit]
+    ) -> list[list[tuple[int, Assigned]]]:
+        """Store each planned state; a write another replica beat goes the careful way
+        (`_settle`: read what it wrote, assign again from that)."""
+        if self._writer is None or not writes:
+            return await asyncio.gather(
+                *(self._settle(w.key, w.current, w.visitor_id, w.ordered, visits) for w in writes)
+            )
+        self.kv_writes += len(writes)
+        revisions = await self._writer.compare_and_set(
+            [
+                (
+                    _kv_key(w.key),
+                    _ENCODER.encode(w.state),
+                    (w.current.revision or 0) if w.current is not None else 0,
+                )
+                for w in writes
+            ]
+        )
+        settled: list[list[tuple[int, Assigned]]] = []
+        contended = []
+        for write, revision in zip(writes, revisions, strict=True):
+            if revision is None:
+                contended.append(self._settle_after_read(write, visits))
+            else:
+                self._remember(write.key, _Cached(write.state, revision, write.state.last_seen))
+                settled.append(write.assigned)
+        settled.extend(await asyncio.gather(*contended))
+        return settled
+
+    async def _settle_after_read(
+        self, write: _Write, visits: Sequence[Visit]
+    ) -> list[tuple[int, Assigned]]:
+        current = await self._read(write.key)
+        return await self._settle(write.key, current, write.visitor_id, write.ordered, visits)
 
     def _needs_write(self, current: _Cached | None, state: SessionState) -> bool:
         return (

@@ -10,9 +10,12 @@ from traytic.core.logging import LogFormat
 class ConsumerSettings(msgspec.Struct, frozen=True, kw_only=True):
     consumer_name: str = "traytic-consumer"
     """The durable JetStream consumer every replica shares."""
-    batch_max_events: int = 5000
+    batch_max_events: int = 20_000
     batch_max_wait_s: float = 1.0
-    """A batch is written when it holds `batch_max_events` or is this old, whichever first."""
+    """A batch is written when it holds `batch_max_events` or is this old, whichever first.
+    Large batches make a backlog cheap: chDB spends a fixed ~35 ms on each insert with the
+    rollup views (insert CPU per row with every view, merges counted: 29 us in inserts of 5,000,
+    10 us in inserts of 20,000); a quiet stream still goes out at once (`batch_idle_s`)."""
     batch_idle_s: float = 0.1
     """...or once no message arrived for this long (a quiet stream: the live view stays live)."""
     fetch_size: int = 256

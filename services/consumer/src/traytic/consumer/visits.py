@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from traytic.warehouse.rows import EventRow
-from traytic.warehouse.sessions import SessionRow, event_order
+from traytic.warehouse.sessions import SessionRow
 
 VisitKey = tuple[str, int]
 """(site id, session id)."""
@@ -30,8 +30,10 @@ class _Visit:
     __slots__ = (
         "count",
         "entry",
+        "entry_order",
         "events",
         "exit",
+        "exit_order",
         "first",
         "first_row",
         "last_ts",
@@ -44,36 +46,41 @@ class _Visit:
         self.count = 0
         self.pageviews = 0
         self.events = 0
-        self.first: int | None = None
-        """`event_order` of the first event: the visit carries its attributes."""
+        self.first = -1
+        """`event_order` of the first event (-1: none yet): the visit carries its attributes."""
         self.first_row: EventRow | None = None
         self.last_ts = 0
-        self.entry: tuple[int, str] | None = None
-        """(`event_order`, page) of the first pageview; `exit` of the last."""
-        self.exit: tuple[int, str] | None = None
+        self.entry_order = -1
+        """`event_order` of the first pageview (-1: none yet), `exit_order` of the last."""
+        self.exit_order = -1
+        self.entry = ""
+        self.exit = ""
 
-    def add(self, row: EventRow) -> None:
-        kind = row.type
-        if kind not in ("pageview", "event"):
-            return  # vitals and errors are not part of a visit's figures
-        order = event_order(row.ts, row.event_id)
-        if kind == "pageview":
-            self.pageviews += 1
-            if self.entry is None or order < self.entry[0]:
-                self.entry = (order, row.pathname)
-            if self.exit is None or order > self.exit[0]:
-                self.exit = (order, row.pathname)
-        else:
-            self.events += 1
-        self.count += 1
-        if self.first is None or order < self.first:
-            self.first = order
-            self.first_row = row
-        self.last_ts = max(self.last_ts, row.ts)
+    def add(self, rows: Iterable[EventRow]) -> None:
+        for row in rows:
+            kind = row.type
+            if kind == "pageview":
+                self.pageviews += 1
+            elif kind == "event":
+                self.events += 1
+            else:
+                continue  # vitals and errors are not part of a visit's figures
+            ts = row.ts
+            order = (ts << 32) | (row.event_id & 0xFFFF_FFFF)  # event_order(ts, event_id)
+            if kind == "pageview":
+                if self.entry_order < 0 or order < self.entry_order:
+                    self.entry_order, self.entry = order, row.pathname
+                if order > self.exit_order:
+                    self.exit_order, self.exit = order, row.pathname
+            self.count += 1
+            if self.first < 0 or order < self.first:
+                self.first = order
+                self.first_row = row
+            self.last_ts = max(self.last_ts, ts)
 
     def row(self, site_id: str, session_id: int) -> SessionRow | None:
         first = self.first_row
-        if first is None or self.first is None:
+        if first is None:
             return None  # no pageview or custom event yet: no row, as the refresh gives none
         return SessionRow(
             site_id,
@@ -84,8 +91,8 @@ class _Visit:
             self.last_ts,
             self.pageviews,
             self.events,
-            self.entry[1] if self.entry else "",
-            self.exit[1] if self.exit else "",
+            self.entry,
+            self.exit,
             first.hostname,
             first.referrer,
             first.referrer_source,
@@ -131,10 +138,10 @@ class VisitMemory:
         visit = None if new else self._visits.get(key)
         if visit is None:
             visit = _Visit(started)
-        self._visits[key] = visit
-        self._visits.move_to_end(key)
-        for row in rows:
-            visit.add(row)
-        while len(self._visits) > self._max:
-            self._visits.popitem(last=False)
+        visits = self._visits
+        visits[key] = visit
+        visits.move_to_end(key)
+        visit.add(rows)
+        if len(visits) > self._max:
+            visits.popitem(last=False)
         return visit.row(*key)

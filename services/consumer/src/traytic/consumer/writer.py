@@ -211,9 +211,11 @@ class Writer:
         memory = self._visits
         if memory is None or not job.owned:
             return _VisitWrite([], dict(job.sessions))
-        doubtful = {
-            (row.site_id, row.session_id) for row in job.rows if row.event_id in doubtful_ids
-        }
+        doubtful = (
+            {(row.site_id, row.session_id) for row in job.rows if row.event_id in doubtful_ids}
+            if doubtful_ids
+            else set()
+        )
         fast = {
             key
             for key in job.owned - doubtful
