@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
+from pathlib import Path
 
 import pytest
 from nats.js.api import ConsumerConfig
@@ -20,8 +22,8 @@ def _events(batch_no: int, count: int = 20) -> list[CustomEvent]:
     ]
 
 
-async def _assert_exact(harness: Harness, expected: int) -> None:
-    await harness.wait_for_rows(expected, settle=1.0)
+async def _assert_exact(harness: Harness, expected: int, timeout: float = 30.0) -> None:
+    await harness.wait_for_rows(expected, timeout=timeout, settle=1.0)
     total, unique = await harness.count()
     assert (total, unique) == (expected, expected)
     [row] = await harness.warehouse.query("SELECT uniqExact(props.value[1]) AS n FROM events")
@@ -154,14 +156,31 @@ async def test_consumer_process_sigkilled_and_restarted(
         await harness.publisher.publish([beacon(_events(n * 2 + k, 10)) for k in range(2)])
         if n == 25:
             total, _ = await harness.count()
+            deadline = time.monotonic() + 90
             while total == 0:  # let it get going, then kill it wherever it is
+                assert first.poll() is None, _log_tails(tmp_path, "first")
+                assert time.monotonic() < deadline, _log_tails(tmp_path, "first")
                 await asyncio.sleep(0.05)
                 total, _ = await harness.count()
             first.send_signal(signal.SIGKILL)
             first.wait()
     second = spawn("second")
     try:
-        await _assert_exact(harness, harness.publisher.event_count)
+        # A fresh process under a loaded CI runner takes seconds to import and connect, and
+        # what the first one held comes back only after the ack wait: more than the default.
+        await _assert_exact(harness, harness.publisher.event_count, timeout=90)
+    except AssertionError as failure:
+        raise AssertionError(f"{failure}\n{_log_tails(tmp_path, 'first', 'second')}") from None
     finally:
         second.terminate()
-        assert second.wait(timeout=30) == 0
+        code = second.wait(timeout=30)
+    assert code == 0, _log_tails(tmp_path, "second")
+
+
+def _log_tails(folder: Path, *names: str) -> str:
+    """The last lines each consumer process logged: what a failure on CI needs to be read."""
+    parts = []
+    for name in names:
+        lines = (folder / f"{name}.log").read_text(errors="replace").splitlines()
+        parts.append(f"--- {name}.log (last 15 lines)\n" + "\n".join(lines[-15:]))
+    return "\n".join(parts)

@@ -320,3 +320,36 @@ async def test_unreachable_server_raises_warehouse_unavailable() -> None:
             await store.migrate()
     finally:
         await store.close()
+
+
+async def test_insert_of_a_client_killed_midway_counts_as_stored(
+    warehouse: Warehouse, warehouse_settings: WarehouseSettings
+) -> None:
+    """A consumer killed after sending an insert: the server still runs it, and the batch's
+    redelivery must find those rows stored, not insert them a second time."""
+    if warehouse_settings.clickhouse_url is None:
+        pytest.skip("chDB runs in-process: its inserts end with the process that made them")
+    assert isinstance(warehouse, ServerWarehouse)
+    host, _, port = warehouse_settings.clickhouse_url.removeprefix("http://").partition(":")
+    # The server takes ~2 s over this insert (sleep), like a large batch on a busy machine.
+    query = (
+        "INSERT INTO events (site_id, ts, type, event_id)"
+        f" SELECT 'st_demo', toDateTime({TS}), 'pageview', toUInt64(4242)"
+        " FROM system.one WHERE sleep(2) = 0"
+    )
+    from urllib.parse import urlencode
+
+    target = "/?" + urlencode(
+        {
+            "database": warehouse.database,
+            "query": query,
+            "query_id": "traytic-insert-" + warehouse.database + "-killed",
+        }
+    )
+    _, writer = await asyncio.open_connection(host, int(port.rstrip("/")))
+    writer.write(f"POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n".encode())
+    await writer.drain()
+    writer.close()  # the client is gone; the server goes on
+    await asyncio.sleep(0.3)  # the server has the request
+    found = await warehouse.existing_event_ids(["st_demo"], TS, TS, [4242])
+    assert found == {4242}

@@ -71,6 +71,14 @@ class Warehouse(ABC):
         calls it; both engines' backends implement it."""
         raise NotImplementedError(f"{type(self).__name__} cannot insert sessions")
 
+    async def settle_inserts(self) -> None:
+        """Return once no insert into `events` sent earlier by any consumer is still running.
+
+        An in-process engine has none: its inserts die with the process that made them. A
+        server finishes an insert whose body it received even after its client was killed, so
+        a redelivered batch could be checked before the first delivery's rows land."""
+        return
+
     @abstractmethod
     async def ping(self) -> bool:
         """True when the engine answers; never raises."""
@@ -189,12 +197,16 @@ class Warehouse(ABC):
         ts_max: int,
         event_ids: Iterable[int],
     ) -> set[int]:
-        """Which of `event_ids` are already stored (for sites `site_ids`, ts in [min, max])."""
+        """Which of `event_ids` are already stored (for sites `site_ids`, ts in [min, max]).
+
+        Waits first for inserts still running on behalf of a client that is gone (see
+        `settle_inserts`): what they hold is stored a moment later and must count as stored."""
         sites = sorted(set(site_ids))
         ids = sorted(set(event_ids))
         found: set[int] = set()
         if not sites or not ids:
             return found
+        await self.settle_inserts()
         for start in range(0, len(ids), IDS_PER_LOOKUP):
             chunk = ids[start : start + IDS_PER_LOOKUP]
             # Tuples bind as IN lists, which let both engines use the primary key on site_id;

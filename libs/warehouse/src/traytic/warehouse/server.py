@@ -8,11 +8,15 @@ queries come back as `FORMAT JSON`. A refused or timed-out connection raises
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
+import structlog
 from aiochclient import ChClient
 
 from traytic.warehouse.base import Warehouse, check_database_name
@@ -31,6 +35,11 @@ from traytic.warehouse.sql import bind, decode_json_result
 _INSERT = f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) FORMAT "
 _INSERT_SESSIONS = f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) FORMAT Native"
 _UNAVAILABLE_STATUSES = {502, 503, 504}
+SETTLE_TIMEOUT_S = 30.0
+"""How long a check for stored events waits on inserts still running; past it, it goes on
+(an insert running that long is stuck, and the check must not block ingest for good)."""
+
+log = structlog.get_logger()
 
 
 def _basic_auth(settings: WarehouseSettings) -> str:
@@ -55,6 +64,7 @@ class ServerWarehouse(Warehouse):
         )
         self.client = ChClient(self._session, url=self._url)
         """aiochclient on the same session, for callers that want its typed API."""
+        self._insert_prefix = f"traytic-insert-{self.database}-"
 
     async def _post(
         self, body: bytes | str, params: dict[str, str], *, in_database: bool = True
@@ -92,7 +102,27 @@ class ServerWarehouse(Warehouse):
         """`fmt` exists for the benchmark; the default is the fastest measured on 18.16."""
         if not rows:
             return
-        await self._post(SERVER_FORMATS[fmt](rows), {"query": _INSERT + fmt})
+        await self._post(
+            SERVER_FORMATS[fmt](rows),
+            {"query": _INSERT + fmt, "query_id": f"{self._insert_prefix}{uuid.uuid4().hex}"},
+        )
+
+    async def settle_inserts(self, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+        # Inserts are recognised by their query id (18.16's `system.processes` names no
+        # database); on a cluster this sees the node this replica talks to.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            [row] = await self.query(
+                "SELECT count() AS running FROM system.processes"
+                " WHERE startsWith(query_id, {prefix:String})",
+                {"prefix": self._insert_prefix},
+            )
+            if not int(row["running"]):
+                return
+            if time.monotonic() >= deadline:
+                log.warning("inserts_still_running", running=int(row["running"]))
+                return
+            await asyncio.sleep(0.05)
 
     async def insert_sessions(self, rows: Sequence[SessionRow]) -> None:
         if not rows:
