@@ -83,7 +83,7 @@ bench: sync ## benchmarks: figures printed with ratios to a baseline measured in
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& apt-get install -y -qq wrk >/dev/null; } || { echo "bench needs wrk: apt-get install wrk"; exit 1; }
 	$(UV) run python bench/gateway.py
-	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py bench/goals.py bench/cluster.py; do \
+	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py bench/first_paint.py bench/goals.py bench/cluster.py; do \
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
 bench-large: sync ## the stats at 10M events (both engines) and 100M (server): about an hour, ~15 GB of disk

@@ -39,6 +39,10 @@ export function Dashboard({
   const [previous, setPrevious] = useState<Timeseries | null>(null);
   const compare = query.get("compare") === "1";
   const [error, setError] = useState<string | null>(null);
+  // The panels below mount once the key figures are in: their dozen reports would otherwise
+  // queue beside the overview in the server (chDB answers one query at a time) and the figures
+  // people look at first would come last.
+  const [panelsOn, setPanelsOn] = useState(false);
 
   useEffect(() => {
     let current = true;
@@ -50,6 +54,7 @@ export function Dashboard({
       .then(async ([o, t]) => {
         if (!current) return;
         setOverview(o);
+        setPanelsOn(true);
         let p: Timeseries | null = null;
         if (compare) {
           const before = previousQuery(query, o.previousRange);
@@ -63,6 +68,7 @@ export function Dashboard({
       })
       .catch((e) => {
         if (!current) return;
+        setPanelsOn(true);
         if (readOnly && e instanceof ApiError && (e.status === 404 || e.status === 401)) {
           setError("This dashboard is not public, or the site does not exist.");
         } else setError(e instanceof ApiError ? e.message : String(e));
@@ -207,30 +213,32 @@ export function Dashboard({
           <section class="card">
             <Chart series={series} previous={compare ? previous : null} />
           </section>
-          <div class="panels">
-            <Goals
-              siteId={site.id}
-              orgId={readOnly ? null : (site.organisationId ?? null)}
-              apiQuery={apiQuery}
-              onFilter={(changes) => navigate(path + withParams(query, changes))}
-            />
-            {PANELS.map((panel) => (
-              <Panel
-                panel={panel}
+          {panelsOn && (
+            <div class="panels">
+              <Goals
                 siteId={site.id}
+                orgId={readOnly ? null : (site.organisationId ?? null)}
                 apiQuery={apiQuery}
-                filters={filters}
                 onFilter={(changes) => navigate(path + withParams(query, changes))}
               />
-            ))}
-            <Engagement siteId={site.id} apiQuery={apiQuery} />
-            <Errors
-              siteId={site.id}
-              apiQuery={apiQuery}
-              onFilter={(changes) => navigate(path + withParams(query, changes))}
-            />
-          </div>
-          <Vitals siteId={site.id} apiQuery={apiQuery} />
+              {PANELS.map((panel) => (
+                <Panel
+                  panel={panel}
+                  siteId={site.id}
+                  apiQuery={apiQuery}
+                  filters={filters}
+                  onFilter={(changes) => navigate(path + withParams(query, changes))}
+                />
+              ))}
+              <Engagement siteId={site.id} apiQuery={apiQuery} />
+              <Errors
+                siteId={site.id}
+                apiQuery={apiQuery}
+                onFilter={(changes) => navigate(path + withParams(query, changes))}
+              />
+            </div>
+          )}
+          {panelsOn && <Vitals siteId={site.id} apiQuery={apiQuery} />}
         </>
       )}
     </main>
