@@ -90,6 +90,9 @@ WHERE k < if(cityHash64(s, 15) % 4 = 0, 1, 2 + cityHash64(s, 15) % 7)
 """
 
 
+EVENTS_PER_BACKFILL_PART = 2_000_000
+
+
 async def generate(
     warehouse: Warehouse, *, site_id: str, events: int, end_ts: int, days: int = 30
 ) -> int:
@@ -101,7 +104,9 @@ async def generate(
             f"INSERT INTO events ({_COLUMNS}) " + _select(site_id, first, count, end_ts, days)
         )
     # The consumer writes a visit's row after each insert; generated events get theirs at once.
-    for statement in sessions.backfill(parts=8):
+    # A part groups its share of the visits in memory: ~2M events' worth stays well inside the
+    # test server's 2 GB per query (100M events in 8 parts needed 1.9 GB and failed there).
+    for statement in sessions.backfill(parts=max(8, -(-events // EVENTS_PER_BACKFILL_PART))):
         await warehouse.execute(statement.sql)
     rows = await warehouse.query(
         "SELECT count() AS n FROM events WHERE site_id = {site:String}", {"site": site_id}
