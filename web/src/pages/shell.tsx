@@ -126,6 +126,10 @@ export function Shell({
             to use this organisation.
           </p>
         </main>
+      ) : sites === null && siteMatch && !funnelMatch ? (
+        // The figures need only the site's id, which the URL holds: they are on their way
+        // (main.tsx) while the sites load, and the name fills in when those arrive.
+        <Dashboard site={{ id: siteMatch[1], name: "", domain: "" }} />
       ) : sites === null ? (
         <p class="loading">Loading…</p>
       ) : path.startsWith("/settings") ? (
