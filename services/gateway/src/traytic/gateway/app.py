@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -97,11 +97,13 @@ class Gateway:
             over_quota=self.over_quota,
             ip_limit=self.limits.get("ip"),
             site_limit=self.limits.get("site"),
-            clients=ClientFacts(settings.rate_limit_exempt, self.datacenter),
+            clients=ClientFacts(
+                settings.rate_limit_exempt, self.datacenter, settings.trusted_proxies
+            ),
             clock=clock,
         )
         self.route_handlers: list[Any] = [
-            asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
+            asgi("/collect", copy_scope=False, name="collect")(self.collect.handle),
             healthz,
             readyz,
             tracker_script,
@@ -212,11 +214,12 @@ class CollectFirst:
         self.app = app
         self.collect = collect
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        # Not a coroutine function itself: it hands the server the coroutine to run, one
+        # coroutine frame less per request (the server only awaits what the app returns).
         if scope["type"] == "http" and scope["path"] == "/collect":
-            await self.collect(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return self.collect(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 def create_app(
