@@ -30,6 +30,7 @@ from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.datacenter import DatacenterRanges
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
+from traytic.gateway.publisher import JetStreamPublisher
 from traytic.gateway.rate_limit import TokenBuckets
 from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
@@ -65,8 +66,11 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
+        self.publisher = JetStreamPublisher(
+            self.names.events_subject, timeout=settings.publish_timeout_s
+        )
         self.coalescer = Coalescer(
-            self._publish,
+            self.publisher.publish,
             max_beacons=settings.coalesce_max_beacons,
             max_bytes=settings.coalesce_max_bytes,
             max_inflight=settings.max_inflight_batches,
@@ -112,16 +116,6 @@ class Gateway:
     def _is_connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
 
-    async def _publish(self, payload: bytes, msg_id: str) -> object:
-        assert self.js is not None
-        return await bus.publish_with_id(
-            self.js,
-            self.names.events_subject,
-            payload,
-            msg_id,
-            timeout=self.settings.publish_timeout_s,
-        )
-
     async def readiness_problem(self) -> str | None:
         if not self._is_connected() or self.js is None:
             return "not connected to NATS"
@@ -158,6 +152,7 @@ class Gateway:
             error_cb=on_error,
         )
         self.js = self.nc.jetstream()
+        await self.publisher.start(self.nc)
         ranges = await asyncio.to_thread(self.datacenter.load) if self.datacenter else None
         await bus.ensure_stream(self.js, self.bus_settings)
         kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
@@ -182,6 +177,7 @@ class Gateway:
                 yield
         finally:
             await self.coalescer.drain()
+            await self.publisher.stop()
             for task in (watch, quota_watch, rate_sync):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
