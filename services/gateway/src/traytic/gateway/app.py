@@ -196,6 +196,12 @@ async def _freeze_gc(_: Litestar) -> AsyncIterator[None]:
     # the collector's generations cut p99 from 32 ms to 4 ms in the prototype.
     gc.collect()
     gc.freeze()
+    # A request leaves no reference cycles behind, but the objects of the requests in flight
+    # (tasks, frames, dicts) kept crossing the default 700 allocations: under load a young
+    # collection every ~110 requests that found nothing (measured: 4 objects in 700
+    # collections), ~0.9 us per request. Garbage from the rare cycles (an exception's
+    # traceback) waits for 20,000 allocations instead: a few MB at most.
+    gc.set_threshold(20_000, 20, 20)
     yield
 
 
