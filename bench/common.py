@@ -27,6 +27,21 @@ def peak_rss_mb(pid: int) -> float:
     return peak / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time used so far by the process and its children (live or reaped by
+    it), from /proc/<pid>/stat: utime, stime, cutime, cstime in clock ticks."""
+    total = 0
+    try:
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            stat = Path(f"/proc/{process.pid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += sum(int(value) for value in fields[11:15])
+    except (psutil.Error, FileNotFoundError):
+        pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def self_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

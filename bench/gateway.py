@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import peak_rss_mb, start, stop, wait_http
+import psutil
+from common import cpu_seconds, peak_rss_mb, start, stop, wait_http
 
 from traytic.core import bus
 from traytic.core.embedded_nats import EmbeddedNats, free_port
@@ -108,10 +109,32 @@ async def stream_messages(settings: bus.BusSettings) -> int:
     return int(info.state.messages)
 
 
+def profile(
+    pid: int, out: Path, url: str, body: str, args: argparse.Namespace, load_cpu: str | None
+) -> None:
+    """Sample the gateway's worker under one more wrk run: the thread holding the GIL (the
+    event loop's, or Granian's when it builds requests), with native frames."""
+    worker = max(psutil.Process(pid).children(recursive=True), key=lambda p: p.cpu_times().user)
+    record = ["py-spy", "record", "--gil", "--native", "-r", "250", "-f", "raw"]
+    spy = subprocess.Popen(
+        [*record, "-o", str(out), "-d", str(args.seconds), "-p", str(worker.pid)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    wrk(url, body, args.seconds, args.connections, load_cpu or "0")
+    spy.wait()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="after the measured runs, one more 1-event run under py-spy (must be on PATH),"
+        " its collapsed stacks written to this file",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench/gateway.py needs wrk: apt-get install wrk")
@@ -150,6 +173,7 @@ def main() -> None:
         )
         wait_http(f"http://127.0.0.1:{port}/", bare, work / "bare.log")
         wrk(f"http://127.0.0.1:{port}/", "{}", 2, args.connections, load_cpu or "0")  # warm-up
+        cpu_before = cpu_seconds(bare.pid)
         results["bare granian 204"] = wrk(
             f"http://127.0.0.1:{port}/",
             beacon_body(site_id, 1),
@@ -157,6 +181,7 @@ def main() -> None:
             args.connections,
             load_cpu or "0",
         )
+        results["bare granian 204"]["cpu_s"] = cpu_seconds(bare.pid) - cpu_before
         results["bare granian 204"]["rss_mb"] = peak_rss_mb(bare.pid)
         stop(bare)
 
@@ -186,13 +211,17 @@ def main() -> None:
         wrk(url, beacon_body(site_id, 1), 2, args.connections, load_cpu or "0")
         asyncio.run(stream_messages(settings))
         for events in (1, 20):
+            cpu_before = cpu_seconds(gateway.pid)
             result = wrk(
                 url, beacon_body(site_id, events), args.seconds, args.connections, load_cpu or "0"
             )
+            result["cpu_s"] = cpu_seconds(gateway.pid) - cpu_before
             messages = asyncio.run(stream_messages(settings))
             result["beacons_per_msg"] = result["requests"] / max(messages, 1)
             result["rss_mb"] = peak_rss_mb(gateway.pid)
             results[f"gateway {events}-event beacons"] = result
+        if args.profile:
+            profile(gateway.pid, args.profile, url, beacon_body(site_id, 1), args, load_cpu)
         stop(gateway)
     finally:
         nats.stop()
@@ -203,13 +232,29 @@ def main() -> None:
         f"\n== gateway: POST /collect, 1 Granian worker on CPU {server_cpu}, wrk -c{args.connections} + NATS on CPU {load_cpu}, {args.seconds}s each =="
     )
     print(
-        f"{'scenario':28} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'beacons/msg':>11} {'peak RSS':>9} {'errors':>6}"
+        f"{'scenario':28} {'req/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'CPU us/req':>10} {'CPU busy':>8} {'beacons/msg':>11} {'peak RSS':>9} {'errors':>6}"
     )
     for name, r in results.items():
         per_msg = f"{r['beacons_per_msg']:.1f}" if "beacons_per_msg" in r else "-"
+        # The server's own CPU (user + system, every process of its tree) per request, and the
+        # share of its one core it used: below ~95% the server was waiting (on its peers or on
+        # a machine busy with other work), not short of CPU.
+        cpu_us = r["cpu_s"] / r["requests"] * 1e6
+        busy = r["cpu_s"] / (r["requests"] / r["rps"])
         print(
-            f"{name:28} {r['rps']:9.0f} {r['rps'] / base:6.2f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {per_msg:>11} {r['rss_mb']:7.0f}MB {int(r['errors']):6d}"
+            f"{name:28} {r['rps']:9.0f} {r['rps'] / base:6.2f} {r['p50_ms']:7.2f} {r['p99_ms']:7.2f} {cpu_us:10.1f} {busy:7.0%} {per_msg:>11} {r['rss_mb']:7.0f}MB {int(r['errors']):6d}"
         )
+    bare_cpu = results["bare granian 204"]["cpu_s"] / results["bare granian 204"]["requests"]
+    gateway_cpu = (
+        results["gateway 1-event beacons"]["cpu_s"] / results["gateway 1-event beacons"]["requests"]
+    )
+    # Below ~95% busy a server waited (for wrk and NATS on the other core, or for the other
+    # work of a shared machine), and its CPU per request also holds the cost of being woken up.
+    print(
+        f"CPU per 1-event beacon: gateway {gateway_cpu * 1e6:.1f} us, bare {bare_cpu * 1e6:.1f} us"
+        f" ({(gateway_cpu - bare_cpu) * 1e6:+.1f} us); bare/gateway = {bare_cpu / gateway_cpu:.2f},"
+        " the req/s ratio if both were CPU-bound"
+    )
     print(
         "checks on: page hostname, datacenter ranges, rate limits per address and per site "
         "(shared over NATS), body decoding"

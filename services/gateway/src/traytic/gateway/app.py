@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -30,6 +30,7 @@ from traytic.gateway.collect import CollectEndpoint
 from traytic.gateway.datacenter import DatacenterRanges
 from traytic.gateway.endpoints import healthz, readyz, tracker_script
 from traytic.gateway.metrics import GatewayCollector, GatewayMetrics
+from traytic.gateway.publisher import JetStreamPublisher
 from traytic.gateway.rate_limit import TokenBuckets
 from traytic.gateway.rate_sync import RateSync
 from traytic.gateway.registry import OverQuotaSites, SiteRegistry
@@ -65,8 +66,11 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.nc: NatsClient | None = None
         self.js: JetStreamContext | None = None
+        self.publisher = JetStreamPublisher(
+            self.names.events_subject, timeout=settings.publish_timeout_s
+        )
         self.coalescer = Coalescer(
-            self._publish,
+            self.publisher.publish,
             max_beacons=settings.coalesce_max_beacons,
             max_bytes=settings.coalesce_max_bytes,
             max_inflight=settings.max_inflight_batches,
@@ -97,11 +101,13 @@ class Gateway:
             over_quota=self.over_quota,
             ip_limit=self.limits.get("ip"),
             site_limit=self.limits.get("site"),
-            clients=ClientFacts(settings.rate_limit_exempt, self.datacenter),
+            clients=ClientFacts(
+                settings.rate_limit_exempt, self.datacenter, settings.trusted_proxies
+            ),
             clock=clock,
         )
         self.route_handlers: list[Any] = [
-            asgi("/collect", copy_scope=False, name="collect")(self.collect.__call__),
+            asgi("/collect", copy_scope=False, name="collect")(self.collect.handle),
             healthz,
             readyz,
             tracker_script,
@@ -109,16 +115,6 @@ class Gateway:
 
     def _is_connected(self) -> bool:
         return self.nc is not None and self.nc.is_connected
-
-    async def _publish(self, payload: bytes, msg_id: str) -> object:
-        assert self.js is not None
-        return await bus.publish_with_id(
-            self.js,
-            self.names.events_subject,
-            payload,
-            msg_id,
-            timeout=self.settings.publish_timeout_s,
-        )
 
     async def readiness_problem(self) -> str | None:
         if not self._is_connected() or self.js is None:
@@ -156,6 +152,7 @@ class Gateway:
             error_cb=on_error,
         )
         self.js = self.nc.jetstream()
+        await self.publisher.start(self.nc)
         ranges = await asyncio.to_thread(self.datacenter.load) if self.datacenter else None
         await bus.ensure_stream(self.js, self.bus_settings)
         kv = await bus.ensure_sites_bucket(self.js, self.bus_settings)
@@ -180,6 +177,7 @@ class Gateway:
                 yield
         finally:
             await self.coalescer.drain()
+            await self.publisher.stop()
             for task in (watch, quota_watch, rate_sync):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -198,6 +196,12 @@ async def _freeze_gc(_: Litestar) -> AsyncIterator[None]:
     # the collector's generations cut p99 from 32 ms to 4 ms in the prototype.
     gc.collect()
     gc.freeze()
+    # A request leaves no reference cycles behind, but the objects of the requests in flight
+    # (tasks, frames, dicts) kept crossing the default 700 allocations: under load a young
+    # collection every ~110 requests that found nothing (measured: 4 objects in 700
+    # collections), ~0.9 us per request. Garbage from the rare cycles (an exception's
+    # traceback) waits for 20,000 allocations instead: a few MB at most.
+    gc.set_threshold(20_000, 20, 20)
     yield
 
 
@@ -212,11 +216,12 @@ class CollectFirst:
         self.app = app
         self.collect = collect
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    def __call__(self, scope: Any, receive: Any, send: Any) -> Awaitable[None]:
+        # Not a coroutine function itself: it hands the server the coroutine to run, one
+        # coroutine frame less per request (the server only awaits what the app returns).
         if scope["type"] == "http" and scope["path"] == "/collect":
-            await self.collect(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return self.collect(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 def create_app(

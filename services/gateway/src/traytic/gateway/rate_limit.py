@@ -27,9 +27,27 @@ class RateLimited(TrayticError):
 
 
 class TokenBuckets:
-    """`take(key)` on the hot path; `spend()`, `report()` and `sweep()` for the sync loop."""
+    """`take(key)` on the hot path; `spend()`, `report()` and `sweep()` for the sync loop.
 
-    __slots__ = ("_buckets", "_clock", "_due", "_hot", "_used", "burst", "rate", "report_min")
+    Kept as GCRA: per key one float, the time at which its bucket will be full again
+    (`full_at`), instead of a count and its time. A bucket holds
+    `burst - max(full_at - now, 0) * rate` tokens; taking one moves `full_at` by `1 / rate`.
+    The arithmetic and every answer are the token bucket's, with one dict read and one write.
+    """
+
+    __slots__ = (
+        "_capacity_s",
+        "_clock",
+        "_debt_s",
+        "_due",
+        "_full_at",
+        "_hot",
+        "_interval",
+        "_used",
+        "burst",
+        "rate",
+        "report_min",
+    )
 
     def __init__(
         self, rate: float, burst: float, clock: Callable[[], float], *, report_min: int = 1
@@ -41,51 +59,41 @@ class TokenBuckets:
         until then), and from then on every token it takes: one-beacon visitors would
         otherwise fill every sync message, and a busy key loses nothing."""
         self._clock = clock
-        self._buckets: dict[str, list[float]] = {}  # key -> [tokens, time of that count]
+        self._interval = 1.0 / rate  # seconds one token takes to come back
+        self._capacity_s = (self.burst - 1.0) / rate  # a take succeeds while full_at - now <= this
+        self._debt_s = 2.0 * self.burst / rate  # spending elsewhere: at most a burst of debt
+        self._full_at: dict[str, float] = {}  # key -> when its bucket is full again
         self._used: dict[str, int] = {}  # tokens taken and not reported yet
         self._due: list[str] = []  # keys whose count reached `report_min`
         self._hot: set[str] = set()  # keys reported before and not swept since
 
     def __len__(self) -> int:
-        return len(self._buckets)
+        return len(self._full_at)
 
     @property
     def unreported(self) -> bool:
         """Some key is due to be reported."""
         return bool(self._due)
 
-    def _count(self, key: str) -> None:
+    def take(self, key: str) -> float:
+        """Take a token: 0.0 when there was one, else the seconds until there will be."""
+        now = self._clock()
+        full_at = self._full_at.get(key, now)
+        ahead = full_at - now  # tokens missing from the bucket, in seconds of refill
+        if ahead > self._capacity_s:
+            return ahead - self._capacity_s
+        self._full_at[key] = (full_at if ahead > 0.0 else now) + self._interval
         used = self._used.get(key, 0) + 1
         self._used[key] = used
         if used == self.report_min or (used == 1 and key in self._hot):
             self._due.append(key)
-
-    def take(self, key: str) -> float:
-        """Take a token: 0.0 when there was one, else the seconds until there will be."""
-        now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            self._buckets[key] = [self.burst - 1.0, now]
-            self._count(key)
-            return 0.0
-        tokens = min(bucket[0] + (now - bucket[1]) * self.rate, self.burst)
-        bucket[1] = now
-        if tokens < 1.0:
-            bucket[0] = tokens
-            return (1.0 - tokens) / self.rate
-        bucket[0] = tokens - 1.0
-        self._count(key)
         return 0.0
 
     def spend(self, key: str, tokens: float) -> None:
         """Subtract what another replica took for `key`."""
         now = self._clock()
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = self._buckets[key] = [self.burst, now]
-        left = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate) - tokens
-        bucket[0] = max(left, -self.burst)
-        bucket[1] = now
+        full_at = max(self._full_at.get(key, now), now) + tokens * self._interval
+        self._full_at[key] = min(full_at, now + self._debt_s)
 
     def report(self) -> dict[str, int]:
         """What this process took per key and has not reported, for the keys that reached
@@ -106,13 +114,9 @@ class TokenBuckets:
     def sweep(self) -> int:
         """Forget the buckets that are full again (as good as absent); returns how many."""
         now = self._clock()
-        full = [
-            key
-            for key, (tokens, stamp) in self._buckets.items()
-            if tokens + (now - stamp) * self.rate >= self.burst
-        ]
+        full = [key for key, full_at in self._full_at.items() if full_at <= now]
         for key in full:
-            del self._buckets[key]
+            del self._full_at[key]
             # At most `report_min - 1` tokens per key and sweep go unreported: refilled anyway.
             self._used.pop(key, None)
             self._hot.discard(key)

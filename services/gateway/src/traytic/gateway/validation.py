@@ -74,34 +74,32 @@ def _refuse_nul(beacon: Beacon) -> None:
 def check_limits(beacon: Beacon, settings: GatewaySettings) -> None:
     if len(beacon.events) > settings.max_events:
         raise InvalidInput(f"at most {settings.max_events} events per beacon", field="$.events")
+    max_url = settings.max_url_length
     for index, event in enumerate(beacon.events):
-        where = f"$.events[{index}]"
-        if len(event.url) > settings.max_url_length:
+        # The field's path is only formatted for an error: this runs for every event.
+        if len(event.url) > max_url:
             raise InvalidInput(
-                f"url longer than {settings.max_url_length} characters", field=f"{where}.url"
+                f"url longer than {max_url} characters", field=f"$.events[{index}].url"
             )
-        if isinstance(event, CustomEvent):
-            _check_custom_event(event, where, settings)
+        if isinstance(event, Pageview):
+            if event.referrer and len(event.referrer) > max_url:
+                raise InvalidInput(
+                    f"referrer longer than {max_url} characters",
+                    field=f"$.events[{index}].referrer",
+                )
+        elif isinstance(event, CustomEvent):
+            _check_custom_event(event, f"$.events[{index}]", settings)
         elif isinstance(event, ErrorEvent):
             if len(event.message) > settings.max_error_message_length:
                 raise InvalidInput(
                     f"message longer than {settings.max_error_message_length} characters",
-                    field=f"{where}.message",
+                    field=f"$.events[{index}].message",
                 )
-            if event.source and len(event.source) > settings.max_url_length:
+            if event.source and len(event.source) > max_url:
                 raise InvalidInput(
-                    f"source longer than {settings.max_url_length} characters",
-                    field=f"{where}.source",
+                    f"source longer than {max_url} characters",
+                    field=f"$.events[{index}].source",
                 )
-        elif (
-            isinstance(event, Pageview)
-            and event.referrer
-            and len(event.referrer) > settings.max_url_length
-        ):
-            raise InvalidInput(
-                f"referrer longer than {settings.max_url_length} characters",
-                field=f"{where}.referrer",
-            )
 
 
 def _check_custom_event(event: CustomEvent, where: str, settings: GatewaySettings) -> None:
