@@ -1,19 +1,21 @@
 """A migration step that gives a table a new engine clause by copying it, for what no ALTER
-changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16).
+changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16), and
+`daily_stats` its small granules (migration 0025).
 
 A migration statement `CREATE TABLE IF NOT EXISTS <new> AS <table> ENGINE = ...` means: copy
-`table` into `new` (same columns, the new engine clause) month by month, then swap the names and
-drop the old table. It is idempotent and resumable: a month whose row count differs between the
-two tables (never copied, copied in part by a run that died, or written to meanwhile) has its
-partition in `new` dropped and copied again, twice over (the second pass catches what writers
-added during the first); the swap happens once, and a run that died after it only finishes up.
-The materialized views reading `table` are dropped just before the swap and made again right
-after (a view follows its source table on chDB, by name on 18.16): rows inserted in those few
-milliseconds reach `events` but not the rollups, so run `traytic migrate` with writers stopped,
-as for any upgrade.
+`table` into `new` (same columns, the new engine clause) month by month (by its `PARTITION BY`),
+then swap the names and drop the old table. It is idempotent and resumable: a month whose row
+count differs between the two tables (never copied, copied in part by a run that died, or
+written to meanwhile) has its partition in `new` dropped and copied again, twice over (the second
+pass catches what writers added during the first); the swap happens once, and a run that died
+after it only finishes up. The materialized views reading `table` or writing to it are dropped
+just before the swap and made again right after (a view follows a renamed table on chDB, goes
+by name on 18.16): rows inserted in those few milliseconds reach `events` but not the rollups,
+so run `traytic migrate` with writers stopped, as for any upgrade.
 
 Cluster mode keeps the table as it is (a log line says so): a copy that reshards every row is a
-job for the operator, and the stats read the whole table (no sampling) without the key.
+job for the operator, and the stats read the whole table (no sampling) without the key, or
+`daily_stats` in its larger granules (slower, same answers).
 """
 
 from __future__ import annotations
@@ -51,8 +53,22 @@ class Rebuild:
     @property
     def marker(self) -> str:
         """What the new engine clause has and the old one lacks: how a run sees it is done."""
-        found = re.search(r"\bSAMPLE\s+BY\s+\S+", self.engine, re.IGNORECASE)
+        found = re.search(r"\bSAMPLE\s+BY\s+\S+", self.engine, re.IGNORECASE) or re.search(
+            r"\bindex_granularity\s*=\s*\d+", self.engine, re.IGNORECASE
+        )
         return found[0] if found else self.engine
+
+    @property
+    def partition(self) -> str:
+        """The expression a month's rows are copied by (the table's `PARTITION BY`)."""
+        found = re.search(
+            r"\bPARTITION\s+BY\s+(?P<key>.+?)\s+(?:ORDER|PRIMARY|SAMPLE|SETTINGS)\b",
+            self.engine,
+            re.IGNORECASE,
+        )
+        if found is None:
+            raise WarehouseError(f"a rebuild copies by month: no PARTITION BY in {self.engine}")
+        return found["key"]
 
 
 def rebuild(statement: str) -> Rebuild | None:
@@ -64,7 +80,7 @@ def rebuild(statement: str) -> Rebuild | None:
 
 async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: MigrationPlan) -> None:
     """Copy, swap and finish `step`; `views` are the CREATE statements of the views reading
-    `step.table`, made again after the swap."""
+    `step.table` or writing to it, made again after the swap."""
     if plan.cluster:
         log.warning("warehouse_rebuild_skipped_in_cluster_mode", table=step.table)
         return
@@ -126,6 +142,6 @@ async def _copy_changed_months(warehouse: Warehouse, step: Rebuild) -> None:
             # there are none today; the nested `props` go as their two arrays.
             await warehouse.execute(
                 f"INSERT INTO {step.new} SELECT * FROM {step.table}"  # noqa: S608 - names from the migration
-                f" WHERE toYYYYMM(ts) = {int(month)}"
+                f" WHERE {step.partition} = {int(month)}"
             )
         log.info("warehouse_rebuild_month_copied", table=step.table, month=month)
