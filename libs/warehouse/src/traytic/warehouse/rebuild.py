@@ -90,7 +90,7 @@ async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: Migra
         except WarehouseError:
             # Two processes migrating at once: the other one swapped first (its copy is the
             # one in place; both copies hold the same rows). Anything else is an error.
-            if not await _done(warehouse, step):
+            if not await _done(warehouse, step) and not await _undo_half_swap(warehouse, step):
                 raise
             log.info("warehouse_rebuild_done_by_another_process", table=step.table)
     for view in views:
@@ -105,6 +105,8 @@ async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) 
     for view in views:
         name = view.split()[6]  # CREATE MATERIALIZED VIEW IF NOT EXISTS <name> ...
         await warehouse.execute(f"DROP TABLE IF EXISTS {name}")
+    if await _done(warehouse, step):  # another process swapped while this one copied
+        return
     await warehouse.execute(
         f"RENAME TABLE {step.table} TO {step.table}{OLD_SUFFIX}, {step.new} TO {step.table}"
     )
@@ -112,12 +114,29 @@ async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) 
 
 
 async def _done(warehouse: Warehouse, step: Rebuild) -> bool:
+    engine = await _engine(warehouse, step.table)
+    return bool(engine) and step.marker.lower() in " ".join(engine.split()).lower()
+
+
+async def _undo_half_swap(warehouse: Warehouse, step: Rebuild) -> bool:
+    """18.16 renames one pair at a time: a process whose swap came after another's moved the
+    swapped-in table aside, then failed on its own copy that was gone. Puts it back; True
+    when the rebuild is done after all."""
+    gone = not await _engine(warehouse, step.table)
+    aside = await _engine(warehouse, step.table + OLD_SUFFIX)
+    if not (gone and step.marker.lower() in " ".join(aside.split()).lower()):
+        return False
+    await warehouse.execute(f"RENAME TABLE {step.table}{OLD_SUFFIX} TO {step.table}")
+    return await _done(warehouse, step)
+
+
+async def _engine(warehouse: Warehouse, table: str) -> str:
     rows = await warehouse.query(
         "SELECT engine_full FROM system.tables WHERE database = {db:String}"
         " AND name = {table:String}",
-        {"db": warehouse.database, "table": step.table},
+        {"db": warehouse.database, "table": table},
     )
-    return bool(rows) and step.marker.lower() in " ".join(rows[0]["engine_full"].split()).lower()
+    return str(rows[0]["engine_full"]) if rows else ""
 
 
 async def _month_counts(warehouse: Warehouse, table: str) -> dict[str, int]:
