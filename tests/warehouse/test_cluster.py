@@ -22,7 +22,7 @@ from traytic.warehouse.migrate import (
     add_columns,
     backfills,
     load_migrations,
-    views_reading,
+    views_of,
 )
 from traytic.warehouse.rebuild import rebuild
 from traytic.warehouse.server import ServerWarehouse
@@ -66,16 +66,17 @@ async def test_without_a_cluster_the_statements_are_byte_for_byte_the_plain_ones
             step = rebuild(statement)
             if step is not None:
                 # Nothing to copy here (no parts): the views go, the names swap, they come back.
-                views = views_reading(step.table, before=migration.name)
+                views = views_of(step.table, before=migration.name)
                 expected.append(
-                    (f"CREATE TABLE IF NOT EXISTS {step.new} AS events {step.engine}", None)
+                    (f"CREATE TABLE IF NOT EXISTS {step.new} AS {step.table} {step.engine}", None)
                 )
                 expected.extend((f"DROP TABLE IF EXISTS {view.split()[6]}", None) for view in views)
+                old = f"{step.table}_replaced"
                 expected.append(
-                    (f"RENAME TABLE events TO events_replaced, {step.new} TO events", None)
+                    (f"RENAME TABLE {step.table} TO {old}, {step.new} TO {step.table}", None)
                 )
                 expected.extend((view, None) for view in views)
-                expected.append(("DROP TABLE IF EXISTS events_replaced", None))
+                expected.append((f"DROP TABLE IF EXISTS {old}", None))
                 continue
             # A table this recorder reports without columns gets every column it adds.
             adding = add_columns(statement)

@@ -1,6 +1,7 @@
-"""Migration 0005 on both engines: an install with events gets them into `events` with the
-sampling key, every row once, after a run that died halfway too; the rollup views keep filling
-after the swap; a second run does nothing."""
+"""Migrations 0005 and 0025 on both engines: an install with events gets them into `events` with
+the sampling key, every row once, after a run that died halfway too; `daily_stats` gets its small
+granules with the same states; the rollup views keep filling after each swap; a second run does
+nothing."""
 
 from __future__ import annotations
 
@@ -93,3 +94,43 @@ async def test_a_sample_reads_whole_visitors(warehouse: Warehouse) -> None:
     }
     assert 0 < int(row["visitors"]) < len({r.visitor_id for r in ROWS})
     assert int(row["n"]) == sum(r.visitor_id in sampled for r in ROWS)
+
+
+async def daily_states(warehouse: Warehouse) -> list[dict[str, object]]:
+    return await warehouse.query(
+        "SELECT site_id, dimension, day, value, parent, uniqCombinedMerge(14)(visitors) AS v,"
+        " uniqCombinedMerge(14)(visits) AS s, sumMerge(pageviews) AS p FROM daily_stats"
+        " GROUP BY site_id, dimension, day, value, parent"
+        " ORDER BY site_id, dimension, day, value, parent"
+    )
+
+
+async def test_daily_stats_gets_small_granules_and_keeps_filling(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    every: list[Migration] = migrate.load_migrations()
+    await warehouse.drop_database()
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "traytic.warehouse.base.load_migrations",
+            lambda: [m for m in every if not m.name.startswith("0025")],
+        )
+        await warehouse.migrate()
+    await store(warehouse, ROWS)
+    assert "index_granularity = 8192" in await engine_of(warehouse, "daily_stats")
+    before = await daily_states(warehouse)
+    assert before
+    applied = await warehouse.migrate()
+    assert any(name.startswith("0025") for name in applied)
+    assert "index_granularity = 64" in await engine_of(warehouse, "daily_stats")
+    assert await engine_of(warehouse, "daily_stats_small_granules") == ""
+    assert await engine_of(warehouse, "daily_stats_replaced") == ""
+    assert await daily_states(warehouse) == before
+    # Both views (every dimension, and pages) write into the new table.
+    later = make_dataset(seed=4, sessions=20, days=5)
+    await store(warehouse, later)
+    after = await daily_states(warehouse)
+    pageviews = sum(r.type == "pageview" for r in [*ROWS, *later])
+    for dimension in ("pathname", "country"):
+        assert sum(int(r["p"]) for r in after if r["dimension"] == dimension) == pageviews
+    assert await warehouse.migrate() == applied

@@ -90,6 +90,37 @@ async def test_breakdowns_equal_the_raw_answers(
     ]
 
 
+@pytest.mark.parametrize("ends_in_the_past", [False, True])
+async def test_the_last_utc_day_comes_whole_from_the_rollup_only_when_nothing_follows_the_end(
+    stats: Stats, monkeypatch: pytest.MonkeyPatch, ends_in_the_past: bool
+) -> None:
+    """Europe/Berlin's last local day ends at 23:00 UTC: with rows of that UTC day after it (a
+    range ending weeks ago) the day is read from the events, else whole from the rollups."""
+    if ends_in_the_past:
+        query = q(date_from="2025-02-01", date_to="2025-02-28", tz="Europe/Berlin", limit=4)
+    else:
+        query = q(period="30d", tz="Europe/Berlin", limit=4)
+    last = plan.end_day(query)
+    assert last is not None
+    after = [r for r in ROWS if r.site_id == SITE and r.ts >= query.end.timestamp()]
+    assert any(r.ts < (query.end.timestamp() // 86400 + 1) * 86400 for r in after) == (
+        ends_in_the_past
+    )
+    read: list[str] = []
+    saved = stats.warehouse.query
+
+    async def recording(sql: str, params: Any = None) -> Any:
+        read.append(sql)
+        return await saved(sql, params)
+
+    monkeypatch.setattr(stats.warehouse, "query", recording)
+    for method in (stats.pages, stats.sources, stats.events):
+        fast, raw = await both_ways(monkeypatch, lambda m=method: m(query))  # type: ignore[misc]
+        assert fast == raw, method.__name__
+    edges = [sql for sql in read if "edge1_start" in sql]
+    assert bool(edges) == ends_in_the_past
+
+
 async def test_the_two_phase_top_list_cut_short(
     stats: Stats, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -25,7 +25,7 @@ from traytic.warehouse.migrate import (
     add_columns,
     backfills,
     load_migrations,
-    views_reading,
+    views_of,
 )
 from traytic.warehouse.rows import EventRow
 from traytic.warehouse.settings import WarehouseSettings
@@ -111,9 +111,7 @@ class Warehouse(ABC):
                     continue
                 step = rebuild.rebuild(statement)
                 if step is not None:
-                    views = views_reading(
-                        step.table, before=migration.name, applied=frozenset(applied)
-                    )
+                    views = views_of(step.table, before=migration.name, applied=frozenset(applied))
                     await rebuild.run(self, step, [*views], plan)
                     continue
                 for planned in plan.statements(statement):

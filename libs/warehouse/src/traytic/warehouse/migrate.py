@@ -98,9 +98,10 @@ def add_columns(statement: str) -> AddColumns | None:
     return AddColumns(match["table"], tuple(columns))
 
 
-def views_reading(table: str, *, before: str, applied: frozenset[str] = frozenset()) -> list[str]:
-    """The CREATE statements of the materialized views on `table` that migrations older than
-    `before`, or already `applied`, made (a rebuild of `table` makes them again)."""
+def views_of(table: str, *, before: str, applied: frozenset[str] = frozenset()) -> list[str]:
+    """The CREATE statements of the materialized views reading `table` or writing to it that
+    migrations older than `before`, or already `applied`, made (a rebuild of `table` makes them
+    again: a view follows a renamed table on chDB, so it would go on with the old one)."""
     found = []
     for migration in load_migrations():
         if migration.name >= before and migration.name not in applied:
@@ -108,7 +109,7 @@ def views_reading(table: str, *, before: str, applied: frozenset[str] = frozense
         for statement in migration.statements:
             view = _MATERIALIZED_VIEW.match(statement)
             source = view and re.search(r"\bFROM\s+(\w+)", view["select"])
-            if source and source[1] == table:
+            if view and (view["target"] == table or (source and source[1] == table)):
                 found.append(statement)
     return found
 

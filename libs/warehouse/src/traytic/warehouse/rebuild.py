@@ -1,19 +1,21 @@
 """A migration step that gives a table a new engine clause by copying it, for what no ALTER
-changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16).
+changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16), and
+`daily_stats` its small granules (migration 0025).
 
 A migration statement `CREATE TABLE IF NOT EXISTS <new> AS <table> ENGINE = ...` means: copy
-`table` into `new` (same columns, the new engine clause) month by month, then swap the names and
-drop the old table. It is idempotent and resumable: a month whose row count differs between the
-two tables (never copied, copied in part by a run that died, or written to meanwhile) has its
-partition in `new` dropped and copied again, twice over (the second pass catches what writers
-added during the first); the swap happens once, and a run that died after it only finishes up.
-The materialized views reading `table` are dropped just before the swap and made again right
-after (a view follows its source table on chDB, by name on 18.16): rows inserted in those few
-milliseconds reach `events` but not the rollups, so run `traytic migrate` with writers stopped,
-as for any upgrade.
+`table` into `new` (same columns, the new engine clause) month by month (by its `PARTITION BY`),
+then swap the names and drop the old table. It is idempotent and resumable: a month whose row
+count differs between the two tables (never copied, copied in part by a run that died, or
+written to meanwhile) has its partition in `new` dropped and copied again, twice over (the second
+pass catches what writers added during the first); the swap happens once, and a run that died
+after it only finishes up. The materialized views reading `table` or writing to it are dropped
+just before the swap and made again right after (a view follows a renamed table on chDB, goes
+by name on 18.16): rows inserted in those few milliseconds reach `events` but not the rollups,
+so run `traytic migrate` with writers stopped, as for any upgrade.
 
 Cluster mode keeps the table as it is (a log line says so): a copy that reshards every row is a
-job for the operator, and the stats read the whole table (no sampling) without the key.
+job for the operator, and the stats read the whole table (no sampling) without the key, or
+`daily_stats` in its larger granules (slower, same answers).
 """
 
 from __future__ import annotations
@@ -51,8 +53,22 @@ class Rebuild:
     @property
     def marker(self) -> str:
         """What the new engine clause has and the old one lacks: how a run sees it is done."""
-        found = re.search(r"\bSAMPLE\s+BY\s+\S+", self.engine, re.IGNORECASE)
+        found = re.search(r"\bSAMPLE\s+BY\s+\S+", self.engine, re.IGNORECASE) or re.search(
+            r"\bindex_granularity\s*=\s*\d+", self.engine, re.IGNORECASE
+        )
         return found[0] if found else self.engine
+
+    @property
+    def partition(self) -> str:
+        """The expression a month's rows are copied by (the table's `PARTITION BY`)."""
+        found = re.search(
+            r"\bPARTITION\s+BY\s+(?P<key>.+?)\s+(?:ORDER|PRIMARY|SAMPLE|SETTINGS)\b",
+            self.engine,
+            re.IGNORECASE,
+        )
+        if found is None:
+            raise WarehouseError(f"a rebuild copies by month: no PARTITION BY in {self.engine}")
+        return found["key"]
 
 
 def rebuild(statement: str) -> Rebuild | None:
@@ -64,7 +80,7 @@ def rebuild(statement: str) -> Rebuild | None:
 
 async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: MigrationPlan) -> None:
     """Copy, swap and finish `step`; `views` are the CREATE statements of the views reading
-    `step.table`, made again after the swap."""
+    `step.table` or writing to it, made again after the swap."""
     if plan.cluster:
         log.warning("warehouse_rebuild_skipped_in_cluster_mode", table=step.table)
         return
@@ -74,7 +90,7 @@ async def run(warehouse: Warehouse, step: Rebuild, views: list[str], plan: Migra
         except WarehouseError:
             # Two processes migrating at once: the other one swapped first (its copy is the
             # one in place; both copies hold the same rows). Anything else is an error.
-            if not await _done(warehouse, step):
+            if not await _done(warehouse, step) and not await _undo_half_swap(warehouse, step):
                 raise
             log.info("warehouse_rebuild_done_by_another_process", table=step.table)
     for view in views:
@@ -89,6 +105,8 @@ async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) 
     for view in views:
         name = view.split()[6]  # CREATE MATERIALIZED VIEW IF NOT EXISTS <name> ...
         await warehouse.execute(f"DROP TABLE IF EXISTS {name}")
+    if await _done(warehouse, step):  # another process swapped while this one copied
+        return
     await warehouse.execute(
         f"RENAME TABLE {step.table} TO {step.table}{OLD_SUFFIX}, {step.new} TO {step.table}"
     )
@@ -96,12 +114,29 @@ async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) 
 
 
 async def _done(warehouse: Warehouse, step: Rebuild) -> bool:
+    engine = await _engine(warehouse, step.table)
+    return bool(engine) and step.marker.lower() in " ".join(engine.split()).lower()
+
+
+async def _undo_half_swap(warehouse: Warehouse, step: Rebuild) -> bool:
+    """18.16 renames one pair at a time: a process whose swap came after another's moved the
+    swapped-in table aside, then failed on its own copy that was gone. Puts it back; True
+    when the rebuild is done after all."""
+    gone = not await _engine(warehouse, step.table)
+    aside = await _engine(warehouse, step.table + OLD_SUFFIX)
+    if not (gone and step.marker.lower() in " ".join(aside.split()).lower()):
+        return False
+    await warehouse.execute(f"RENAME TABLE {step.table}{OLD_SUFFIX} TO {step.table}")
+    return await _done(warehouse, step)
+
+
+async def _engine(warehouse: Warehouse, table: str) -> str:
     rows = await warehouse.query(
         "SELECT engine_full FROM system.tables WHERE database = {db:String}"
         " AND name = {table:String}",
-        {"db": warehouse.database, "table": step.table},
+        {"db": warehouse.database, "table": table},
     )
-    return bool(rows) and step.marker.lower() in " ".join(rows[0]["engine_full"].split()).lower()
+    return str(rows[0]["engine_full"]) if rows else ""
 
 
 async def _month_counts(warehouse: Warehouse, table: str) -> dict[str, int]:
@@ -126,6 +161,6 @@ async def _copy_changed_months(warehouse: Warehouse, step: Rebuild) -> None:
             # there are none today; the nested `props` go as their two arrays.
             await warehouse.execute(
                 f"INSERT INTO {step.new} SELECT * FROM {step.table}"  # noqa: S608 - names from the migration
-                f" WHERE toYYYYMM(ts) = {int(month)}"
+                f" WHERE {step.partition} = {int(month)}"
             )
         log.info("warehouse_rebuild_month_copied", table=step.table, month=month)

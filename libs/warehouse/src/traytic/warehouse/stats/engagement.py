@@ -32,9 +32,13 @@ over); each carries the link's or the page's URL as prop `url`."""
 LINK_EVENTS = {"outbound_links": OUTBOUND_LINK, "downloads": FILE_DOWNLOAD, "not_found": NOT_FOUND}
 
 _ENGAGEMENT_ROWS = f" AND name = '{ENGAGEMENT}'"
+_ENGAGEMENT_FIRST = f"PREWHERE name = '{ENGAGEMENT}'"
+"""Reads the other columns only for engagement rows: 18.16 does not move this condition to
+PREWHERE itself and read every column of every event of the range (measured at 1.8M events:
+the overview's engaged time 78 -> 23 ms; chDB the same either way)."""
 _PER_VIEW = (
     "SELECT session_id, pathname, sum(engaged_ms) AS engaged, max(scroll_depth) AS depth"
-    " FROM events {clause} GROUP BY session_id, pathname"
+    f" FROM events {_ENGAGEMENT_FIRST} {{clause}} GROUP BY session_id, pathname"
 )
 _PAGE_FIGURES = "count() AS views, avg(engaged) / 1000 AS time_on_page, avg(depth) AS scroll_depth"
 
@@ -63,7 +67,7 @@ def engaged_time(query: StatsQuery) -> Statement:
     params["current_start"] = query.start
     return Statement(
         "SELECT ts >= {current_start} AS is_current, sum(engaged_ms) AS engaged"
-        f" FROM events {clause}{_ENGAGEMENT_ROWS} GROUP BY is_current",
+        f" FROM events {_ENGAGEMENT_FIRST} {clause}{_ENGAGEMENT_ROWS} GROUP BY is_current",
         params,
     )
 

@@ -9,7 +9,9 @@
   period it starts in, whole, with the attributes of its first event. A page, event or prop
   filter needs the events: then a visit counts with its events inside the range.
 - Breakdowns come from `daily_stats` for the whole UTC days of an unfiltered range, with the
-  partial days at either end (time zones) read from `events`.
+  partial days at either end (time zones) read from `events`; the last UTC day comes whole from
+  the rollup when nothing happened on it after the range's end (east of UTC the last local
+  day ends before the UTC day does, and its later hours are usually still to come).
 - Custom events with their props, and Web Vitals, come from `event_stats` likewise (whole UTC
   days of an unfiltered range, partial days from `events`); vitals only past
   `VITALS_EXACT_UP_TO` samples of a metric, where quantiles turn into estimates anyway.
@@ -80,6 +82,15 @@ def rollup_days(query: StatsQuery) -> tuple[date, date] | None:
     first = start.date() + timedelta(days=0 if start.time() == datetime.min.time() else 1)
     end = query.end.astimezone(UTC).date()
     return (first, end) if first < end else None
+
+
+def end_day(query: StatsQuery) -> date | None:
+    """The UTC day an unfiltered range ends inside (not at its midnight): its rollup rows stand
+    for the range's part of it when no row of the day lies past the range's end."""
+    if query.filters.any:
+        return None
+    end = query.end.astimezone(UTC)
+    return None if end.time() == datetime.min.time() else end.date()
 
 
 def candidates(query: StatsQuery) -> int:

@@ -115,6 +115,16 @@ def session_pages(query: StatsQuery, *, exit: bool) -> Statement:
     )
 
 
+def rows_after_end(query: StatsQuery, types: tuple[str, ...]) -> Statement:
+    """A row of `types` on the range's last UTC day at or past its end, if any (one granule
+    range of the sorting key: the site and that day)."""
+    return Statement(
+        "SELECT 1 AS found FROM events WHERE site_id = {site_id:String}"
+        " AND toDate(ts) = toDate({end}) AND ts >= {end} AND type IN {types} LIMIT 1",
+        {"site_id": query.site_id, "end": query.end, "types": types},
+    )
+
+
 Picks = tuple[tuple[str, str, str], ...]
 """(dimension, value, parent) triples a phase-two statement is limited to."""
 

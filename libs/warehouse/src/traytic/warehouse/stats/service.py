@@ -103,6 +103,18 @@ class Stats(ReadingStats):
         found = sampling.rate(int(row["n"] or 0), query.sample_above)
         return replace(query, sample=found or 1.0)
 
+    async def _rollup_days(
+        self, query: StatsQuery, types: tuple[str, ...]
+    ) -> tuple[date, date] | None:
+        """`plan.rollup_days`, through the range's last UTC day when no row of `types` lies on
+        it past the range's end: that day's rollup rows then hold exactly the range's part of
+        it, which is read from `events` otherwise (23 hours of them for Europe/Berlin)."""
+        days = plan.rollup_days(query)
+        last = plan.end_day(query)
+        if days is None or last is None or await self._rows(rollups.rows_after_end(query, types)):
+            return days
+        return days[0], last + timedelta(days=1)
+
     async def _traffic_and_visits(
         self,
         query: StatsQuery,
@@ -247,7 +259,7 @@ class Stats(ReadingStats):
         """The top values of each dimension: from the rollups in two statements for all of
         them when the plan allows, else one raw statement per dimension."""
         query = await self._sampled(query)
-        days = plan.rollup_days(query)
+        days = await self._rollup_days(query, types)
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if days is None:
             answers = await self._all(
@@ -384,7 +396,7 @@ class Stats(ReadingStats):
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """From `event_stats` when the plan allows and a metric has more samples than the raw
         quantiles hold exactly; else from the events."""
-        days = plan.rollup_days(query)
+        days = await self._rollup_days(query, ("vital",))
         if days is not None:
             overall = await self._rows(event_rollups.vitals(query, days, VITAL_THRESHOLDS))
             if max((int(row["samples"]) for row in overall), default=0) > plan.VITALS_EXACT_UP_TO:
@@ -468,7 +480,7 @@ class Stats(ReadingStats):
         self, query: StatsQuery
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Event names and their props: from `event_stats` when the plan allows."""
-        days = plan.rollup_days(query)
+        days = await self._rollup_days(query, ("event",))
         if days is None:
             names = await self._rows(raw.event_names(query))
             if not names:
