@@ -17,6 +17,19 @@ def _beacon(i: int) -> ReceivedBeacon:
     )
 
 
+def _unencodable() -> ReceivedBeacon:
+    """A prop no JSON number can carry (validation refuses it first; this is the last guard)."""
+    return ReceivedBeacon(
+        "st_a",
+        1.0,
+        "192.0.2.1",
+        "ua",
+        "en",
+        None,
+        [CustomEvent(name="n", url="https://x/", props={"big": 2**70})],
+    )
+
+
 class Recorder:
     def __init__(self, fail: bool = False) -> None:
         self.messages: list[tuple[bytes, str]] = []
@@ -82,15 +95,7 @@ async def test_an_unencodable_beacon_is_refused_alone_and_its_batch_is_published
     the requests that share its message."""
     published = Recorder()
     coalescer = Coalescer(published)
-    bad = ReceivedBeacon(
-        "st_a",
-        1.0,
-        "192.0.2.1",
-        "ua",
-        "en",
-        None,
-        [CustomEvent(name="n", url="https://x/", props={"big": 2**70})],
-    )
+    bad = _unencodable()
     good = [_beacon(i) for i in range(3)]
     waits = [coalescer.submit(b, 10) for b in (good[0], bad, good[1], good[2])]
     results = await asyncio.wait_for(asyncio.gather(*waits), timeout=5)
@@ -102,3 +107,34 @@ async def test_an_unencodable_beacon_is_refused_alone_and_its_batch_is_published
         "https://x/2",
     ]
     assert coalescer.beacons_published == 3
+
+
+async def test_a_request_cancelled_while_waiting_leaves_its_batch_mates_answered() -> None:
+    # A client that hangs up cancels its request's wait; the batch it shares with others is
+    # still published and every other request still learns it was stored.
+    published = Recorder()
+    coalescer = Coalescer(published)
+
+    async def send(i: int) -> frozenset[int]:
+        return await coalescer.submit(_beacon(i), 10)
+
+    tasks = [asyncio.create_task(send(i)) for i in range(3)]
+    await asyncio.sleep(0)  # all three are in the open batch
+    tasks[1].cancel()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert results[0] == results[2] == frozenset()
+    assert [len(decode_batch(p).beacons) for p, _ in published.messages] == [3]
+
+
+async def test_a_batch_whose_every_beacon_is_unencodable_with_a_waiter_gone() -> None:
+    published = Recorder()
+    coalescer = Coalescer(published)
+    unencodable = [_unencodable(), _unencodable()]
+    gone = asyncio.ensure_future(coalescer.submit(unencodable[0], 10))
+    stays = asyncio.ensure_future(coalescer.submit(unencodable[1], 10))
+    await asyncio.sleep(0)
+    gone.cancel()
+    refused = await asyncio.wait_for(stays, 2)
+    assert len(refused) == 2
+    assert published.messages == []

@@ -33,8 +33,13 @@ def read_info(info_file: Path) -> dict[str, Any]:
 
 
 def write_info(info_file: Path, info: dict[str, Any]) -> None:
-    info_file.write_text(json.dumps(info, indent=2) + "\n")
-    info_file.chmod(0o600)  # it holds the demo password and API key
+    """Written whole or not at all (scripts and tests wait for the file, then read it at once),
+    and readable by its owner only from its first byte: it holds the demo password and API key."""
+    partial = info_file.with_name(f".{info_file.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(json.dumps(info, indent=2) + "\n")
+    os.replace(partial, info_file)
 
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 (a file name)

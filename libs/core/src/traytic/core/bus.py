@@ -240,6 +240,23 @@ async def ensure_quotas_bucket(js: JetStreamContext, settings: BusSettings) -> K
     )
 
 
+ROUND_TRIP_SUBJECT = "$JS.API.INFO"
+"""Asked by `round_trip`: every service may already publish it (deploy/nats/nats.conf)."""
+
+
+async def round_trip(nc: NatsClient, *, timeout: float = 5.0) -> None:
+    """Wait until the server has processed all this connection sent before (a subscription
+    is then in place), as `nc.flush()` would, but safe to cancel.
+
+    A `flush()` cancelled while it waits, or timed out, leaves its future in nats-py's PONG
+    queue (2.16), and the PONG that comes later stops the client's read loop for good: every
+    later request of the process times out. A request's late reply is dropped safely instead.
+    """
+    # No responders (a server without JetStream) is an answer too, after what came before.
+    with contextlib.suppress(nats.errors.NoRespondersError):
+        await nc.request(ROUND_TRIP_SUBJECT, b"", timeout=timeout)
+
+
 async def close(nc: NatsClient, *, timeout: float = 5.0) -> None:
     """Drain (finish in-flight work) when connected, else just close: draining a connection
     that is reconnecting would wait forever."""

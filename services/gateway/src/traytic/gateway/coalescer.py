@@ -76,7 +76,9 @@ class Coalescer:
         batch.size += size
         if len(batch.beacons) >= self._max_beacons or batch.size >= self._max_bytes:
             self._flush_open()
-        return batch.done
+        # Shielded: the batch's future is shared, and a request cancelled while it waits (its
+        # client hung up) would otherwise cancel it for every other beacon of the batch.
+        return asyncio.shield(batch.done)
 
     def _flush_open(self) -> None:
         batch, self._open = self._open, None
@@ -97,7 +99,8 @@ class Coalescer:
             payload, refused = _encode_without_unencodable(msg_id, batch.beacons)
             log.warning("beacon_unencodable", error=type(exc).__name__, beacons=len(refused))
         if len(refused) == len(batch.beacons):
-            batch.done.set_result(refused)
+            if not batch.done.done():
+                batch.done.set_result(refused)
             return
         try:
             async with self._inflight:

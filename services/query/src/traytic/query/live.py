@@ -169,7 +169,7 @@ class LiveHub:
             # event published right after the client saw the stream start is not missed. It
             # runs inside the `try`: a client gone meanwhile still releases the subscription.
             assert self.nc is not None
-            await self.nc.flush(timeout=5)
+            await bus.round_trip(self.nc, timeout=5)
             await self._seeded(listener._feed)
             yield listener
         finally:
