@@ -35,13 +35,25 @@ NONE_REFUSED: frozenset[int] = frozenset()
 
 
 class _OpenBatch:
-    __slots__ = ("beacons", "done", "handle", "size")
+    # A future per beacon, not one shared: a request cancelled while it waits (its client hung
+    # up) cancels the future it awaits, which must not answer the others of its batch.
+    __slots__ = ("beacons", "handle", "size", "waiters")
 
-    def __init__(self, done: asyncio.Future[frozenset[int]]) -> None:
+    def __init__(self) -> None:
         self.beacons: list[ReceivedBeacon] = []
+        self.waiters: list[asyncio.Future[frozenset[int]]] = []
         self.size = 0
-        self.done = done
         self.handle: asyncio.Handle | None = None
+
+    def resolve(self, refused: frozenset[int]) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_result(refused)
+
+    def fail(self, error: Exception) -> None:
+        for waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(error)
 
 
 class Coalescer:
@@ -67,18 +79,18 @@ class Coalescer:
     def submit(self, beacon: ReceivedBeacon, size: int) -> asyncio.Future[frozenset[int]]:
         """Add a beacon to the open batch; the future resolves when its batch is acked, to the
         `id()`s of the beacons left out because they could not be encoded (almost always none)."""
+        loop = asyncio.get_running_loop()
         batch = self._open
         if batch is None:
-            loop = asyncio.get_running_loop()
-            batch = self._open = _OpenBatch(loop.create_future())
+            batch = self._open = _OpenBatch()
             batch.handle = loop.call_soon(self._flush_open)
+        waiter: asyncio.Future[frozenset[int]] = loop.create_future()
         batch.beacons.append(beacon)
+        batch.waiters.append(waiter)
         batch.size += size
         if len(batch.beacons) >= self._max_beacons or batch.size >= self._max_bytes:
             self._flush_open()
-        # Shielded: the batch's future is shared, and a request cancelled while it waits (its
-        # client hung up) would otherwise cancel it for every other beacon of the batch.
-        return asyncio.shield(batch.done)
+        return waiter
 
     def _flush_open(self) -> None:
         batch, self._open = self._open, None
@@ -99,8 +111,7 @@ class Coalescer:
             payload, refused = _encode_without_unencodable(msg_id, batch.beacons)
             log.warning("beacon_unencodable", error=type(exc).__name__, beacons=len(refused))
         if len(refused) == len(batch.beacons):
-            if not batch.done.done():
-                batch.done.set_result(refused)
+            batch.resolve(refused)
             return
         try:
             async with self._inflight:
@@ -115,15 +126,13 @@ class Coalescer:
                 detail=str(exc),
                 beacons=len(batch.beacons),
             )
-            if not batch.done.done():
-                batch.done.set_exception(ServiceUnavailable("event stream unavailable"))
+            batch.fail(ServiceUnavailable("event stream unavailable"))
             return
         published = len(batch.beacons) - len(refused)
         self.batches_published += 1
         self.beacons_published += published
         self.metrics.published(published, elapsed)
-        if not batch.done.done():
-            batch.done.set_result(refused)
+        batch.resolve(refused)
 
     async def drain(self) -> None:
         """Publish what is open and wait for every batch in flight (graceful shutdown)."""
