@@ -126,6 +126,8 @@ async def test_each_service_does_its_work_under_its_own_user(
             await live.put(message.data)
 
         await query.subscribe(bus.live_subject("", site.site_id), cb=on_live)
+        # A live stream's opening round trip: refused, it would time out and end the stream.
+        await bus.round_trip(query, timeout=5)
 
         # Billing keeps the quota flags.
         quotas = await bus.ensure_quotas_bucket(billing.jetstream(), auth_nats.settings("billing"))
