@@ -73,7 +73,11 @@ def start_dev(data_dir: Path, settings: Mapping[str, str] | None = None) -> DevP
             process.kill()
             pytest.fail("traytic dev did not start:\n" + log.read_text())
         time.sleep(0.1)
-    info = json.loads(info_file.read_text())
+    try:
+        info = json.loads(info_file.read_text())
+    except BaseException:
+        process.kill()  # never left running behind a failed fixture
+        raise
     return DevProcess(
         process,
         log,
