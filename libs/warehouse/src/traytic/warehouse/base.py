@@ -6,6 +6,7 @@ must not differ between engines (migrations, the dedupe lookup) live here once.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import re
 import time
@@ -41,6 +42,9 @@ def check_database_name(name: str) -> str:
     if not _DATABASE_NAME.match(name):
         raise ValueError(f"invalid ClickHouse database name {name!r}")
     return name
+
+
+ENGINE_READ_ATTEMPTS = 5
 
 
 class Warehouse(ABC):
@@ -151,17 +155,37 @@ class Warehouse(ABC):
         whose shards are ("isn't replicated, but shard is replicated"), and a Distributed table
         holds no rows (inserts are synchronous, `CLUSTER_SETTINGS`): dropping and creating it
         again is the change. Writers that hit the moment between retry their batch."""
-        [found] = await self.query(
-            "SELECT engine_full FROM system.tables WHERE database = {db:String}"
-            " AND name = {table:String}",
-            {"db": self.database, "table": name},
-        )
+        engine = await self.table_engine(name)
+        if not engine:
+            raise WarehouseError(f"no table {name} to recreate")
         db = self.database
         await self.execute(f"DROP TABLE IF EXISTS {db}.{name} ON CLUSTER {cluster}")
         await self.execute(
             f"CREATE TABLE IF NOT EXISTS {db}.{name} ON CLUSTER {cluster}"
-            f" AS {db}.{name}{LOCAL_SUFFIX} ENGINE = {found['engine_full']}"
+            f" AS {db}.{name}{LOCAL_SUFFIX} ENGINE = {engine}"
         )
+
+    async def table_engine(self, table: str) -> str:
+        """`engine_full` of `table` in this database, '' when there is no such table.
+
+        18.16 reads every table's definition to answer `system.tables` and fails the whole read
+        (code 60, unknown table) when another table of the database is dropped meanwhile, as
+        when two processes migrate at once: read again then."""
+        attempt = 1
+        while True:
+            try:
+                rows = await self.query(
+                    "SELECT engine_full FROM system.tables WHERE database = {db:String}"
+                    " AND name = {table:String}",
+                    {"db": self.database, "table": table},
+                )
+            except WarehouseError as exc:
+                if "Code: 60," not in str(exc) or attempt == ENGINE_READ_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
+                attempt += 1
+                continue
+            return str(rows[0]["engine_full"]) if rows else ""
 
     async def _columns(self, table: str) -> frozenset[str]:
         rows = await self.query(
@@ -180,12 +204,8 @@ class Warehouse(ABC):
     async def can_sample(self) -> bool:
         """Whether `events` has its sampling key (migration 0005; not in cluster mode)."""
         if self._can_sample is None:
-            rows = await self.query(
-                "SELECT engine_full FROM system.tables WHERE database = {db:String}"
-                " AND name = {table:String}",
-                {"db": self.database, "table": "events" + (LOCAL_SUFFIX if self.cluster else "")},
-            )
-            self._can_sample = bool(rows) and "SAMPLE BY" in rows[0]["engine_full"]
+            engine = await self.table_engine("events" + (LOCAL_SUFFIX if self.cluster else ""))
+            self._can_sample = "SAMPLE BY" in engine
         return self._can_sample
 
     async def existing_event_ids(

@@ -114,7 +114,7 @@ async def _copy_and_swap(warehouse: Warehouse, step: Rebuild, views: list[str]) 
 
 
 async def _done(warehouse: Warehouse, step: Rebuild) -> bool:
-    engine = await _engine(warehouse, step.table)
+    engine = await warehouse.table_engine(step.table)
     return bool(engine) and step.marker.lower() in " ".join(engine.split()).lower()
 
 
@@ -122,21 +122,12 @@ async def _undo_half_swap(warehouse: Warehouse, step: Rebuild) -> bool:
     """18.16 renames one pair at a time: a process whose swap came after another's moved the
     swapped-in table aside, then failed on its own copy that was gone. Puts it back; True
     when the rebuild is done after all."""
-    gone = not await _engine(warehouse, step.table)
-    aside = await _engine(warehouse, step.table + OLD_SUFFIX)
+    gone = not await warehouse.table_engine(step.table)
+    aside = await warehouse.table_engine(step.table + OLD_SUFFIX)
     if not (gone and step.marker.lower() in " ".join(aside.split()).lower()):
         return False
     await warehouse.execute(f"RENAME TABLE {step.table}{OLD_SUFFIX} TO {step.table}")
     return await _done(warehouse, step)
-
-
-async def _engine(warehouse: Warehouse, table: str) -> str:
-    rows = await warehouse.query(
-        "SELECT engine_full FROM system.tables WHERE database = {db:String}"
-        " AND name = {table:String}",
-        {"db": warehouse.database, "table": table},
-    )
-    return str(rows[0]["engine_full"]) if rows else ""
 
 
 async def _month_counts(warehouse: Warehouse, table: str) -> dict[str, int]:
