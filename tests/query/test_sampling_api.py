@@ -1,6 +1,7 @@
 """Sampling through the stats API (chDB; the scaled figures are checked against the truth on
 both engines in tests/warehouse/stats/test_sampling.py): past `sample_above` a filtered report
-says `sampled`, `?sampling=exact` reads everything, a bad value is a 400 that names it."""
+says `sampled` (an unfiltered one too when it reads visit figures), `?sampling=exact` reads
+everything, a bad value is a 400 that names it."""
 
 from __future__ import annotations
 
@@ -33,7 +34,12 @@ async def test_a_filtered_report_past_the_limit_says_it_sampled(
             "GET", f"{base}/{name}?{RANGE}&device=desktop&sampling=exact", key=key
         )
         assert exact.status_code == 200 and "sampled" not in exact.json(), name
+    # Unfiltered, only the visit figures (from `sessions`) are sampled; the rollups never are.
     unfiltered = await api.call("GET", f"{base}/overview?{RANGE}", key=key)
-    assert "sampled" not in unfiltered.json()
+    whole = await api.call("GET", f"{base}/overview?{RANGE}&sampling=exact", key=key)
+    assert 0 < unfiltered.json()["sampled"] < 1 and "sampled" not in whole.json()
+    assert unfiltered.json()["visitors"] == whole.json()["visitors"]
+    sources = await api.call("GET", f"{base}/sources?{RANGE}", key=key)
+    assert sources.status_code == 200 and "sampled" not in sources.json()
     bad = await api.call("GET", f"{base}/overview?{RANGE}&sampling=some", key=key)
     assert bad.status_code == 400 and bad.json()["field"] == "sampling", bad.text

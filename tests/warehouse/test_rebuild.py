@@ -1,7 +1,7 @@
-"""Migrations 0005 and 0025 on both engines: an install with events gets them into `events` with
-the sampling key, every row once, after a run that died halfway too; `daily_stats` gets its small
-granules with the same states; the rollup views keep filling after each swap; a second run does
-nothing."""
+"""Migrations 0005, 0025 and 0030 on both engines: an install with events gets them into `events`
+with the sampling key, every row once, after a run that died halfway too; `daily_stats` gets its
+small granules with the same states; `sessions` its sampling key with every visit once; the
+rollup views keep filling after each swap; a second run does nothing."""
 
 from __future__ import annotations
 
@@ -32,19 +32,27 @@ async def counts(warehouse: Warehouse) -> tuple[int, int, int]:
     return int(row["n"]), int(row["ids"]), int(row["rolled"])
 
 
-async def upgrade_from_before(
-    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, *, died_halfway: bool
-) -> None:
-    """An install from before 0005 that holds the dataset (and maybe a copy a run left)."""
+async def install_without(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, migration: str
+) -> list[Migration]:
+    """An install made before `migration` that holds the dataset; returns every migration."""
     every: list[Migration] = migrate.load_migrations()
     await warehouse.drop_database()
     with monkeypatch.context() as patched:
         patched.setattr(
             "traytic.warehouse.base.load_migrations",
-            lambda: [m for m in every if not m.name.startswith("0005")],
+            lambda: [m for m in every if not m.name.startswith(migration)],
         )
         await warehouse.migrate()
     await store(warehouse, ROWS)
+    return every
+
+
+async def upgrade_from_before(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, *, died_halfway: bool
+) -> None:
+    """An install from before 0005 that holds the dataset (and maybe a copy a run left)."""
+    every = await install_without(warehouse, monkeypatch, "0005")
     assert "SAMPLE BY" not in await engine_of(warehouse, "events")
     if died_halfway:
         # A run that created the copy and wrote one month and a part of another, then died.
@@ -108,15 +116,7 @@ async def daily_states(warehouse: Warehouse) -> list[dict[str, object]]:
 async def test_daily_stats_gets_small_granules_and_keeps_filling(
     warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    every: list[Migration] = migrate.load_migrations()
-    await warehouse.drop_database()
-    with monkeypatch.context() as patched:
-        patched.setattr(
-            "traytic.warehouse.base.load_migrations",
-            lambda: [m for m in every if not m.name.startswith("0025")],
-        )
-        await warehouse.migrate()
-    await store(warehouse, ROWS)
+    await install_without(warehouse, monkeypatch, "0025")
     assert "index_granularity = 8192" in await engine_of(warehouse, "daily_stats")
     before = await daily_states(warehouse)
     assert before
@@ -133,4 +133,45 @@ async def test_daily_stats_gets_small_granules_and_keeps_filling(
     pageviews = sum(r.type == "pageview" for r in [*ROWS, *later])
     for dimension in ("pathname", "country"):
         assert sum(int(r["p"]) for r in after if r["dimension"] == dimension) == pageviews
+    assert await warehouse.migrate() == applied
+
+
+async def visit_rows(warehouse: Warehouse) -> list[dict[str, object]]:
+    return await warehouse.query(
+        "SELECT site_id, session_id, visitor_id, started, pageviews, entry_page, exit_page,"
+        " version FROM sessions FINAL ORDER BY site_id, session_id"
+    )
+
+
+async def test_sessions_get_the_sampling_key_with_every_visit_once(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await install_without(warehouse, monkeypatch, "0030")
+    assert "SAMPLE BY" not in await engine_of(warehouse, "sessions")
+    assert not await warehouse.can_sample()
+    before = await visit_rows(warehouse)
+    assert len(before) == len({(r.site_id, r.session_id) for r in ROWS if r.type != "vital"})
+    applied = await warehouse.migrate()
+    assert any(name.startswith("0030") for name in applied)
+    assert "SAMPLE BY visitor_id" in await engine_of(warehouse, "sessions")
+    assert await warehouse.can_sample()
+    assert await engine_of(warehouse, "sessions_sampled") == ""
+    assert await engine_of(warehouse, "sessions_replaced") == ""
+    assert await visit_rows(warehouse) == before
+    # A sample of visits belongs to the visitors a sample of events holds.
+    sampled = "SELECT DISTINCT site_id, session_id FROM {table} SAMPLE 0.5"
+    visits = await warehouse.query(sampled.format(table="sessions FINAL"))
+    events = await warehouse.query(
+        sampled.format(table="events") + " WHERE type IN ('pageview', 'event')"
+    )
+    assert 0 < len(visits) < len(before)
+    assert {(r["site_id"], r["session_id"]) for r in visits} == {
+        (r["site_id"], r["session_id"]) for r in events
+    }
+    # Visits written after the swap go to the new table; a visit rewritten stays one row.
+    later = make_dataset(seed=4, sessions=20, days=5)
+    await store(warehouse, later)
+    await store(warehouse, later)
+    after = await visit_rows(warehouse)
+    assert len(after) == len(before) + len({(r.site_id, r.session_id) for r in later})
     assert await warehouse.migrate() == applied

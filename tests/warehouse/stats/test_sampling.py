@@ -1,6 +1,7 @@
 """Sampling past the configured number of events, on both engines: a filtered report over more
 events reads a sample of the visitors and scales its counts to within a tolerance of the truth
-computed in Python, says which share it read, and is exact when not asked to sample."""
+computed in Python, says which share it read, and is exact when not asked to sample; an
+unfiltered one samples its visit figures only (read from `sessions`), the rest exact."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tests.warehouse.stats.dataset import (
     SITE,
     expected_breakdown,
     expected_overview,
+    expected_session_pages,
+    expected_timeseries,
     make_dataset,
     select,
     store,
@@ -95,11 +98,48 @@ async def test_a_filtered_report_past_the_limit_reads_half_and_scales(stats: Sta
     assert pages.sampled == vitals.sampled == events.sampled == overview.sampled
 
 
-async def test_exact_and_unfiltered_reports_never_sample(stats: Stats) -> None:
+async def test_exact_reports_never_sample(stats: Stats) -> None:
     exact, _ = expected_overview(ROWS, q())
     answer = await stats.overview(q())  # sample_above None: `?sampling=exact`
     assert answer.sampled is None and answer.visitors.value == exact.visitors
-    unfiltered = StatsQuery.build(SITE, now=NOW, period="30d", sample_above=1)
+    unfiltered = StatsQuery.build(SITE, now=NOW, period="30d")
     whole, _ = expected_overview(ROWS, unfiltered)
-    answer = await stats.overview(unfiltered)  # from the rollups: thousands of rows
-    assert answer.sampled is None and answer.visitors.value == whole.visitors
+    answer = await stats.overview(unfiltered)
+    assert answer.sampled is None and answer.visits.value == whole.visits
+
+
+async def test_an_unfiltered_report_past_the_limit_samples_its_visits_only(stats: Stats) -> None:
+    """Visitors, pageviews and breakdowns come from the rollups, exact; visit figures from a
+    sample of `sessions`, scaled."""
+    unfiltered = StatsQuery.build(SITE, now=NOW, period="30d")
+    half = replace(unfiltered, sample_above=len(select(ROWS, unfiltered)) // 2)
+    whole, _ = expected_overview(ROWS, unfiltered)
+    overview = await stats.overview(half)
+    share = overview.sampled
+    assert share is not None and 0.3 <= share <= 0.6
+    assert overview.visitors.value == whole.visitors
+    assert overview.pageviews.value == whole.pageviews
+    assert overview.events.value == whole.events
+    visits = overview.visits.value
+    assert close(visits, whole.visits, whole.visitors, share), visits
+    assert visits != whole.visits, "a sample's scaled count is rarely the exact one"
+    assert overview.bounce_rate.value == pytest.approx(whole.bounce_rate, abs=0.1)
+    series = await stats.timeseries(half)
+    assert series.sampled == share
+    assert sum(bucket.visitors for bucket in series.buckets) == sum(
+        f.visitors for f in expected_timeseries(ROWS, unfiltered).values()
+    )
+    assert close(sum(b.visits for b in series.buckets), whole.visits, whole.visitors, share)
+    pages = await stats.pages(half)
+    assert pages.sampled == share
+    want = expected_breakdown(ROWS, unfiltered, lambda r: (r.pathname, None), types=("pageview",))
+    assert [(r.value, r.visitors, r.pageviews) for r in pages.pages] == [
+        (value, visitors, pageviews) for value, _, visitors, _, pageviews in want
+    ]
+    for exit, listed in ((False, pages.entry_pages), (True, pages.exit_pages)):
+        got = {row.value: row for row in listed}
+        for value, visitors, visits_of in expected_session_pages(ROWS, unfiltered, exit=exit)[:3]:
+            assert close(got[value].visits, visits_of, visitors, share), (exit, value)
+            assert close(got[value].visitors, visitors, visitors, share), (exit, value)
+    countries = await stats.countries(half)  # the rollups alone: nothing to sample
+    assert countries.sampled is None

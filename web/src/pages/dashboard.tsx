@@ -189,8 +189,12 @@ export function Dashboard({
       )}
       {overview?.sampled && (
         <p class="sampled" role="note">
-          Estimated from {Math.round(overview.sampled * 100)}% of visitors: this filtered report
-          covers more events than the server reads in full.{" "}
+          {filters.length > 0
+            ? `Estimated from ${Math.round(overview.sampled * 100)}% of visitors: this filtered` +
+              " report covers more events than the server reads in full."
+            : `Visits, bounce rate, visit duration and entry and exit pages are estimated from` +
+              ` ${Math.round(overview.sampled * 100)}% of visitors: this period covers more` +
+              " events than the server reads in full."}{" "}
           <button type="button" class="link" onClick={() => setQuery("sampling", "exact")}>
             Show exact figures
           </button>

@@ -128,6 +128,7 @@ class Warehouse(ABC):
                 {"name": migration.name},
             )
             log.info("warehouse_migration_applied", migration=migration.name, db=self.database)
+            self._can_sample = None  # a rebuild may have given a table its sampling key
         return sorted(await self._applied_migrations())
 
     async def _add_columns(self, adding: AddColumns, plan: MigrationPlan) -> None:
@@ -202,10 +203,12 @@ class Warehouse(ABC):
     _can_sample: bool | None = None
 
     async def can_sample(self) -> bool:
-        """Whether `events` has its sampling key (migration 0005; not in cluster mode)."""
+        """Whether `events` and `sessions` have their sampling keys (migrations 0005 and 0030;
+        not in cluster mode): a sampled report reads both."""
         if self._can_sample is None:
-            engine = await self.table_engine("events" + (LOCAL_SUFFIX if self.cluster else ""))
-            self._can_sample = "SAMPLE BY" in engine
+            suffix = LOCAL_SUFFIX if self.cluster else ""
+            engines = [await self.table_engine(table + suffix) for table in ("events", "sessions")]
+            self._can_sample = all("SAMPLE BY" in engine for engine in engines)
         return self._can_sample
 
     async def existing_event_ids(

@@ -1,6 +1,6 @@
 """A migration step that gives a table a new engine clause by copying it, for what no ALTER
-changes on 18.16: `events` gains its sampling key this way (migration 0005, issue 16), and
-`daily_stats` its small granules (migration 0025).
+changes on 18.16: `events` and `sessions` gain their sampling keys this way (migrations 0005 and
+0030, issue 16), and `daily_stats` its small granules (migration 0025).
 
 A migration statement `CREATE TABLE IF NOT EXISTS <new> AS <table> ENGINE = ...` means: copy
 `table` into `new` (same columns, the new engine clause) month by month (by its `PARTITION BY`),

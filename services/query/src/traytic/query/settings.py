@@ -129,7 +129,8 @@ class QuerySettings(SmtpSettings, frozen=True, kw_only=True):
     """What a filtered query (read from the raw events, not the rollups) costs; others cost 1."""
     sample_above: int = 20_000_000
     """A filtered report over more events than this reads a sample of the visitors and scales
-    its counts, saying so (`sampled`); `?sampling=exact` reads all. 0: never."""
+    its counts, an unfiltered one its visit figures (from `sessions`), saying so (`sampled`);
+    `?sampling=exact` reads all. 0: never."""
 
     stream_max_per_caller: int = 10
     """Concurrent live streams (`/api/stream/...`) per API key, per signed-in user, or per

@@ -44,8 +44,9 @@ class Overview(Result):
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
     sampled: float | None = None
-    """The share of visitors a filtered report read past the sampling limit (its counts are
-    scaled up); absent when exact."""
+    """The share of visitors read past the sampling limit, its counts scaled up: of a filtered
+    report, every figure; of an unfiltered one, the visit figures (visits, bounce rate, visit
+    duration, entry and exit pages); absent when exact."""
 
 
 class Bucket(Result):
@@ -68,8 +69,9 @@ class Timeseries(Result):
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
     sampled: float | None = None
-    """The share of visitors a filtered report read past the sampling limit (its counts are
-    scaled up); absent when exact."""
+    """The share of visitors read past the sampling limit, its counts scaled up: of a filtered
+    report, every figure; of an unfiltered one, the visit figures (visits, bounce rate, visit
+    duration, entry and exit pages); absent when exact."""
 
 
 class Row(Result):
@@ -101,8 +103,9 @@ class Pages(Result):
     imports_included: bool | None = None
     """With `imported=true`: whether imported figures were added (not with filters)."""
     sampled: float | None = None
-    """The share of visitors a filtered report read past the sampling limit (its counts are
-    scaled up); absent when exact."""
+    """The share of visitors read past the sampling limit, its counts scaled up: of a filtered
+    report, every figure; of an unfiltered one, the visit figures (visits, bounce rate, visit
+    duration, entry and exit pages); absent when exact."""
 
 
 class Sources(Result):

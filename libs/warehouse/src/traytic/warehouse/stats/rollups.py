@@ -1,7 +1,8 @@
 """The same answers as `raw.py`, read from the rollups and the `sessions` table (migration 0002):
 a few thousand rows instead of millions. `plan.py` decides when each form applies; every form
 here merges the same states (`measures.UNIQ_STATE`, sums) the raw answer counts, so it equals
-the raw answer exactly."""
+the raw answer exactly (unless a query past the sampling limit reads a sample of `sessions`:
+see `sampling`)."""
 
 # ruff: noqa: S608 - the f-strings splice whitelisted column names, fixed SQL fragments and
 # validated integers (LIMIT takes no expressions on 18.16); every value is a bound parameter.
@@ -25,6 +26,7 @@ from traytic.warehouse.stats.measures import (
     visit_totals,
 )
 from traytic.warehouse.stats.params import StatsQuery
+from traytic.warehouse.stats.sampling import scale, sessions_table
 
 _MERGED_TRAFFIC = (
     f"{UNIQ_MERGE}(visitors) AS visitors, sumMerge(pageviews) AS pageviews,"
@@ -87,8 +89,9 @@ def overview_sessions(query: StatsQuery) -> Statement:
     params["current_start"] = query.start
     return Statement(
         f"SELECT started >= {{current_start}} AS is_current, {_VISIT_TOTALS}"
-        f" FROM sessions FINAL {clause} GROUP BY is_current",
+        f" FROM {sessions_table(query)} {clause} GROUP BY is_current",
         params,
+        scale(query),
     )
 
 
@@ -97,8 +100,9 @@ def timeseries_sessions(query: StatsQuery) -> Statement:
     params["tz"] = query.tz
     return Statement(
         f"SELECT {bucket(query, 'started')} AS bucket, {_VISIT_TOTALS}"
-        f" FROM sessions FINAL {clause} GROUP BY bucket",
+        f" FROM {sessions_table(query)} {clause} GROUP BY bucket",
         params,
+        scale(query),
     )
 
 
@@ -109,9 +113,10 @@ def session_pages(query: StatsQuery, *, exit: bool) -> Statement:
     column = "exit_page" if exit else "entry_page"
     return Statement(
         f"SELECT {column} AS value, {UNIQ}(visitor_id) AS visitors, count() AS visits"
-        f" FROM sessions FINAL {clause} AND pageviews > 0"
+        f" FROM {sessions_table(query)} {clause} AND pageviews > 0"
         f" GROUP BY value ORDER BY visits DESC, visitors DESC, value {page(query)}",
         params,
+        scale(query),
     )
 
 

@@ -5,6 +5,11 @@ event) and multiplies its counts by 1 / r; the answer says `sampled: r`. Ratios 
 views per visit, shares of vital ratings) and quantiles are estimated from the sample as they
 are. Reads of the rollups (thousands of rows) are never sampled, nor the live view.
 
+Unfiltered reports read the rollups, exact, but for their visit figures (visits, bounces,
+duration, entry and exit pages): those come from `sessions`, a row per visit, some 22M a month
+at 100M events. Past the limit they are read from a sample of it (migration 0030) and scaled;
+the answer says so as well.
+
 The size of a read is estimated from `traffic_hours` (pageviews and custom events of the
 site's hours in the range: a few hundred rows), so deciding costs milliseconds."""
 
@@ -34,6 +39,13 @@ def events_table(query: StatsQuery) -> str:
     """`events`, or `events SAMPLE r` when the query reads a sample."""
     sample = share(query)
     return "events" if sample is None else f"events SAMPLE {sample!r}"
+
+
+def sessions_table(query: StatsQuery) -> str:
+    """`sessions FINAL`, or `sessions FINAL SAMPLE r`: the same visitors as `events_table`
+    (migration 0030 keys both by visitor)."""
+    sample = share(query)
+    return "sessions FINAL" if sample is None else f"sessions FINAL SAMPLE {sample!r}"
 
 
 def scale(query: StatsQuery) -> float:

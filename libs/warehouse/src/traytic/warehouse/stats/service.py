@@ -92,10 +92,13 @@ class Stats(ReadingStats):
         self.warehouse = warehouse
         self.imports = imported.ImportedFigures(warehouse)
 
-    async def _sampled(self, query: StatsQuery) -> StatsQuery:
-        """`query` with the share of visitors its raw reads sample, when they are large (only
-        filtered reports read the raw events at length; see `sampling`)."""
-        if query.sample_above is None or query.sample is not None or not query.filters.any:
+    async def _sampled(self, query: StatsQuery, *, visits: bool = False) -> StatsQuery:
+        """`query` with the share of visitors its large reads sample: the raw events, which
+        filtered reports read at length, and the `sessions` table, which reports with `visits`
+        (visits, bounces, entry and exit pages) read whole otherwise (see `sampling`)."""
+        if query.sample_above is None or query.sample is not None:
+            return query
+        if not query.filters.any and not visits:
             return query
         if not await self.warehouse.can_sample():
             return replace(query, sample=1.0)
@@ -133,7 +136,7 @@ class Stats(ReadingStats):
         return {row[key]: row for row in traffic_rows}, {row[key]: row for row in visit_rows}
 
     async def overview(self, query: StatsQuery) -> Overview:
-        query = await self._sampled(query)
+        query = await self._sampled(query, visits=True)
         (traffic, sessions), engaged_rows = await asyncio.gather(
             self._traffic_and_visits(
                 query,
@@ -170,7 +173,7 @@ class Stats(ReadingStats):
         )
 
     async def timeseries(self, query: StatsQuery) -> Timeseries:
-        query = await self._sampled(query)
+        query = await self._sampled(query, visits=True)
         traffic, sessions = await self._traffic_and_visits(
             query,
             "bucket",
@@ -326,7 +329,7 @@ class Stats(ReadingStats):
         ]
 
     async def pages(self, query: StatsQuery) -> Pages:
-        query = await self._sampled(query)
+        query = await self._sampled(query, visits=True)
         pages, entry, exit_ = await asyncio.gather(
             self.breakdowns(query, {"pages": PAGE_DIMENSION}, types=("pageview",)),
             self._session_pages(query, exit=False),

@@ -200,9 +200,10 @@ async def provide_stats_query(
     sampling: Annotated[
         Literal["auto", "exact"],
         Parameter(
-            description="`exact` reads every event; `auto` (default) lets a filtered report over"
-            " more events than the server's sampling limit read a sample of the visitors and"
-            " scale its counts (the answer then says `sampled`: the share read)."
+            description="`exact` reads every event; `auto` (default) lets a report over more"
+            " events than the server's sampling limit read a sample of the visitors and scale"
+            " its counts (a filtered report's every figure, an unfiltered one's visit figures;"
+            " the answer then says `sampled`: the share read)."
         ),
     ] = "auto",
 ) -> StatsQuery:
