@@ -143,3 +143,39 @@ async def test_an_unfiltered_report_past_the_limit_samples_its_visits_only(stats
             assert close(got[value].visitors, visitors, visitors, share), (exit, value)
     countries = await stats.countries(half)  # the rollups alone: nothing to sample
     assert countries.sampled is None
+
+
+async def test_a_dashboards_reports_share_one_estimate(stats: Stats) -> None:
+    """Overview, timeseries and pages of one range ask for the events it holds once."""
+    warehouse = stats.warehouse
+    estimate = sampling.estimate(q()).sql
+    asked: list[str] = []
+    query = warehouse.query
+
+    async def counted(sql: str, params: Any = None) -> list[dict[str, Any]]:
+        asked.append(sql)
+        return await query(sql, params)
+
+    warehouse.query = counted  # type: ignore[method-assign]
+    try:
+        wanted = StatsQuery.build(SITE, now=NOW, period="30d", sample_above=10**9)
+        for report in (stats.overview, stats.timeseries, stats.pages):
+            assert (await report(wanted)).sampled is None
+        other = StatsQuery.build(SITE, now=NOW, period="7d", sample_above=10**9)
+        await stats.overview(other)
+    finally:
+        del warehouse.query
+    assert asked.count(estimate) == 2, "one per range"
+
+
+def test_an_estimate_stands_for_a_while() -> None:
+    now = [0.0]
+    estimates = sampling.Estimates(clock=lambda: now[0])
+    query = q()
+    assert estimates.get(query) is None
+    estimates.put(query, 1234)
+    now[0] += sampling.ESTIMATE_TTL_S - 1
+    assert estimates.get(query) == 1234
+    assert estimates.get(replace(query, site_id="st_other")) is None
+    now[0] += 2
+    assert estimates.get(query) is None

@@ -102,8 +102,13 @@ class Stats(ReadingStats):
             return query
         if not await self.warehouse.can_sample():
             return replace(query, sample=1.0)
-        [row] = await self._rows(sampling.estimate(query))
-        found = sampling.rate(int(row["n"] or 0), query.sample_above)
+        estimates = sampling.estimates_of(self.warehouse)
+        events = estimates.get(query)
+        if events is None:
+            [row] = await self._rows(sampling.estimate(query))
+            events = int(row["n"] or 0)
+            estimates.put(query, events)
+        found = sampling.rate(events, query.sample_above)
         return replace(query, sample=found or 1.0)
 
     async def _rollup_days(
