@@ -86,7 +86,7 @@ bench: sync ## benchmarks: figures printed with ratios to a baseline measured in
 	@for b in bench/warehouse_insert.py bench/enrich.py bench/consumer.py bench/query.py bench/first_paint.py bench/goals.py bench/cluster.py; do \
 		if [ -f $$b ]; then $(UV) run python $$b || exit 1; fi; done
 
-bench-large: sync ## the stats at 10M events (both engines) and 100M (server): about an hour, ~15 GB of disk
+bench-large: sync ## the stats at 10M events (both engines) and 100M (server): about two hours, ~10 GB of disk
 	$(UV) run python bench/query.py --stats-only --events 10000000
 	$(UV) run python bench/query.py --stats-only --events 100000000 --engines server
 
