@@ -224,6 +224,7 @@ async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) 
     base_p50 = percentiles(baseline)[0]
     server = not isinstance(store, ChdbWarehouse)
     target = SERVER_TARGET_TIMES_COUNT * base_p50 if server else CHDB_TARGET_MS
+    once = events > RAW_ONCE_ABOVE
     print(f"  stats, 30 days, Stats called directly (p50 of {RUNS} runs; raw: the same report")
     print("  from the raw events alone, measured in this run):")
     print(line("baseline SELECT count()", baseline))
@@ -232,7 +233,6 @@ async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) 
         for name in REPORTS:
             method = getattr(stats, name)
             fast = percentiles(await timed(lambda m=method, q=query: m(q), RUNS))[0]
-            once = events > RAW_ONCE_ABOVE
             with raw_events_only():
                 raw = await p50_or_failure(
                     lambda m=method, q=query: m(q), 1 if once else RAW_RUNS, warm_up=not once
@@ -265,7 +265,6 @@ async def stats_bench(store: Warehouse, engine: str, events: int, site_id: str) 
         sampled = StatsQuery.build(site_id, period="30d", filters=filters, sample_above=limit)
         for name in FILTERED_REPORTS:
             method = getattr(stats, name)
-            once = events > RAW_ONCE_ABOVE
             whole = await p50_or_failure(
                 lambda m=method, q=exact: m(q), 1 if once else RUNS, warm_up=not once
             )

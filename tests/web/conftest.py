@@ -23,6 +23,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.e2e.conftest import DevProcess, allow_hostnames, start_dev
+from tests.web.dataset import Dataset
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
@@ -117,6 +118,23 @@ def running_dev(
         yield Dev(process, json.loads((data_dir / "dev.json").read_text()))
     finally:
         process.stop()
+
+
+def deliver(dev: Dev, data: Dataset, query: str = "period=24h") -> Dataset:
+    """Send every visitor's beacon, then wait until the overview at `query` counts them all."""
+    for visitor in data.visitors:
+        dev.send(visitor.events(), visitor.user_agent, visitor.screen)
+    expected = data.overview()
+    deadline = time.monotonic() + 20
+    while True:
+        overview = dev.stats("overview", query)
+        if (overview["pageviews"]["value"], overview["events"]["value"]) == (
+            expected["pageviews"],
+            expected["events"],
+        ):
+            return data
+        assert time.monotonic() < deadline, f"the beacons did not all arrive: {overview}"
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

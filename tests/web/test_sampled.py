@@ -4,13 +4,12 @@ reads everything; the API agrees (the rollups' figures stay exact)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import Browser, expect
 
-from tests.web.conftest import Dev, _ensure_built, log_in, running_dev
+from tests.web.conftest import Dev, _ensure_built, deliver, log_in, running_dev
 from tests.web.dataset import Dataset, generate
 
 LIMIT = 20
@@ -27,17 +26,7 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev]:
 
 @pytest.fixture(scope="module")
 def data(dev: Dev) -> Dataset:
-    data = generate(seed=5)
-    for visitor in data.visitors:
-        dev.send(visitor.events(), visitor.user_agent, visitor.screen)
-    expected = data.overview()
-    deadline = time.monotonic() + 20
-    while True:
-        exact = dev.stats("overview", "period=24h&sampling=exact")
-        if exact["pageviews"]["value"] == expected["pageviews"]:
-            return data
-        assert time.monotonic() < deadline, f"the beacons did not all arrive: {exact}"
-        time.sleep(0.2)
+    return deliver(dev, generate(seed=5), "period=24h&sampling=exact")
 
 
 def test_the_api_samples_only_the_visit_figures_of_an_unfiltered_period(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import time
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
@@ -16,7 +15,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.web.checks import expect_kpis, expect_panels, expect_props
-from tests.web.conftest import Dev, log_in
+from tests.web.conftest import Dev, deliver, log_in
 from tests.web.dataset import Dataset, generate
 
 FIRST_PAINT_BUDGET_MS = 1000
@@ -24,20 +23,7 @@ FIRST_PAINT_BUDGET_MS = 1000
 
 @pytest.fixture(scope="module")
 def data(dev: Dev) -> Dataset:
-    data = generate()
-    for visitor in data.visitors:
-        dev.send(visitor.events(), visitor.user_agent, visitor.screen)
-    expected = data.overview()
-    deadline = time.monotonic() + 20
-    while True:
-        overview = dev.stats("overview", "period=24h")
-        if (overview["pageviews"]["value"], overview["events"]["value"]) == (
-            expected["pageviews"],
-            expected["events"],
-        ):
-            return data
-        assert time.monotonic() < deadline, f"the beacons did not all arrive: {overview}"
-        time.sleep(0.2)
+    return deliver(dev, generate())
 
 
 def assert_overview(answer: dict[str, Any], expected: dict[str, float]) -> None:
