@@ -102,6 +102,15 @@ class Harness:
                 await nc.close()
                 self.running.remove(entry)
 
+    async def halt(self, consumer: Consumer) -> None:
+        """Stop a consumer and wait until its run has ended (its batch in hand finished, its
+        subscriptions ended), keeping its connection, so that a test may go on using its parts
+        without the run's ending pulling them away mid-call."""
+        for running, task, _nc in self.running:
+            if running is consumer:
+                consumer.stop()
+                await asyncio.wait_for(task, 30)
+
     async def stop_all(self) -> None:
         for consumer, task, nc in self.running:
             consumer.stop()

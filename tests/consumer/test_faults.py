@@ -78,7 +78,7 @@ async def test_duplicated_delivery_is_stored_once(
     )
     messages = await subscription.fetch(2, timeout=5)
     probe = await harness.start_consumer()
-    probe.stop()  # only to reuse its enrichment; the real run starts below
+    await harness.halt(probe)  # only to reuse its enrichment; the real run starts below
     job = await probe.prepare([(m, decode_batch(m.data)) for m in messages])
     await harness.warehouse.insert_events(job.rows)  # stored ...
     for message in messages:

@@ -177,8 +177,9 @@ async def _serve(settings: DevSettings, services: DevServices) -> None:
             loop.add_signal_handler(sig, server.stop)
         serving = asyncio.create_task(server.serve())
         await _wait_until_listening(services.gateway.host, port, serving)
-        await asyncio.to_thread(write_info, info_file, info)
+        # The banner first: whoever waits for dev.json (scripts, the tests) then finds it printed.
         _print_banner(info)
+        await asyncio.to_thread(write_info, info_file, info)
         await serving
     finally:
         await asyncio.to_thread(nats_server.stop)
