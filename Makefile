@@ -22,8 +22,13 @@ help: ## list the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv
 
+# Bytecode is compiled here, not left to the first import: where PYTHONDONTWRITEBYTECODE is set
+# (as on our CI machines) nothing would ever write it, and every process (`traytic dev`, each
+# CLI command, each test's subprocess) compiled ~7,000 modules again: 7 s to import `traytic dev`
+# instead of 2.7 s. Both steps skip what is up to date.
 sync: $(if $(findstring .tools,$(UV)),.tools/bin/uv) ## install the workspace (locked) into .venv
-	$(UV) sync --all-packages --frozen
+	$(UV) sync --all-packages --frozen --compile-bytecode
+	$(UV) run --frozen python -m compileall -q -j 0 src libs services >/dev/null
 
 tracker: ## build the tracker (sdk/js) and hand script.js to the gateway (needs npm)
 ifeq ($(NPM),)

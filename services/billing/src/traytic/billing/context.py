@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from litestar.datastructures import State
-from polar.v2026_10 import PolarAsync
 
 from traytic.billing.errors import BillingError
 from traytic.billing.providers.paystack_api import PaystackApi
+from traytic.billing.providers.polar_api import PolarClient
 from traytic.billing.settings import BillingSettings
 from traytic.billing.usage import NoUsage, UsageSource
 from traytic.db import Database
@@ -22,7 +22,7 @@ class BillingContext:
     clock: Callable[[], float]
     """Unix time in seconds (injected so signature windows can be tested)."""
     paystack: PaystackApi | None = None
-    polar: PolarAsync | None = None
+    polar: PolarClient | None = None
     usage: UsageSource = field(default_factory=NoUsage)
 
 

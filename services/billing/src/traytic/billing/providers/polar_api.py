@@ -3,18 +3,32 @@ raises on every non-2xx answer; those errors become `ProviderError` here."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import httpx
 import structlog
 from polar.base import PolarError
-from polar.v2026_10 import PolarAsync
 
 from traytic.billing.errors import ProviderError
+
+if TYPE_CHECKING:
+    from polar.v2026_10 import PolarAsync
+
+    PolarClient = PolarAsync
+else:
+    # Litestar resolves the annotations of what handlers receive (`BillingContext.polar`) when
+    # they run: a name that exists without importing the SDK.
+    PolarClient = Any
 
 log = structlog.get_logger()
 
 
-def polar_client(access_token: str, server: str, *, timeout_s: float) -> PolarAsync:
+def polar_client(access_token: str, server: str, *, timeout_s: float) -> PolarClient:
     """`server` is `production`, `sandbox` or a base URL (a local stand-in in tests)."""
+    # Imported here: the SDK's models take ~0.4 s to import, paid by every process (each CLI
+    # command, `traytic dev`) when imported with the module, though only Polar billing needs it.
+    from polar.v2026_10 import PolarAsync
+
     if server.startswith(("http://", "https://")):
         return PolarAsync(access_token, base_url=server.rstrip("/"), timeout=timeout_s)
     if server not in ("production", "sandbox"):
@@ -25,7 +39,7 @@ def polar_client(access_token: str, server: str, *, timeout_s: float) -> PolarAs
 
 
 async def create_checkout(
-    polar: PolarAsync,
+    polar: PolarClient,
     *,
     product_id: str,
     organisation_id: str,
@@ -52,7 +66,7 @@ async def create_checkout(
 
 
 async def customer_portal_url(
-    polar: PolarAsync, *, organisation_id: str, return_url: str | None
+    polar: PolarClient, *, organisation_id: str, return_url: str | None
 ) -> str:
     """A short-lived link into Polar's customer portal (manage the subscription, payment
     method, invoices) for the customer whose external id is our organisation id."""
