@@ -29,7 +29,8 @@ from traytic.warehouse.server import ServerWarehouse
 
 
 class RecordingWarehouse(Warehouse):
-    """Records the statements a migration runs; remembers inserted migration names."""
+    """Records the statements a migration runs; remembers inserted migration names. It says
+    `events` holds rows, as in an upgrade, so that every backfill runs too."""
 
     def __init__(self, cluster: str = "") -> None:
         self.database = "traytic"
@@ -46,6 +47,8 @@ class RecordingWarehouse(Warehouse):
             assert params is not None
             local = f"{params['table']}_local"
             return [{"engine_full": f"Distributed({self.cluster}, traytic, {local}, rand())"}]
+        if sql == "SELECT count() AS n FROM events":
+            return [{"n": 1}]
         return []
 
     async def insert_events(self, rows: Sequence[EventRow]) -> None: ...
