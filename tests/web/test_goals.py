@@ -75,9 +75,10 @@ async def test_a_purchase_in_chromium_reaches_the_goals_and_the_funnel(dev: Dev,
         await page.wait_for_url("**/checkout")
         await page.click("#pay")
         await expect(page).to_have_title("paid")
-        await page.close()  # page hide sends what is queued
-        # The browser stays up until the purchase is in: the beacon of a closed page is still
-        # the browser's to send, and closing it at once could drop it (seen on a loaded CI).
+        # Leaving the page sends what is queued, as the pricing page's did. Closing the page
+        # instead lost that beacon on loaded CI runs (two clean-clone runs in a row): a close
+        # need not give the page's unload handlers their turn.
+        await page.goto("about:blank")
         deadline = time.monotonic() + 30
         while not any(e["name"] == "purchase" for e in dev.stats("events")["events"]):
             assert time.monotonic() < deadline, "the purchase did not reach the warehouse"

@@ -35,6 +35,11 @@ from traytic.warehouse.sql import bind, decode_json_result
 _INSERT = f"INSERT INTO events ({', '.join(f'`{c}`' for c in COLUMNS)}) FORMAT "
 _INSERT_SESSIONS = f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) FORMAT Native"
 _UNAVAILABLE_STATUSES = {502, 503, 504}
+KEEPALIVE_S = 2.0
+"""How long an idle connection is kept for reuse: less than the server's `keep_alive_timeout`
+(3 s on 18.16, 10 s later). aiohttp's 15 s default reused connections the server had closed,
+and the next statement failed with "Cannot write to closing transport" (seen in CI after a
+test sat idle for a few seconds)."""
 SETTLE_TIMEOUT_S = 30.0
 """How long a check for stored events waits on inserts still running; past it, it goes on
 (an insert running that long is stuck, and the check must not block ingest for good)."""
@@ -61,6 +66,7 @@ class ServerWarehouse(Warehouse):
                 total=settings.clickhouse_timeout, connect=settings.clickhouse_connect_timeout
             ),
             headers={"Authorization": _basic_auth(settings)},
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
         )
         self.client = ChClient(self._session, url=self._url)
         """aiochclient on the same session, for callers that want its typed API."""
