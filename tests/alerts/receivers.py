@@ -143,6 +143,8 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
     holding: threading.Event = field(default_factory=threading.Event)
+    held_from: int = 0
+    """The client port of the request held at `/hook/hold`: which sender's connection it is."""
     slow_s: float = 3.0
 
     def at(self, path: str) -> list[Arrival]:
@@ -158,7 +160,9 @@ class Receiver:
             time.sleep(0.05)
         raise AssertionError(f"{len(self.at(path))} of {count} requests reached {path}")
 
-    def answer(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    def answer(
+        self, path: str, body: bytes, headers: dict[str, str], peer_port: int = 0
+    ) -> tuple[int, bytes]:
         with self.lock:
             self.attempts[path] = self.attempts.get(path, 0) + 1
             first = self.attempts[path] == 1
@@ -170,6 +174,7 @@ class Receiver:
             time.sleep(self.slow_s)
         if path.startswith("/hook/hold") and first:
             # Read whole, held unanswered: the sender is killed before it hears back.
+            self.held_from = peer_port
             self.holding.set()
             self.release.wait(timeout=60)
         with self.lock:
@@ -188,7 +193,7 @@ def receiver() -> Iterator[Receiver]:
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, answer = state.answer(self.path, body, headers)
+            status, answer = state.answer(self.path, body, headers, self.client_address[1])
             try:
                 self.send_response(status)
                 self.send_header("content-length", str(len(answer)))

@@ -86,15 +86,22 @@ def _start(env: dict[str, str], log: Path, replicas: list[subprocess.Popen[bytes
         )
 
 
-def _holder(replicas: list[subprocess.Popen[bytes]], port: int) -> subprocess.Popen[bytes]:
-    """The replica whose process tree has a connection open to the receiver's port."""
+def _holder(
+    replicas: list[subprocess.Popen[bytes]], port: int, peer_port: int
+) -> subprocess.Popen[bytes]:
+    """The replica whose process tree owns the held connection: to the receiver's port, from
+    `peer_port`. (Another replica may have a request of its own open to the receiver then.)"""
     for process in replicas:
         if process.poll() is not None:
             continue
         root = psutil.Process(process.pid)
         for member in [root, *root.children(recursive=True)]:
             for connection in member.net_connections(kind="tcp"):
-                if connection.raddr and connection.raddr.port == port:
+                if (
+                    connection.raddr
+                    and connection.raddr.port == port
+                    and connection.laddr.port == peer_port
+                ):
                     return process
     raise AssertionError("no replica holds the receiver's connection")
 
@@ -122,7 +129,7 @@ async def test_two_replicas_and_a_kill_mid_send_deliver_each_message_once(
 
     assert await asyncio.to_thread(http_receiver.holding.wait, 60), "nothing reached the hold"
     port = int(http_receiver.url.rsplit(":", 1)[1])
-    victim = _holder(replicas, port)
+    victim = _holder(replicas, port, http_receiver.held_from)
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait(timeout=10)
     http_receiver.release.set()  # the receiver had it whole; the sender never heard back

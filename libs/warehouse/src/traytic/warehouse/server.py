@@ -37,9 +37,9 @@ _INSERT_SESSIONS = f"INSERT INTO sessions ({', '.join(SESSION_COLUMNS)}) FORMAT 
 _UNAVAILABLE_STATUSES = {502, 503, 504}
 KEEPALIVE_S = 2.0
 """How long an idle connection is kept for reuse: less than the server's `keep_alive_timeout`
-(3 s on 18.16, 10 s later). aiohttp's 15 s default reused connections the server had closed,
-and the next statement failed with "Cannot write to closing transport" (seen in CI after a
-test sat idle for a few seconds)."""
+(3 s on 18.16, 10 s later), so a statement is never written to a connection the server is
+closing. With aiohttp's 15 s default a CI teardown once failed that way ("Cannot write to
+closing transport", after the test sat idle); a probe around 3 s of idle did not reproduce it."""
 SETTLE_TIMEOUT_S = 30.0
 """How long a check for stored events waits on inserts still running; past it, it goes on
 (an insert running that long is stuck, and the check must not block ingest for good)."""
