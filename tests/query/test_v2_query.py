@@ -177,11 +177,11 @@ async def test_segments_saved_shared_and_used(
     base = f"/api/orgs/{owner.org_id}/sites/{site['id']}/segments"
     filters = [["is", "visit:country", ["DE"]], ["is", "visit:device", ["desktop"]]]
 
-    shared = await api.call(
+    team = await api.call(
         "POST", base, owner, json={"name": "German desktops", "filters": filters, "shared": True}
     )
-    assert shared.status_code == 201, shared.text
-    shared_id = shared.json()["id"]
+    assert team.status_code == 201, team.text
+    team_id = team.json()["id"]
     mine = await api.call(
         "POST",
         base,
@@ -203,13 +203,13 @@ async def test_segments_saved_shared_and_used(
     )
     assert bad.status_code == 400 and bad.json()["field"] == "filters"
     # Who sees what.
-    assert {s["id"] for s in (await api.call("GET", base, viewer)).json()} == {shared_id, mine_id}
-    assert {s["id"] for s in (await api.call("GET", base, owner)).json()} == {shared_id}
-    assert {s["id"] for s in (await api.call("GET", base, key=key)).json()} == {shared_id}
+    assert {s["id"] for s in (await api.call("GET", base, viewer)).json()} == {team_id, mine_id}
+    assert {s["id"] for s in (await api.call("GET", base, owner)).json()} == {team_id}
+    assert {s["id"] for s in (await api.call("GET", base, key=key)).json()} == {team_id}
     assert (await api.call("GET", f"{base}/{mine_id}", owner)).status_code == 404
     assert (await api.call("GET", base, stranger)).status_code == 404
     assert (
-        await api.call("PATCH", f"{base}/{shared_id}", viewer, json={"name": "y"})
+        await api.call("PATCH", f"{base}/{team_id}", viewer, json={"name": "y"})
     ).status_code == 403
     assert (await api.call("DELETE", f"{base}/{mine_id}", owner)).status_code == 404
     renamed = await api.call("PATCH", f"{base}/{mine_id}", viewer, json={"name": "Blog readers"})
@@ -222,7 +222,7 @@ async def test_segments_saved_shared_and_used(
         "metrics": ["visitors", "visits", "pageviews"],
     }
     direct = await _query(api, {**body, "filters": filters}, key=key)
-    via_segment = await _query(api, {**body, "filters": [["is", "segment", [shared_id]]]}, key=key)
+    via_segment = await _query(api, {**body, "filters": [["is", "segment", [team_id]]]}, key=key)
     assert via_segment.status_code == 200, via_segment.text
     assert via_segment.json()["results"] == direct.json()["results"]
     assert direct.json()["results"][0]["metrics"][0] > 0
@@ -239,7 +239,7 @@ async def test_segments_saved_shared_and_used(
     # Used by the stats API: `segment=` equals the same equality filters.
     overview = await api.call(
         "GET",
-        f"/api/events/{site['id']}/overview?from={RANGE[0]}&to={RANGE[1]}&segment={shared_id}",
+        f"/api/events/{site['id']}/overview?from={RANGE[0]}&to={RANGE[1]}&segment={team_id}",
         key=key,
     )
     assert overview.status_code == 200, overview.text
@@ -250,7 +250,7 @@ async def test_segments_saved_shared_and_used(
     assert overview.json()["pageviews"]["value"] == expected.pageviews.value
     foreign = await api.call("GET", f"/api/events/{site['id']}/overview?segment={mine_id}", key=key)
     assert foreign.status_code == 404
-    assert (await api.call("DELETE", f"{base}/{shared_id}", owner)).status_code == 204
+    assert (await api.call("DELETE", f"{base}/{team_id}", owner)).status_code == 204
 
 
 @settings(
